@@ -1,0 +1,167 @@
+/**
+ * The public MQTT API (interface.md §2–§6) written once: topic shapes and payload types used by
+ * the code and by the tests. `<base>` is MQTT_BASE_TOPIC (default `kasa`).
+ */
+
+export type OnOff = 'ON' | 'OFF';
+
+export type NodeType = 'plug' | 'switch' | 'dimmer' | 'strip' | 'outlet' | 'bulb' | 'lightstrip';
+
+export type Capability = 'onoff' | 'brightness' | 'color_temp' | 'color' | 'energy' | 'rssi';
+
+/** `<base>/bridge/state` (retained; last will `offline`). */
+export interface BridgeStatePayload {
+  state: 'online' | 'offline';
+}
+
+export type AuthState = 'logging_in' | 'mfa_required' | 'verifying' | 'authenticated' | 'error';
+
+export type AuthError =
+  | 'credentials_invalid'
+  | 'account_locked'
+  | 'rate_limited'
+  | 'cloud_unreachable'
+  | 'code_invalid'
+  | 'code_expired'
+  | 'retained_rejected';
+
+/** `<base>/bridge/auth` (retained). Never a password, token or code. */
+export interface BridgeAuthPayload {
+  state: AuthState;
+  since: string;
+  mfa_type?: 'email' | 'push';
+  challenge?: string;
+  expires_at?: string;
+  attempts_left?: number;
+  last_error?: AuthError;
+}
+
+/** `<base>/bridge/mfa` (in): a plain code or this object. */
+export interface MfaSubmission {
+  code: string;
+  challenge?: string;
+}
+
+/** `<base>/bridge/info` (retained). */
+export interface BridgeInfoPayload {
+  version: string;
+  base_topic: string;
+  cloud_host: string;
+  device_count: number;
+  config: Record<string, unknown>;
+}
+
+/** One element of `<base>/bridge/devices` (retained array). */
+export interface BridgeDeviceEntry {
+  id: string;
+  key: string;
+  alias: string;
+  model: string;
+  type: NodeType | 'unsupported';
+  parent_id?: string;
+  children?: string[];
+  online: boolean;
+  fw?: string;
+  hw?: string;
+  mac?: string;
+  capabilities: Capability[];
+  supported: boolean;
+}
+
+export type BridgeEvent =
+  | { type: 'device_added'; id: string; key: string; alias: string }
+  | { type: 'device_removed'; id: string; key: string; alias: string }
+  | { type: 'alias_changed'; id: string; key: string; from: string; to: string }
+  | { type: 'auth_state_changed'; state: AuthState; last_error?: AuthError }
+  | { type: 'rate_limited'; until: string; reason: 'throttled' | 'blacklisted' | 'server_errors' }
+  | { type: 'command_failed'; id: string; key: string; error: { code: CommandErrorCode; message: string } };
+
+/** Bridge requests: `<base>/bridge/request/<cmd>` → `<base>/bridge/response/<cmd>`. */
+export type BridgeRequestName =
+  | 'devices/refresh'
+  | 'device/rename'
+  | 'homeassistant/rediscover'
+  | 'auth/login'
+  | 'health_check';
+
+export interface BridgeResponse<T = unknown> {
+  status: 'ok' | 'error';
+  data?: T;
+  error?: { code: string; message: string };
+  transaction?: unknown;
+}
+
+/** `<base>/<key>` (retained): one JSON object per node, full every time. */
+export interface NodeState {
+  state?: OnOff;
+  brightness?: number;
+  color_temp?: number;
+  color?: { h: number; s: number };
+  color_mode?: 'hs' | 'color_temp';
+  effect?: string | null;
+  power_w?: number | null;
+  voltage_v?: number | null;
+  current_a?: number | null;
+  energy_kwh?: number | null;
+  energy_today_kwh?: number | null;
+  energy_month_kwh?: number | null;
+  rssi?: number;
+  outlets_on?: number;
+  last_seen?: string;
+}
+
+/** `<base>/<key>/availability` (retained). */
+export interface AvailabilityPayload {
+  state: 'online' | 'offline';
+}
+
+/** `<base>/<key>/set` (in), after parsing plain forms. */
+export interface SetPayload {
+  state?: OnOff | 'TOGGLE';
+  brightness?: number;
+  color_temp?: number;
+  color?: { h: number; s: number };
+  transition?: number;
+  transaction?: unknown;
+}
+
+export type CommandErrorCode =
+  | 'device_offline'
+  | 'invalid_payload'
+  | 'unsupported'
+  | 'rate_limited'
+  | 'auth_required'
+  | 'timeout'
+  | 'cloud_error'
+  | 'unknown_device';
+
+/** `<base>/<key>/response/set`. */
+export interface SetResponse {
+  status: 'ok' | 'error';
+  data?: Partial<NodeState>;
+  error?: { code: CommandErrorCode; message: string };
+  latency_ms?: number;
+  transaction?: unknown;
+}
+
+/** Topic builders, so code and tests spell topics the same way. */
+export function topics(base: string) {
+  return {
+    bridgeState: `${base}/bridge/state`,
+    bridgeAuth: `${base}/bridge/auth`,
+    bridgeMfa: `${base}/bridge/mfa`,
+    bridgeInfo: `${base}/bridge/info`,
+    bridgeDevices: `${base}/bridge/devices`,
+    bridgeEvent: `${base}/bridge/event`,
+    bridgeRequest: (cmd: string) => `${base}/bridge/request/${cmd}`,
+    bridgeResponse: (cmd: string) => `${base}/bridge/response/${cmd}`,
+    nodeState: (key: string) => `${base}/${key}`,
+    nodeAvailability: (key: string) => `${base}/${key}/availability`,
+    nodeSet: (key: string) => `${base}/${key}/set`,
+    nodeSetAttribute: (key: string, attr: string) => `${base}/${key}/set/${attr}`,
+    nodeGet: (key: string) => `${base}/${key}/get`,
+    nodeSetResponse: (key: string) => `${base}/${key}/response/set`,
+  };
+}
+
+export type Topics = ReturnType<typeof topics>;

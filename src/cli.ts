@@ -1,0 +1,68 @@
+#!/usr/bin/env node
+import { ConfigError, loadConfig, maskConfig, type Config } from './config.js';
+import { VERSION } from './version.js';
+
+const USAGE = `kasa2mqtt ${VERSION} — TP-Link Kasa cloud to MQTT bridge
+
+Usage:
+  kasa2mqtt                      run the bridge (configuration from the environment and ./.env)
+  kasa2mqtt --check-config       validate the configuration, print it with secrets masked (exit 0 or 2)
+  kasa2mqtt --version            print the version
+  kasa2mqtt --help               this text
+  kasa2mqtt simulator [--port N] [--host H]
+                                 serve a simulated Kasa cloud (prints {"url","username","password","mfa_code"})
+
+Every variable is described in README.md and config.example.env.`;
+
+/** Exit codes: 0 ok, 1 runtime failure, 2 configuration error. */
+export const EXIT_CONFIG = 2;
+
+function loadConfigOrExit(): Config {
+  try {
+    return loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`kasa2mqtt: ${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw err;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const [first, ...rest] = argv;
+  switch (first) {
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return;
+    case '--version':
+    case '-v':
+      process.stdout.write(`${VERSION}\n`);
+      return;
+    case '--check-config': {
+      const config = loadConfigOrExit();
+      process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
+      return;
+    }
+    case 'simulator': {
+      const { runSimulatorCli } = await import('./simulator/cli.js');
+      await runSimulatorCli(rest);
+      return;
+    }
+    case undefined: {
+      const config = loadConfigOrExit();
+      const { runDaemon } = await import('./main.js');
+      await runDaemon(config);
+      return;
+    }
+    default:
+      process.stderr.write(`kasa2mqtt: unknown argument ${JSON.stringify(first)}\n\n${USAGE}\n`);
+      process.exit(EXIT_CONFIG);
+  }
+}
+
+main(process.argv.slice(2)).catch((err: unknown) => {
+  process.stderr.write(`kasa2mqtt: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

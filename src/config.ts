@@ -1,0 +1,264 @@
+import { readFileSync } from 'node:fs';
+import envSchema from 'env-schema';
+import { Type, type Static } from 'typebox';
+
+/**
+ * The one source of truth for configuration (interface.md §1). The README table and
+ * config.example.env are checked against this schema by a test.
+ */
+export const ConfigSchema = Type.Object({
+  KASA_USERNAME: Type.String({ minLength: 1, description: 'TP-Link account e-mail' }),
+  KASA_PASSWORD: Type.String({
+    minLength: 1,
+    description: 'account password; never logged, never published',
+  }),
+  KASA_CLOUD_URL: Type.String({
+    default: 'https://n-wap.tplinkcloud.com',
+    pattern: '^https?://[^\\s/]+(:\\d+)?/?$',
+    description: 'global entry host; tests and other regions override it (http or https)',
+  }),
+  KASA_CA_FILE: Type.Optional(
+    Type.String({ minLength: 1, description: 'extra PEM roots, added to the system roots and the bundled TP-Link roots' }),
+  ),
+  KASA_POLL_INTERVAL: Type.Number({ default: 60, minimum: 0.1, description: 'seconds between state polls of each device' }),
+  KASA_ENERGY_POLL_INTERVAL: Type.Number({
+    default: 300,
+    minimum: 0.1,
+    description: 'seconds between energy reads that cost extra requests (per-outlet meters)',
+  }),
+  KASA_DEVICE_LIST_INTERVAL: Type.Number({ default: 600, minimum: 0.1, description: 'seconds between device-list refreshes' }),
+  KASA_RATE_LIMIT: Type.Integer({
+    default: 60,
+    minimum: 1,
+    description: 'most cloud requests per minute, all kinds together (token bucket)',
+  }),
+  KASA_RATE_BURST: Type.Integer({ default: 5, minimum: 1, description: 'bucket size: an isolated command is never delayed' }),
+  KASA_CONCURRENCY: Type.Integer({ default: 4, minimum: 1, maximum: 64, description: 'cloud requests in flight at once' }),
+  KASA_REQUEST_TIMEOUT: Type.Number({
+    default: 20,
+    minimum: 0.05,
+    description: 'seconds before one cloud request is abandoned',
+  }),
+  KASA_MFA_TIMEOUT: Type.Number({ default: 600, minimum: 1, description: 'seconds an MFA round stays open waiting for a code' }),
+  DATA_DIR: Type.String({
+    default: './data',
+    minLength: 1,
+    description: 'session and topic-key store; created 0700, files 0600 (`/data` in the image)',
+  }),
+  MQTT_URL: Type.String({
+    default: 'mqtt://localhost:1883',
+    pattern: '^(mqtts?|wss?)://',
+    description: 'broker URL: `mqtt://`, `mqtts://`, `ws://`, `wss://`',
+  }),
+  MQTT_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'broker user name' })),
+  MQTT_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'broker password' })),
+  MQTT_CLIENT_ID: Type.Optional(
+    Type.String({
+      minLength: 1,
+      maxLength: 64,
+      description: 'MQTT client id; default `kasa2mqtt_<8 hex>`, made once and kept in DATA_DIR',
+    }),
+  ),
+  MQTT_CA_FILE: Type.Optional(Type.String({ minLength: 1, description: 'PEM CA for TLS to the broker' })),
+  MQTT_CERT_FILE: Type.Optional(Type.String({ minLength: 1, description: 'client certificate (PEM) for TLS to the broker' })),
+  MQTT_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'client key (PEM) for TLS to the broker' })),
+  MQTT_REJECT_UNAUTHORIZED: Type.Boolean({ default: true, description: 'verify the broker certificate' }),
+  MQTT_BASE_TOPIC: Type.String({
+    default: 'kasa',
+    pattern: '^[^#+/\\s]([^#+\\s]*[^#+/\\s])?$',
+    description: 'everything below it is the bridge\'s',
+  }),
+  HA_DISCOVERY: Type.Boolean({ default: true, description: 'publish Home Assistant discovery' }),
+  HA_DISCOVERY_PREFIX: Type.String({
+    default: 'homeassistant',
+    pattern: '^[^#+/\\s]([^#+\\s]*[^#+/\\s])?$',
+    description: 'Home Assistant discovery prefix',
+  }),
+  HA_STATUS_TOPIC: Type.String({
+    default: 'homeassistant/status',
+    pattern: '^[^#+\\s]+$',
+    description: 'Home Assistant birth/LWT topic to watch',
+  }),
+  LOG_LEVEL: Type.Enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], {
+    default: 'info',
+    description: 'pino log level',
+  }),
+  HEALTH_PORT: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 65535,
+    description: 'when set: `GET /healthz` and `GET /metrics` on this port (0 = off)',
+  }),
+  HEALTH_HOST: Type.String({
+    default: '127.0.0.1',
+    minLength: 1,
+    description: 'address the health server listens on (`0.0.0.0` in the image)',
+  }),
+});
+
+export type Config = Static<typeof ConfigSchema>;
+
+/** Variables that hold secrets: never printed, never published. */
+export const SECRET_VARIABLES = ['KASA_PASSWORD', 'MQTT_PASSWORD'] as const satisfies readonly (keyof Config)[];
+
+/** Secrets that may instead be read from a file (`<NAME>_FILE`, Docker secrets). */
+const FILE_VARIABLES = SECRET_VARIABLES;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface LoadConfigOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Read `.env` from the working directory (default true). */
+  dotenv?: boolean | { path: string };
+}
+
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+const BOOLEAN_WORDS: Record<string, boolean> = {
+  true: true,
+  false: false,
+  '1': true,
+  '0': false,
+  yes: true,
+  no: false,
+  on: true,
+  off: false,
+};
+
+/** Validates every variable at once; throws ConfigError listing each problem by variable name. */
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env: Record<string, string | undefined> = { ...(options.env ?? process.env) };
+  const problems: string[] = [];
+  const unreadable = new Set<string>();
+
+  for (const name of FILE_VARIABLES) {
+    const fileVar = `${name}_FILE`;
+    const path = env[fileVar];
+    if (path === undefined || path === '') continue;
+    if (env[name] !== undefined && env[name] !== '') {
+      problems.push(`${name}: set either ${name} or ${fileVar}, not both`);
+      continue;
+    }
+    try {
+      env[name] = readFileSync(path, 'utf8').replace(/\r?\n$/, '');
+    } catch (err) {
+      problems.push(`${fileVar}: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+      unreadable.add(name);
+    }
+  }
+  for (const key of Object.keys(env)) {
+    // An empty variable means "not set", as in docker-compose `FOO=` lines.
+    if (env[key] === '') delete env[key];
+  }
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    const value = env[key];
+    if ((schema as { type?: string }).type === 'boolean' && value !== undefined) {
+      const word = BOOLEAN_WORDS[value.trim().toLowerCase()];
+      if (word !== undefined) env[key] = String(word);
+    }
+  }
+
+  let config: Config | undefined;
+  try {
+    config = envSchema<Config>({
+      schema: structuredClone(ConfigSchema) as object,
+      data: env,
+      env: false,
+      dotenv: options.dotenv ?? true,
+    });
+  } catch (err) {
+    const errors = (err as { errors?: AjvError[] }).errors;
+    if (!errors) throw err;
+    const reported = errors.filter((e) => !(e.keyword === 'required' && unreadable.has(String(e.params.missingProperty))));
+    problems.push(...reported.map((e) => describeAjvError(e, env)));
+  }
+  if (config && config.MQTT_BASE_TOPIC === config.HA_DISCOVERY_PREFIX) {
+    problems.push('HA_DISCOVERY_PREFIX: must differ from MQTT_BASE_TOPIC');
+  }
+  if (config && (config.MQTT_CERT_FILE === undefined) !== (config.MQTT_KEY_FILE === undefined)) {
+    problems.push('MQTT_CERT_FILE: MQTT_CERT_FILE and MQTT_KEY_FILE go together');
+  }
+  if (problems.length > 0 || !config) throw new ConfigError([...new Set(problems)]);
+  return config;
+}
+
+function describeAjvError(e: AjvError, env: Record<string, string | undefined>): string {
+  if (e.keyword === 'required') {
+    const name = String(e.params.missingProperty);
+    const fileHint = (FILE_VARIABLES as readonly string[]).includes(name) ? ` (or ${name}_FILE)` : '';
+    return `${name}: required${fileHint}`;
+  }
+  const name = e.instancePath.replace(/^\//, '');
+  const schema = (ConfigSchema.properties as unknown as Record<string, Record<string, unknown>>)[name] ?? {};
+  const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name);
+  const got = isSecret || env[name] === undefined ? '' : ` (got ${JSON.stringify(env[name])})`;
+  let allowed: string;
+  switch (e.keyword) {
+    case 'enum':
+      allowed = `one of ${(schema.enum as string[]).join(', ')}`;
+      break;
+    case 'minimum':
+    case 'maximum':
+    case 'type':
+      allowed = describeNumberRange(schema);
+      break;
+    case 'pattern':
+      allowed = `must match ${String(schema.pattern)}`;
+      break;
+    default:
+      allowed = e.message ?? 'invalid';
+  }
+  return `${name}: ${allowed}${got}`;
+}
+
+function describeNumberRange(schema: Record<string, unknown>): string {
+  const kind = schema.type === 'integer' ? 'a whole number' : schema.type === 'boolean' ? 'true or false' : 'a number';
+  if (schema.type === 'boolean') return `must be ${kind}`;
+  const min = schema.minimum as number | undefined;
+  const max = schema.maximum as number | undefined;
+  if (min !== undefined && max !== undefined) return `must be ${kind} from ${min} to ${max}`;
+  if (min !== undefined) return `must be ${kind} >= ${min}`;
+  return `must be ${kind}`;
+}
+
+/** The effective config with secrets masked, for `--check-config` and logs. */
+export function maskConfig(config: Config): Record<string, unknown> {
+  const masked: Record<string, unknown> = inSchemaOrder(config);
+  for (const name of SECRET_VARIABLES) {
+    if (masked[name] !== undefined) masked[name] = '********';
+  }
+  return masked;
+}
+
+/** The config as published on `bridge/info`: secrets removed entirely, the account e-mail masked. */
+export function publicConfig(config: Config): Record<string, unknown> {
+  const pub: Record<string, unknown> = inSchemaOrder(config);
+  for (const name of SECRET_VARIABLES) delete pub[name];
+  pub.KASA_USERNAME = maskEmail(config.KASA_USERNAME);
+  return pub;
+}
+
+export function maskEmail(email: string): string {
+  const at = email.indexOf('@');
+  if (at <= 0) return `${email.slice(0, 1)}***`;
+  return `${email.slice(0, 1)}***${email.slice(at)}`;
+}
+
+function inSchemaOrder(config: Config): Record<string, unknown> {
+  const ordered: Record<string, unknown> = {};
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = (config as Record<string, unknown>)[key];
+    if (value !== undefined) ordered[key] = value;
+  }
+  return ordered;
+}

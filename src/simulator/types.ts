@@ -1,0 +1,180 @@
+/**
+ * The simulator's public surface: what tests, the benchmark and the demo use to drive a fake
+ * Kasa cloud over real sockets. Implementation lives beside this file; this is the contract.
+ */
+
+export type DeviceFamily = 'plug' | 'switch' | 'dimmer' | 'strip' | 'bulb' | 'lightstrip' | 'tapo';
+
+/** Which generation of emeter field names a metered plug answers with. */
+export type MeterGeneration = 'old' | 'new';
+
+export interface SimDeviceSpec {
+  /** 40 upper-case hex chars; generated when absent. */
+  deviceId?: string;
+  /** With region, e.g. `HS110(US)`, `KL430(US)`, `P100` (Tapo). */
+  model: string;
+  alias: string;
+  /** Cloud online flag (`status` 1/0 in the device list; offline answers -20571). */
+  online?: boolean;
+  /** Meter generation for metered plugs (HS110 v1 = old, KP115/KP125/HS300 = new). */
+  meter?: MeterGeneration;
+  /** Number of outlets for strips (default by model: HS300 6, KP303 3, KP200/KP400/HS107 2, EP40 2). */
+  outlets?: number;
+  /** Which device host serves this device: 0 = the first device host (default), 1 = the "other region" host. */
+  host?: 0 | 1;
+  /** Extra latency for this device's passthrough answers, ms. */
+  latencyMs?: number;
+}
+
+export interface SimAccountSpec {
+  username: string;
+  password: string;
+  mfa?: boolean;
+  /** Fixed MFA code (the demo prints it); random 6 digits per dispatch otherwise. */
+  mfaCode?: string;
+  /** Supported MFA types answered at login; default [1, 2] (push, e-mail). [1] = push only. */
+  mfaTypes?: number[];
+  devices?: SimDeviceSpec[];
+}
+
+export interface SimulatorOptions {
+  host?: string; // default 127.0.0.1
+  /** Serve HTTPS with this key/cert (PEM); plain HTTP otherwise. */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Strict mode (default true): protocol §10 checks including Content-MD5 presence, strict query, terminal match, device host. */
+  strict?: boolean;
+  accounts?: SimAccountSpec[];
+  accessTokenTtlMs?: number; // default 24 h
+  refreshTokenTtlMs?: number; // default 30 days
+  /** Requests per minute per account above which -20004 is answered; default Infinity. */
+  rateLimitPerMinute?: number;
+  /** Wrong passwords before the account locks (-20675); default 5. */
+  maxPasswordFailures?: number;
+  /** Wrong MFA codes per MFA process before it is invalidated; default 5. */
+  maxMfaFailures?: number;
+  /** MFA code validity, ms; default 10 min. */
+  mfaCodeTtlMs?: number;
+  /** Port of the global listener (`url`); default 0 = a free port. */
+  port?: number;
+  /** Ports of the other listeners; default 0 = a free port each. */
+  ports?: { regional?: number; device0?: number; device1?: number };
+  /** Host name put into the URLs the simulator hands out; default `host`, or 127.0.0.1 for a wildcard host. */
+  advertisedHost?: string;
+  /** How long a lock after maxPasswordFailures lasts, ms; default 30 min. */
+  lockDurationMs?: number;
+  /** Issue a new refresh token on every refresh (the old one stops working); default false. */
+  rotateRefreshTokens?: boolean;
+  /** Time source for expiry, lockout, rate windows and meters; default Date.now. */
+  clock?: () => number;
+  /** Codes for the outcomes the protocol reference leaves open (§10 "cfg"). */
+  errorCodes?: Partial<SimErrorCodes>;
+}
+
+/** Error codes that no capture pins down; each has a default in `src/simulator/errors.ts`. */
+export interface SimErrorCodes {
+  /** Bad/missing X-Authorization, unknown AccessKey, Content-MD5 mismatch, bad signature. Default -20571. */
+  signature: number;
+  /** Body is not a JSON object. Default -20104. */
+  malformedBody: number;
+  /** appName wrong or appVer missing in the query. Default -23003. */
+  appIdentity: number;
+  /** Body appType present but not Kasa_Android_Mix. Default -23003 (missing appType is -20104). */
+  wrongAppType: number;
+  /** Method endpoint called without a `token` query parameter. Default -20104. */
+  missingToken: number;
+  /** Passthrough for a deviceId the account does not own. Default -20571. */
+  deviceNotOwned: number;
+  /** Passthrough sent to a host other than the device's appServerUrl (strict). Default -20571. */
+  wrongDeviceHost: number;
+  /** requestData not a string holding a JSON object. Default -20104. */
+  badRequestData: number;
+  /** checkMFACodeAndLogin with a wrong (or never dispatched, or expired) code; carries remainAttempts. Default -20601. */
+  mfaWrongCode: number;
+  /** MFA call naming no live MFA process for that user and terminal. Default -20104. */
+  mfaNoProcess: number;
+  /** The "Access denied request in blackList" answer. Default -20005. */
+  blackList: number;
+}
+
+/** One request as the simulator saw it, for tests to assert what reached the cloud. */
+export interface SimRequestLogEntry {
+  at: number; // Date.now()
+  /** Which listener it arrived on. */
+  host: 'global' | 'regional' | 'device0' | 'device1';
+  path: string;
+  /** Account endpoint name (`login`, `refreshToken`…) or method (`getDeviceList`, `passthrough`). */
+  op: string;
+  username?: string;
+  deviceId?: string;
+  /** Parsed requestData for passthrough. */
+  requestData?: unknown;
+  /** The error_code answered (0 on success; nested-form MFA answers log -20677). HTTP-level faults log the status as a negative number, e.g. -500. */
+  errorCode: number;
+  durationMs: number;
+}
+
+export interface SimFaults {
+  /** Answer HTTP 500 to the next N requests (Infinity = until cleared). */
+  http500: number;
+  /** Delay every answer by this many ms. */
+  delayMs: number;
+  /** Answer MFA-required nested in result.errorCode (string or int) with error_code 0. */
+  nestedMfa: false | 'string' | 'int';
+  /** Answer passthrough responseData as an object instead of a string. */
+  responseDataAsObject: boolean;
+  /** Answer -20004 to everything until cleared. */
+  throttle: boolean;
+  /** Answer "Access denied request in blackList" to everything until cleared. */
+  blackList: boolean;
+  /** Answer the device list as empty (the cloud's quirk). */
+  emptyDeviceList: boolean;
+}
+
+export interface SimDeviceHandle {
+  readonly deviceId: string;
+  readonly family: DeviceFamily;
+  readonly model: string;
+  alias: string;
+  online: boolean;
+  /** The device's own sysinfo as `get_sysinfo` would answer now (children included for strips). */
+  sysinfo(): Record<string, unknown>;
+  /** Change state as if someone pressed the button / used the Kasa app. Keys per family:
+   *  plug/switch: {on}; dimmer: {on, brightness}; bulb/lightstrip: {on, brightness, hue, saturation, color_temp};
+   *  strip: {outlet: index, on}. Meter: {power_w, voltage_v, current_a, total_kwh}. */
+  setState(patch: Record<string, unknown>): void;
+}
+
+export interface Simulator {
+  /** The global entry URL (KASA_CLOUD_URL). */
+  readonly url: string;
+  /** The regional app server URL (answered by getAccountStatusAndUrl); a different port. */
+  readonly regionalUrl: string;
+  /** Device host URLs (appServerUrl of devices); different ports again. */
+  readonly deviceUrls: readonly [string, string];
+  readonly faults: SimFaults;
+  readonly requests: SimRequestLogEntry[];
+
+  addAccount(spec: SimAccountSpec): void;
+  addDevice(username: string, spec: SimDeviceSpec): SimDeviceHandle;
+  removeDevice(deviceId: string): void;
+  device(deviceId: string): SimDeviceHandle;
+  devices(username: string): SimDeviceHandle[];
+
+  setMfa(username: string, enabled: boolean): void;
+  /** The last code dispatched (e-mailed) for this account, or undefined if none was requested. */
+  lastMfaCode(username: string): string | undefined;
+  /** Forget trusted terminals (as "remove trusted device" in the app). */
+  untrustTerminals(username: string): void;
+  /** Unlock a locked account and reset failure counters. */
+  unlock(username: string): void;
+
+  expireAccessTokens(): void;
+  expireRefreshTokens(): void;
+
+  /** Count requests matching a filter (op, host, deviceId…). */
+  count(filter?: Partial<Pick<SimRequestLogEntry, 'op' | 'host' | 'deviceId' | 'username' | 'errorCode'>>): number;
+  clearRequests(): void;
+  resetFaults(): void;
+
+  stop(): Promise<void>;
+}

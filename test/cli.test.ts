@@ -1,0 +1,58 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const cli = new URL('../src/cli.ts', import.meta.url).pathname;
+const tsx = import.meta.resolve('tsx');
+// An empty working directory, so no developer .env is read.
+const cwd = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cli-'));
+
+function runCli(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', tsx, cli, ...args],
+      // A clean environment: only PATH, so no developer variable or .env leaks in.
+      { env: { PATH: process.env.PATH ?? '', ...env }, cwd },
+      (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }),
+    );
+  });
+}
+
+describe('command line', () => {
+  it('--version prints the package version', async () => {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    const { code, stdout } = await runCli(['--version']);
+    expect(code).toBe(0);
+    expect(stdout.trim()).toBe(pkg.version);
+  });
+
+  it('--check-config prints the effective config with secrets masked', async () => {
+    const { code, stdout } = await runCli(['--check-config'], {
+      KASA_USERNAME: 'me@example.com',
+      KASA_PASSWORD: 'pw-very-secret',
+      MQTT_PASSWORD: 'mqtt-very-secret',
+      KASA_POLL_INTERVAL: '30',
+    });
+    expect(code).toBe(0);
+    expect(stdout).not.toContain('very-secret');
+    const printed = JSON.parse(stdout) as Record<string, unknown>;
+    expect(printed).toMatchObject({ KASA_POLL_INTERVAL: 30, KASA_PASSWORD: '********', MQTT_PASSWORD: '********' });
+  });
+
+  it('exits 2 naming each bad variable, before connecting to anything', async () => {
+    const { code, stderr, stdout } = await runCli([], { KASA_USERNAME: 'me@example.com', KASA_RATE_LIMIT: 'lots' });
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toContain('KASA_PASSWORD: required');
+    expect(stderr).toContain('KASA_RATE_LIMIT: must be a whole number >= 1 (got "lots")');
+  });
+
+  it('rejects unknown arguments with usage and exit 2', async () => {
+    const { code, stderr } = await runCli(['--frobnicate']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('unknown argument "--frobnicate"');
+  });
+});

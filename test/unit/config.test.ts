@@ -1,0 +1,106 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, maskConfig, publicConfig } from '../../src/config.js';
+
+const base = { KASA_USERNAME: 'me@example.com', KASA_PASSWORD: 'hunter2-secret' };
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig({ env, dotenv: false });
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('fills the documented defaults', () => {
+    const config = loadConfig({ env: base, dotenv: false });
+    expect(config).toMatchObject({
+      KASA_CLOUD_URL: 'https://n-wap.tplinkcloud.com',
+      KASA_POLL_INTERVAL: 60,
+      KASA_RATE_LIMIT: 60,
+      KASA_RATE_BURST: 5,
+      MQTT_URL: 'mqtt://localhost:1883',
+      MQTT_BASE_TOPIC: 'kasa',
+      HA_DISCOVERY: true,
+      LOG_LEVEL: 'info',
+      HEALTH_PORT: 0,
+    });
+  });
+
+  it('reports every problem at once, each naming its variable', () => {
+    const problems = problemsOf({
+      KASA_POLL_INTERVAL: 'soon',
+      LOG_LEVEL: 'loud',
+      MQTT_URL: 'http://broker',
+      KASA_CONCURRENCY: '0',
+      HA_DISCOVERY: 'maybe',
+    });
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        'KASA_USERNAME: required',
+        'KASA_PASSWORD: required (or KASA_PASSWORD_FILE)',
+        expect.stringMatching(/^KASA_POLL_INTERVAL: must be a number >= 0\.1 \(got "soon"\)$/),
+        expect.stringMatching(/^LOG_LEVEL: one of fatal, error, warn, info, debug, trace, silent/),
+        expect.stringMatching(/^MQTT_URL: /),
+        expect.stringMatching(/^KASA_CONCURRENCY: must be a whole number from 1 to 64/),
+        expect.stringMatching(/^HA_DISCOVERY: must be true or false/),
+      ]),
+    );
+    expect(problems).toHaveLength(7);
+  });
+
+  it('never echoes a secret value in an error', () => {
+    const problems = problemsOf({ ...base, MQTT_PASSWORD: 'x', MQTT_PASSWORD_FILE: '/nonexistent' });
+    expect(problems.join('\n')).not.toContain('hunter2-secret');
+    expect(problems).toEqual(['MQTT_PASSWORD: set either MQTT_PASSWORD or MQTT_PASSWORD_FILE, not both']);
+  });
+
+  it('reads secrets from *_FILE variables', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cfg-'));
+    writeFileSync(join(dir, 'pw'), 'from-a-file\n');
+    const config = loadConfig({ env: { KASA_USERNAME: 'me@example.com', KASA_PASSWORD_FILE: join(dir, 'pw') }, dotenv: false });
+    expect(config.KASA_PASSWORD).toBe('from-a-file');
+    expect(problemsOf({ KASA_USERNAME: 'a', KASA_PASSWORD_FILE: join(dir, 'missing') })).toEqual([
+      `KASA_PASSWORD_FILE: cannot read ${join(dir, 'missing')} (ENOENT)`,
+    ]);
+  });
+
+  it('reads a .env file, with the environment taking precedence', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cfg-'));
+    writeFileSync(join(dir, '.env'), 'KASA_USERNAME=file@example.com\nKASA_PASSWORD=pw\nKASA_POLL_INTERVAL=90\n');
+    const config = loadConfig({ env: { KASA_POLL_INTERVAL: '120' }, dotenv: { path: join(dir, '.env') } });
+    expect(config.KASA_USERNAME).toBe('file@example.com');
+    expect(config.KASA_POLL_INTERVAL).toBe(120);
+  });
+
+  it('accepts yes/no/1/0 for booleans and treats empty variables as unset', () => {
+    const config = loadConfig({ env: { ...base, HA_DISCOVERY: 'no', MQTT_REJECT_UNAUTHORIZED: '0', MQTT_USERNAME: '' }, dotenv: false });
+    expect(config.HA_DISCOVERY).toBe(false);
+    expect(config.MQTT_REJECT_UNAUTHORIZED).toBe(false);
+    expect(config.MQTT_USERNAME).toBeUndefined();
+  });
+
+  it('rejects a discovery prefix equal to the base topic and wildcard topics', () => {
+    expect(problemsOf({ ...base, MQTT_BASE_TOPIC: 'x', HA_DISCOVERY_PREFIX: 'x' })).toEqual([
+      'HA_DISCOVERY_PREFIX: must differ from MQTT_BASE_TOPIC',
+    ]);
+    expect(problemsOf({ ...base, MQTT_BASE_TOPIC: 'kasa/#' })[0]).toMatch(/^MQTT_BASE_TOPIC: must match/);
+  });
+
+  it('masks secrets for printing and removes them for publishing', () => {
+    const config = loadConfig({ env: { ...base, MQTT_PASSWORD: 'mqtt-secret' }, dotenv: false });
+    const masked = JSON.stringify(maskConfig(config));
+    expect(masked).not.toContain('hunter2-secret');
+    expect(masked).not.toContain('mqtt-secret');
+    expect(maskConfig(config).KASA_PASSWORD).toBe('********');
+    const pub = publicConfig(config);
+    expect(pub).not.toHaveProperty('KASA_PASSWORD');
+    expect(pub).not.toHaveProperty('MQTT_PASSWORD');
+    expect(pub.KASA_USERNAME).toBe('m***@example.com');
+  });
+});
