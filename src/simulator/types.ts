@@ -136,6 +136,10 @@ export interface SimDeviceHandle {
   readonly model: string;
   alias: string;
   online: boolean;
+  /** Which device host serves it: its appServerUrl is `deviceUrls[host]`. */
+  readonly host: 0 | 1;
+  /** Extra latency for this device's passthrough answers, ms; may be changed at run time. */
+  latencyMs: number;
   /** The device's own sysinfo as `get_sysinfo` would answer now (children included for strips). */
   sysinfo(): Record<string, unknown>;
   /** Change state as if someone pressed the button / used the Kasa app. Keys per family:

@@ -1,0 +1,56 @@
+/** Public types of the cloud client (re-exported by `cloudClient.ts`). */
+import type { Dispatcher } from 'undici';
+import type { Logger } from '../logger.js';
+import type { KasaError } from './errors.js';
+import type { SessionStore } from './sessionStore.js';
+import type { TransportRequestEvent } from './transport.js';
+
+export type LoginResult =
+  | { status: 'authenticated' }
+  | { status: 'mfa_required'; mfaType: 'email' | 'push'; mfaTypes: number[] };
+
+export type SessionState = 'authenticated' | 'mfa_required' | 'lost';
+
+export interface SessionChangeDetail {
+  /**
+   * True when the client changed the session by itself (token refresh, or the password login it
+   * runs when the refresh token expired); false when caused by a call to `login()`/`completeMfa()`,
+   * whose result the caller already has.
+   */
+  automatic: boolean;
+  /** For `mfa_required`: how the code was dispatched and what the account offers. */
+  mfaType?: 'email' | 'push';
+  mfaTypes?: number[];
+  /** For `lost`: the error that ended the session. */
+  error?: KasaError;
+}
+
+export interface KasaCloudClientOptions {
+  /** Global entry host (KASA_CLOUD_URL), http or https. */
+  cloudUrl: string;
+  username: string;
+  password: string;
+  store: SessionStore;
+  /** KASA_REQUEST_TIMEOUT in ms, per HTTP request. */
+  requestTimeoutMs: number;
+  /** KASA_CA_FILE. */
+  caFile?: string | undefined;
+  /** Extra PEM roots (tests). */
+  extraCa?: readonly string[] | undefined;
+  logger: Logger;
+  onSessionChange?: ((state: SessionState, detail: SessionChangeDetail) => void) | undefined;
+  onRequest?: ((event: TransportRequestEvent) => void) | undefined;
+  /** Tests only: an undici dispatcher (MockAgent) instead of the TLS Agent. */
+  dispatcher?: Dispatcher | undefined;
+}
+
+export interface PendingMfa {
+  mfaType: 'email' | 'push';
+  mfaTypes: number[];
+  startedAt: number;
+}
+
+export interface PassthroughTarget {
+  deviceId: string;
+  appServerUrl?: string | undefined;
+}

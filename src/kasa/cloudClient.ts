@@ -1,0 +1,392 @@
+/**
+ * The Kasa cloud client: region lookup, login with two-step verification, token refresh with
+ * one single-flight refresh for any number of concurrent requests, device list and passthrough.
+ * The password, tokens and MFA codes are never logged and never appear in error messages.
+ */
+import type { Logger } from '../logger.js';
+import type {
+  KasaCloudClientOptions,
+  LoginResult,
+  PassthroughTarget,
+  PendingMfa,
+  SessionChangeDetail,
+  SessionState,
+} from './clientTypes.js';
+import {
+  KasaError,
+  KasaMfaCodeError,
+  KasaMfaRequiredError,
+  KasaNetworkError,
+  KasaNotAuthenticatedError,
+  KasaProtocolError,
+  KasaRateLimitError,
+  KasaRefreshExpiredError,
+  KasaTokenExpiredError,
+  KasaWrongRegionError,
+} from './errors.js';
+import {
+  MFA_TYPE_EMAIL,
+  MFA_TYPE_PUSH,
+  METHOD_PATH,
+  accountPath,
+  accountStatusBody,
+  checkMfaBody,
+  deviceListBody,
+  isRecord,
+  loginBody,
+  mfaDispatchBody,
+  nonEmpty,
+  parseBaseUrl,
+  parseDeviceList,
+  passthroughBody,
+  refreshTokenBody,
+  type CloudDevice,
+} from './protocol.js';
+import type { SessionStore, StoredSession } from './sessionStore.js';
+import { combineSignals, raceSignal } from './signals.js';
+import { KasaTransport } from './transport.js';
+
+export type { KasaCloudClientOptions, LoginResult, PassthroughTarget, PendingMfa, SessionChangeDetail, SessionState } from './clientTypes.js';
+
+interface MfaRound extends PendingMfa {
+  processId: string;
+  regionalUrl: string;
+}
+
+export class KasaCloudClient {
+  readonly #password: string;
+  private readonly username: string;
+  private readonly cloudUrl: string;
+  private readonly store: SessionStore;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+  private readonly transport: KasaTransport;
+  private readonly onSessionChange: KasaCloudClientOptions['onSessionChange'];
+  private readonly closing = new AbortController();
+  private mfaRound: MfaRound | undefined;
+  private refreshFlight: Promise<void> | undefined;
+  private state: SessionState | undefined;
+
+  constructor(options: KasaCloudClientOptions) {
+    this.#password = options.password;
+    this.username = options.username;
+    const cloudUrl = parseBaseUrl(options.cloudUrl);
+    if (cloudUrl === undefined) throw new Error(`KASA_CLOUD_URL must be an http(s) URL: ${options.cloudUrl}`);
+    this.cloudUrl = cloudUrl.toString();
+    this.store = options.store;
+    this.timeoutMs = options.requestTimeoutMs;
+    this.log = options.logger.child({ module: 'cloud' });
+    this.onSessionChange = options.onSessionChange;
+    this.transport = new KasaTransport({
+      logger: this.log,
+      caFile: options.caFile,
+      extraCa: options.extraCa,
+      onRequest: options.onRequest,
+      dispatcher: options.dispatcher,
+    });
+    if (cloudUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(cloudUrl.hostname)) {
+      this.log.warn({ host: this.cloudUrl }, 'KASA_CLOUD_URL is plain http: the password travels unencrypted');
+    }
+  }
+
+  /** A stored access token exists (it may still turn out expired; requests refresh it). */
+  hasSession(): boolean {
+    return this.session().token !== undefined;
+  }
+
+  /** The open MFA round, if a code was dispatched and not yet accepted. */
+  get pendingMfa(): PendingMfa | undefined {
+    const r = this.mfaRound;
+    return r && { mfaType: r.mfaType, mfaTypes: [...r.mfaTypes], startedAt: r.startedAt };
+  }
+
+  /** The persistent terminal UUID (not a secret). */
+  get terminalUUID(): string {
+    return this.session().terminalUUID;
+  }
+
+  /**
+   * Password login: region lookup on the global host, login on the regional host with the stored
+   * terminal UUID; when the cloud asks for two-step verification a code is dispatched (e-mail, or
+   * push when it is the only type offered) and the round stays open for `completeMfa`.
+   */
+  async login(signal?: AbortSignal): Promise<LoginResult> {
+    return await this.passwordLogin(this.withClosing(signal), false);
+  }
+
+  /** Sends the code for the open MFA round; on success the session is stored. */
+  async completeMfa(code: string, signal?: AbortSignal): Promise<void> {
+    const round = this.mfaRound;
+    const op = 'checkMFACodeAndLogin';
+    if (round === undefined) {
+      throw new KasaMfaCodeError('no two-step verification round is open; start a new login', { op, expired: true });
+    }
+    const clean = code.trim();
+    if (clean === '') throw new KasaMfaCodeError('the verification code is empty', { op });
+    const mfaNumber = round.mfaType === 'push' ? MFA_TYPE_PUSH : MFA_TYPE_EMAIL;
+    const body = checkMfaBody(this.username, clean, round.processId, this.terminalUUID, mfaNumber);
+    try {
+      const result = await this.post(round.regionalUrl, accountPath('checkMFACodeAndLogin'), body, op, this.withClosing(signal));
+      this.acceptLogin(result, round.regionalUrl, op, false);
+    } catch (err) {
+      if (err instanceof KasaMfaCodeError && err.expired && this.mfaRound === round) this.mfaRound = undefined;
+      throw err;
+    }
+  }
+
+  /** The account's devices (regional host). */
+  async getDeviceList(signal?: AbortSignal): Promise<CloudDevice[]> {
+    const result = await this.authed('getDeviceList', () => this.regionalUrl(), deviceListBody(), signal);
+    const list = parseDeviceList(result['deviceList'] ?? []);
+    if (list === undefined) throw new KasaProtocolError('getDeviceList answered a deviceList that is not an array', { op: 'getDeviceList' });
+    return list;
+  }
+
+  /**
+   * Sends the device's local-protocol request through the cloud, to the device's own app server
+   * (the regional host when it has none), and returns the device's parsed reply.
+   */
+  async passthrough(
+    device: PassthroughTarget,
+    requestData: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    const base = this.deviceBase(device);
+    const body = passthroughBody(device.deviceId, requestData);
+    const result = await this.authed('passthrough', () => base ?? this.regionalUrl(), body, signal, device.deviceId);
+    const data = result['responseData'];
+    if (isRecord(data)) return data;
+    if (typeof data === 'string') {
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch (err) {
+        throw new KasaProtocolError(`device ${device.deviceId} answered responseData that is not JSON`, { op: 'passthrough', cause: err });
+      }
+      if (isRecord(parsed)) return parsed;
+    }
+    throw new KasaProtocolError(`passthrough for device ${device.deviceId} answered without a responseData object`, { op: 'passthrough' });
+  }
+
+  /** Aborts everything in flight and closes the connection pool. */
+  async close(): Promise<void> {
+    this.closing.abort(new KasaNetworkError('the cloud client is closing'));
+    await this.transport.close();
+  }
+
+  // --- login -------------------------------------------------------------------------------
+
+  private async discoverRegion(signal: AbortSignal): Promise<string> {
+    const op = 'getAccountStatusAndUrl';
+    try {
+      const result = await this.post(this.cloudUrl, accountPath(op), accountStatusBody(this.username), op, signal);
+      const url = this.safeBaseUrl(result['appServerUrl']);
+      if (url !== undefined) return url;
+      this.log.debug({ op }, 'no usable appServerUrl in the answer; using the global host');
+    } catch (err) {
+      if (!(err instanceof KasaError) || err instanceof KasaNetworkError || err instanceof KasaRateLimitError) throw err;
+      const redirect = err instanceof KasaWrongRegionError ? this.safeBaseUrl(err.appServerUrl) : undefined;
+      if (redirect !== undefined) return redirect;
+      this.log.debug({ op, errorCode: err.code }, 'region lookup failed; using the global host');
+    }
+    return this.cloudUrl;
+  }
+
+  private async passwordLogin(signal: AbortSignal, automatic: boolean): Promise<LoginResult> {
+    const regional = await this.discoverRegion(signal);
+    return await this.loginAt(regional, signal, true, automatic);
+  }
+
+  private async loginAt(regionalUrl: string, signal: AbortSignal, mayFollow: boolean, automatic: boolean): Promise<LoginResult> {
+    const body = loginBody(this.username, this.#password, this.terminalUUID);
+    try {
+      const result = await this.post(regionalUrl, accountPath('login'), body, 'login', signal);
+      this.acceptLogin(result, regionalUrl, 'login', automatic);
+      return { status: 'authenticated' };
+    } catch (err) {
+      if (err instanceof KasaWrongRegionError && mayFollow) {
+        const next = this.safeBaseUrl(err.appServerUrl);
+        if (next !== undefined && next !== regionalUrl) {
+          this.log.info({ host: next }, 'account lives in another region; logging in there');
+          return await this.loginAt(next, signal, false, automatic);
+        }
+      }
+      if (err instanceof KasaMfaRequiredError) return await this.startMfa(err, regionalUrl, signal, automatic);
+      throw err;
+    }
+  }
+
+  private async startMfa(
+    required: KasaMfaRequiredError,
+    regionalUrl: string,
+    signal: AbortSignal,
+    automatic: boolean,
+  ): Promise<LoginResult> {
+    if (required.processId === undefined) {
+      throw new KasaProtocolError('login asked for two-step verification without an MFA process id', { op: 'login', cause: required });
+    }
+    const types = required.mfaTypes;
+    const pushOnly = types.length > 0 && types.every((t) => t === MFA_TYPE_PUSH);
+    const mfaType = pushOnly ? 'push' : 'email';
+    const op = pushOnly ? 'getPushVC4TerminalMFA' : 'getEmailVC4TerminalMFA';
+    const body = mfaDispatchBody(this.username, this.#password, this.terminalUUID, required.processId);
+    await this.post(regionalUrl, accountPath(op), body, op, signal);
+    this.mfaRound = { processId: required.processId, mfaType, mfaTypes: types, regionalUrl, startedAt: Date.now() };
+    this.log.info({ mfaType, mfaTypes: types }, 'two-step verification required; code dispatched');
+    this.setState('mfa_required', { automatic, mfaType, mfaTypes: types });
+    return { status: 'mfa_required', mfaType, mfaTypes: types };
+  }
+
+  private acceptLogin(result: Record<string, unknown>, regionalUrl: string, op: string, automatic: boolean): void {
+    const token = nonEmpty(result['token']);
+    if (token === undefined) throw new KasaProtocolError(`${op} succeeded without a token`, { op });
+    this.store.save({ token, refreshToken: nonEmpty(result['refreshToken']), regionalUrl });
+    this.mfaRound = undefined;
+    this.log.info({ host: regionalUrl }, 'logged in to the cloud');
+    this.setState('authenticated', { automatic });
+  }
+
+  // --- authenticated requests and refresh ---------------------------------------------------
+
+  private async authed(
+    op: string,
+    target: () => string,
+    body: Record<string, unknown>,
+    signal: AbortSignal | undefined,
+    deviceId?: string,
+  ): Promise<Record<string, unknown>> {
+    const sig = this.withClosing(signal);
+    if (this.refreshFlight) await raceSignal(this.refreshFlight, sig);
+    const token = this.currentToken();
+    try {
+      return await this.post(target(), METHOD_PATH, body, op, sig, token, deviceId);
+    } catch (err) {
+      if (!(err instanceof KasaTokenExpiredError)) throw err;
+      this.log.debug({ op }, 'access token expired; refreshing');
+    }
+    await this.refresh(token, sig);
+    return await this.post(target(), METHOD_PATH, body, op, sig, this.currentToken(), deviceId);
+  }
+
+  /** One refresh for everyone who saw `staleToken` expire; callers only wait on it. */
+  private async refresh(staleToken: string, signal: AbortSignal): Promise<void> {
+    const current = this.session().token;
+    if (current !== undefined && current !== staleToken && this.refreshFlight === undefined) return;
+    this.refreshFlight ??= this.runRefresh().finally(() => {
+      this.refreshFlight = undefined;
+    });
+    await raceSignal(this.refreshFlight, signal);
+  }
+
+  private async runRefresh(): Promise<void> {
+    const signal = this.closing.signal;
+    const s = this.session();
+    if (s.refreshToken !== undefined) {
+      const op = 'refreshToken';
+      try {
+        const result = await this.post(this.regionalUrl(), accountPath(op), refreshTokenBody(s.refreshToken, s.terminalUUID), op, signal);
+        const token = nonEmpty(result['token']);
+        if (token === undefined) throw new KasaProtocolError('refreshToken succeeded without a token', { op });
+        this.store.save({ token, refreshToken: nonEmpty(result['refreshToken']) ?? s.refreshToken });
+        this.log.debug({ op }, 'access token refreshed');
+        this.setState('authenticated', { automatic: true });
+        return;
+      } catch (err) {
+        if (!(err instanceof KasaRefreshExpiredError)) throw err;
+      }
+    }
+    this.log.info('refresh token expired; logging in again with the password and the same terminal');
+    this.store.clearTokens();
+    let result: LoginResult;
+    try {
+      result = await this.passwordLogin(signal, true);
+    } catch (err) {
+      if (err instanceof KasaError) this.setState('lost', { automatic: true, error: err });
+      throw err;
+    }
+    if (result.status === 'mfa_required') {
+      const err = new KasaMfaRequiredError('the session expired and the new login needs two-step verification; a code was sent', {
+        op: 'login',
+        mfaTypes: result.mfaTypes,
+      });
+      err.mfaType = result.mfaType;
+      throw err;
+    }
+  }
+
+  private currentToken(): string {
+    const token = this.session().token;
+    if (token !== undefined) return token;
+    const round = this.mfaRound;
+    if (round !== undefined) {
+      const err = new KasaMfaRequiredError('two-step verification is pending; submit the code first', { mfaTypes: round.mfaTypes });
+      err.mfaType = round.mfaType;
+      throw err;
+    }
+    throw new KasaNotAuthenticatedError('no cloud session; log in first');
+  }
+
+  // --- helpers -------------------------------------------------------------------------------
+
+  private post(
+    baseUrl: string,
+    path: string,
+    body: Record<string, unknown>,
+    op: string,
+    signal: AbortSignal,
+    token?: string,
+    deviceId?: string,
+  ): Promise<Record<string, unknown>> {
+    return this.transport.post(baseUrl, path, body, {
+      op,
+      terminalUUID: this.terminalUUID,
+      token,
+      deviceId,
+      signal,
+      timeoutMs: this.timeoutMs,
+    });
+  }
+
+  private session(): StoredSession {
+    if (this.store.loadedUsername !== this.username) this.store.load(this.username);
+    return this.store.get();
+  }
+
+  private regionalUrl(): string {
+    return this.safeBaseUrl(this.session().regionalUrl) ?? this.cloudUrl;
+  }
+
+  private deviceBase(device: PassthroughTarget): string | undefined {
+    if (device.appServerUrl === undefined) return undefined;
+    const base = this.safeBaseUrl(device.appServerUrl);
+    if (base === undefined) {
+      this.log.warn({ deviceId: device.deviceId }, 'device appServerUrl unusable; using the regional host');
+    }
+    return base;
+  }
+
+  /** A cloud-supplied base URL: http(s) only, and never a downgrade from https to http. */
+  private safeBaseUrl(value: unknown): string | undefined {
+    const url = parseBaseUrl(value);
+    if (url === undefined) return undefined;
+    if (url.protocol === 'http:' && this.cloudUrl.startsWith('https:')) {
+      this.log.warn({ host: url.origin }, 'refusing a plain-http host from an https cloud');
+      return undefined;
+    }
+    return url.toString();
+  }
+
+  private withClosing(signal: AbortSignal | undefined): AbortSignal {
+    return combineSignals(this.closing.signal, signal);
+  }
+
+  private setState(state: SessionState, detail: SessionChangeDetail): void {
+    if (state === this.state && state !== 'mfa_required') return;
+    this.state = state;
+    try {
+      this.onSessionChange?.(state, detail);
+    } catch (err) {
+      this.log.warn({ err }, 'onSessionChange handler threw');
+    }
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * Typed errors for the Kasa cloud client. Each error carries the cloud code (when there is one)
+ * and what the caller should do about it (`action`). Messages never contain a password, token,
+ * refresh token or MFA code: they are built only from the operation name, the host, the cloud
+ * code and the cloud's own `msg` text.
+ */
+
+export type KasaErrorAction =
+  | 'retry' // transient: network, HTTP 5xx, throttling (with backoff)
+  | 'refresh' // access token expired: refresh it
+  | 'relogin' // refresh token expired or no session: log in with the password
+  | 'mfa' // two-step verification needed / code problem
+  | 'user_action' // credentials, lock, unknown account, app refused: a human must act
+  | 'device_offline' // the device is not connected to the cloud
+  | 'bug'; // protocol violation on one side: do not retry blindly
+
+export interface KasaErrorOptions {
+  code?: number | undefined;
+  /** Operation that failed (`login`, `passthrough`…), for messages and metrics. */
+  op?: string | undefined;
+  cause?: unknown;
+}
+
+export class KasaError extends Error {
+  readonly action: KasaErrorAction;
+  readonly code?: number;
+  readonly op?: string;
+
+  constructor(message: string, action: KasaErrorAction, options: KasaErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.action = action;
+    if (options.code !== undefined) this.code = options.code;
+    if (options.op !== undefined) this.op = options.op;
+  }
+}
+
+/** Network failure, timeout, HTTP status other than 200, or a body that is not a JSON envelope. */
+export class KasaNetworkError extends KasaError {
+  readonly timeout: boolean;
+  readonly status?: number;
+
+  constructor(message: string, options: KasaErrorOptions & { timeout?: boolean; status?: number } = {}) {
+    super(message, 'retry', options);
+    this.timeout = options.timeout ?? false;
+    if (options.status !== undefined) this.status = options.status;
+  }
+}
+
+/** `-20004` "API rate limit exceeded", or "Access denied request in blackList" (`blacklisted`). */
+export class KasaRateLimitError extends KasaError {
+  readonly blacklisted: boolean;
+
+  constructor(message: string, options: KasaErrorOptions & { blacklisted?: boolean } = {}) {
+    super(message, 'retry', options);
+    this.blacklisted = options.blacklisted ?? false;
+  }
+}
+
+/** `-20651`: the access token expired; refresh it and retry once. */
+export class KasaTokenExpiredError extends KasaError {
+  constructor(message: string, options: KasaErrorOptions = {}) {
+    super(message, 'refresh', options);
+  }
+}
+
+/** `-20655`: the refresh token expired; log in again with the password (same terminal UUID). */
+export class KasaRefreshExpiredError extends KasaError {
+  constructor(message: string, options: KasaErrorOptions = {}) {
+    super(message, 'relogin', options);
+  }
+}
+
+/** No usable session: nothing stored, or the stored one was dropped. Call `login()`. */
+export class KasaNotAuthenticatedError extends KasaError {
+  constructor(message: string, options: KasaErrorOptions = {}) {
+    super(message, 'relogin', options);
+  }
+}
+
+/** `-20677`: two-step verification needed (the client dispatches the code and keeps the process). */
+export class KasaMfaRequiredError extends KasaError {
+  /** Supported MFA types as the cloud lists them, normalised to ints: 1 = push, 2 = e-mail. */
+  readonly mfaTypes: number[];
+  /** The MFA process id; not a secret, but never put in messages. */
+  readonly processId?: string;
+  /** The type a code was dispatched with, when the client already dispatched one. */
+  mfaType?: 'email' | 'push';
+
+  constructor(
+    message: string,
+    options: KasaErrorOptions & { mfaTypes?: number[]; processId?: string | undefined } = {},
+  ) {
+    super(message, 'mfa', options);
+    this.mfaTypes = options.mfaTypes ?? [];
+    if (options.processId !== undefined) this.processId = options.processId;
+  }
+}
+
+/** The MFA code was wrong (`attemptsLeft` when the cloud says), or the round/process is gone (`expired`). */
+export class KasaMfaCodeError extends KasaError {
+  readonly attemptsLeft?: number;
+  /** The MFA process is no longer open: a new `login()` round is needed. */
+  readonly expired: boolean;
+
+  constructor(message: string, options: KasaErrorOptions & { attemptsLeft?: number | undefined; expired?: boolean } = {}) {
+    super(message, 'mfa', options);
+    if (options.attemptsLeft !== undefined) this.attemptsLeft = options.attemptsLeft;
+    this.expired = options.expired ?? false;
+  }
+}
+
+export type KasaUserActionReason = 'credentials_invalid' | 'account_locked' | 'account_not_found' | 'app_rejected';
+
+/** A human must act: wrong credentials (-20601), locked (-20675), unknown account (-20600), app refused (-23003). */
+export class KasaUserActionError extends KasaError {
+  readonly reason: KasaUserActionReason;
+  readonly attemptsLeft?: number;
+  readonly lockedMinutes?: number;
+
+  constructor(
+    message: string,
+    reason: KasaUserActionReason,
+    options: KasaErrorOptions & { attemptsLeft?: number | undefined; lockedMinutes?: number | undefined } = {},
+  ) {
+    super(message, 'user_action', options);
+    this.reason = reason;
+    if (options.attemptsLeft !== undefined) this.attemptsLeft = options.attemptsLeft;
+    if (options.lockedMinutes !== undefined) this.lockedMinutes = options.lockedMinutes;
+  }
+}
+
+/** `-20571`: the device is not connected to the cloud. */
+export class KasaDeviceOfflineError extends KasaError {
+  readonly deviceId?: string;
+
+  constructor(message: string, options: KasaErrorOptions & { deviceId?: string | undefined } = {}) {
+    super(message, 'device_offline', options);
+    if (options.deviceId !== undefined) this.deviceId = options.deviceId;
+  }
+}
+
+/** `-20212`: the account lives in another region; `appServerUrl` names the right host. */
+export class KasaWrongRegionError extends KasaError {
+  readonly appServerUrl?: string;
+
+  constructor(message: string, options: KasaErrorOptions & { appServerUrl?: string | undefined } = {}) {
+    super(message, 'retry', options);
+    if (options.appServerUrl !== undefined) this.appServerUrl = options.appServerUrl;
+  }
+}
+
+/** The cloud rejected the request as malformed (-20104, -20103, -20573) or answered something unknown. */
+export class KasaProtocolError extends KasaError {
+  constructor(message: string, options: KasaErrorOptions = {}) {
+    super(message, 'bug', options);
+  }
+}
+
+/** A device-level `err_code` inside `responseData` (module or method level). */
+export class KasaDeviceError extends KasaError {
+  readonly module: string;
+  readonly method?: string;
+  /** The device's `err_code` (e.g. -1 "module not support", -2 "member not support", -2001). */
+  readonly errCode?: number;
+  readonly errMsg?: string;
+
+  constructor(
+    message: string,
+    details: { module: string; method?: string | undefined; errCode?: number | undefined; errMsg?: string | undefined },
+    options: KasaErrorOptions = {},
+  ) {
+    super(message, 'bug', options);
+    this.module = details.module;
+    if (details.method !== undefined) this.method = details.method;
+    if (details.errCode !== undefined) this.errCode = details.errCode;
+    if (details.errMsg !== undefined) this.errMsg = details.errMsg;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Classification: one table from cloud code to error.
+
+/** Where the error happened; changes the meaning of a few codes (e.g. -20601 on an MFA check). */
+export interface CloudErrorContext {
+  op?: string | undefined;
+  host?: string | undefined;
+  deviceId?: string | undefined;
+}
+
+export const MFA_CHECK_OPS: ReadonlySet<string> = new Set(['checkMFACodeAndLogin']);
+
+type Builder = (text: string, o: KasaErrorOptions, extra: Extra) => KasaError;
+
+interface Extra {
+  result: Record<string, unknown> | undefined;
+  ctx: CloudErrorContext;
+  msg: string | undefined;
+}
+
+export const CLOUD_ERROR_TABLE: ReadonlyMap<number, Builder> = new Map<number, Builder>([
+  [-20004, (t, o, x) => new KasaRateLimitError(`${t}: rate limited by the cloud, back off`, { ...o, blacklisted: isBlackList(x.msg) })],
+  [-20103, (t, o) => new KasaProtocolError(`${t}: the cloud does not know this method (client bug)`, o)],
+  [-20104, (t, o) => new KasaProtocolError(`${t}: the cloud rejected a missing or invalid parameter (client bug)`, o)],
+  [-20573, (t, o) => new KasaProtocolError(`${t}: passthrough without requestData (client bug)`, o)],
+  [
+    -20212,
+    (t, o, x) =>
+      new KasaWrongRegionError(`${t}: the account belongs to another region`, {
+        ...o,
+        appServerUrl: str(x.result?.['appServerUrl']),
+      }),
+  ],
+  [
+    -20571,
+    (t, o, x) =>
+      new KasaDeviceOfflineError(`${t}: the device is offline (not connected to the cloud)`, { ...o, deviceId: x.ctx.deviceId }),
+  ],
+  [
+    -20600,
+    (t, o) => new KasaUserActionError(`${t}: no TP-Link account with this user name; check KASA_USERNAME`, 'account_not_found', o),
+  ],
+  [
+    -20601,
+    (t, o, x) =>
+      new KasaUserActionError(`${t}: incorrect e-mail or password; check KASA_USERNAME / KASA_PASSWORD`, 'credentials_invalid', {
+        ...o,
+        attemptsLeft: num(x.result?.['remainAttempts']),
+        lockedMinutes: num(x.result?.['lockedMinutes']),
+      }),
+  ],
+  [
+    -20675,
+    (t, o, x) =>
+      new KasaUserActionError(`${t}: the account is locked after too many failed logins; wait or unlock it in the Kasa app`, 'account_locked', {
+        ...o,
+        lockedMinutes: num(x.result?.['lockedMinutes']),
+      }),
+  ],
+  [
+    -23003,
+    (t, o) => new KasaUserActionError(`${t}: the cloud refused this app identity ("app version is too old")`, 'app_rejected', o),
+  ],
+  [-20651, (t, o) => new KasaTokenExpiredError(`${t}: access token expired`, o)],
+  [-20655, (t, o) => new KasaRefreshExpiredError(`${t}: refresh token expired, a password login is needed`, o)],
+  [
+    -20677,
+    (t, o, x) =>
+      new KasaMfaRequiredError(`${t}: two-step verification required`, {
+        ...o,
+        mfaTypes: mfaTypes(x.result?.['supportedMFATypes']),
+        processId: str(x.result?.['MFAProcessId']) ?? str(x.result?.['mfaProcessId']),
+      }),
+  ],
+]);
+
+/**
+ * Maps a cloud envelope (`error_code`/`msg`, or a nested `result.errorCode`/`errorMsg`) to the
+ * right error class. `result` is the envelope's `result`, if any (attempt counters, MFA fields).
+ */
+export function classifyCloudError(
+  code: number,
+  msg: string | undefined,
+  result?: Record<string, unknown>,
+  ctx: CloudErrorContext = {},
+): KasaError {
+  const cleanMsg = sanitizeCloudMessage(msg);
+  const where = `${ctx.op ?? 'request'}${ctx.host ? ` to ${ctx.host}` : ''}`;
+  const text = `${where} failed with cloud error ${code}${cleanMsg ? ` "${cleanMsg}"` : ''}`;
+  const options: KasaErrorOptions = { code, op: ctx.op };
+  const extra: Extra = { result, ctx, msg: cleanMsg };
+
+  if (isBlackList(cleanMsg)) {
+    return new KasaRateLimitError(`${text}: the cloud blacklisted this client; stop and back off for a long time`, {
+      ...options,
+      blacklisted: true,
+    });
+  }
+  if (ctx.op !== undefined && MFA_CHECK_OPS.has(ctx.op)) {
+    const mfaError = classifyMfaCheck(code, text, options, result, cleanMsg);
+    if (mfaError) return mfaError;
+  }
+  const build = CLOUD_ERROR_TABLE.get(code);
+  if (build) return build(text, options, extra);
+  return new KasaProtocolError(`${text}: unexpected cloud error`, options);
+}
+
+/**
+ * On `checkMFACodeAndLogin` the cloud's wrong-code answer is not pinned by any capture (§4.3):
+ * credential-style codes mean "wrong code", and anything mentioning expiry or an unknown process
+ * means the round is over.
+ */
+function classifyMfaCheck(
+  code: number,
+  text: string,
+  options: KasaErrorOptions,
+  result: Record<string, unknown> | undefined,
+  msg: string | undefined,
+): KasaError | undefined {
+  const attemptsLeft = num(result?.['remainAttempts']);
+  if (/expire|not exist|invalid (mfa )?process|no process/i.test(msg ?? '') || attemptsLeft === 0) {
+    return new KasaMfaCodeError(`${text}: the verification round is over; start a new login`, {
+      ...options,
+      attemptsLeft,
+      expired: true,
+    });
+  }
+  const passthroughCodes = new Set([-20004, -20103, -20104, -20675, -20600, -23003, -20212]);
+  if (passthroughCodes.has(code)) return undefined;
+  return new KasaMfaCodeError(`${text}: the verification code is wrong`, { ...options, attemptsLeft });
+}
+
+function isBlackList(msg: string | undefined): boolean {
+  return msg !== undefined && /black\s*list/i.test(msg);
+}
+
+/** The cloud's own message, trimmed to one short line (it is untrusted text). */
+export function sanitizeCloudMessage(msg: unknown): string | undefined {
+  if (typeof msg !== 'string') return undefined;
+  // eslint-disable-next-line no-control-regex
+  const line = msg.replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+  if (line === '') return undefined;
+  return line.length > 160 ? `${line.slice(0, 157)}...` : line;
+}
+
+/** Reads an int code that may arrive as a number or a numeric string ("0", "-20677"). */
+export function parseCode(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isInteger(value)) return value;
+  if (typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)) return Number.parseInt(value, 10);
+  return undefined;
+}
+
+/** MFA types as ints: 1 = push, 2 = e-mail; strings "push"/"email"/"1"/"2" accepted. */
+export function mfaTypes(value: unknown): number[] {
+  if (!Array.isArray(value)) return [];
+  const out: number[] = [];
+  for (const v of value) {
+    const n = parseCode(v) ?? (typeof v === 'string' ? ({ push: 1, app: 1, email: 2, mail: 2 } as Record<string, number>)[v.toLowerCase()] : undefined);
+    if (n !== undefined && !out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+function num(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  return parseCode(value);
+}
+
+function str(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}

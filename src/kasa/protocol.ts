@@ -1,0 +1,172 @@
+/**
+ * Wire shapes of the Kasa cloud V2 API as the Kasa Android app 3.4.451 sends them
+ * (docs/kasa-cloud-protocol.md §2, §4, §5). Body builders return plain objects whose key
+ * insertion order is the order on the wire; the transport serialises them compactly.
+ */
+
+export const APP_TYPE = 'Kasa_Android_Mix';
+export const APP_VERSION = '3.4.451';
+export const PLATFORM = 'Android';
+export const TERMINAL_NAME = 'Pixel';
+export const TERMINAL_META = 'Pixel';
+
+export const CONTENT_TYPE = 'application/json;charset=UTF-8';
+export const USER_AGENT = 'Dalvik/2.1.0 (Linux; U; Android 14; Pixel Build/UP1A)';
+
+/** §2.1: sent on every request, in this order (the server does not care about order). */
+export const APP_QUERY: Readonly<Record<string, string>> = {
+  appName: APP_TYPE,
+  appVer: APP_VERSION,
+  netType: 'wifi',
+  ospf: 'Android 14',
+  brand: 'TPLINK',
+  locale: 'en_US',
+  model: TERMINAL_NAME,
+  termName: TERMINAL_NAME,
+  termMeta: TERMINAL_META,
+};
+
+/** The method endpoint (getDeviceList, passthrough). */
+export const METHOD_PATH = '/';
+
+export type AccountEndpoint =
+  | 'getAccountStatusAndUrl'
+  | 'login'
+  | 'refreshToken'
+  | 'getEmailVC4TerminalMFA'
+  | 'getPushVC4TerminalMFA'
+  | 'checkMFACodeAndLogin';
+
+export function accountPath(name: AccountEndpoint): string {
+  return `/api/v2/account/${name}`;
+}
+
+/** MFA type numbers as the live service encodes them (§4.3). */
+export const MFA_TYPE_PUSH = 1;
+export const MFA_TYPE_EMAIL = 2;
+
+// --- account endpoint bodies -----------------------------------------------------------------
+
+export function accountStatusBody(username: string): Record<string, unknown> {
+  return { appType: APP_TYPE, cloudUserName: username };
+}
+
+/** §4.2, exact key order. */
+export function loginBody(username: string, password: string, terminalUUID: string): Record<string, unknown> {
+  return {
+    appType: APP_TYPE,
+    appVersion: APP_VERSION,
+    cloudPassword: password,
+    cloudUserName: username,
+    platform: PLATFORM,
+    refreshTokenNeeded: true,
+    supportBindAccount: false,
+    terminalUUID,
+    terminalName: TERMINAL_NAME,
+    terminalMeta: TERMINAL_META,
+  };
+}
+
+export function refreshTokenBody(refreshToken: string, terminalUUID: string): Record<string, unknown> {
+  return { appType: APP_TYPE, refreshToken, terminalUUID };
+}
+
+/** Dispatch body for `getEmailVC4TerminalMFA` and `getPushVC4TerminalMFA` (the union of §4.3). */
+export function mfaDispatchBody(
+  username: string,
+  password: string,
+  terminalUUID: string,
+  processId: string,
+): Record<string, unknown> {
+  return {
+    appType: APP_TYPE,
+    cloudUserName: username,
+    cloudPassword: password,
+    terminalUUID,
+    MFAProcessId: processId,
+  };
+}
+
+export function checkMfaBody(
+  username: string,
+  code: string,
+  processId: string,
+  terminalUUID: string,
+  mfaType: number = MFA_TYPE_EMAIL,
+): Record<string, unknown> {
+  return {
+    appType: APP_TYPE,
+    cloudUserName: username,
+    code,
+    MFAProcessId: processId,
+    MFAType: mfaType,
+    terminalBindEnabled: true,
+    terminalUUID,
+  };
+}
+
+// --- method endpoint bodies ------------------------------------------------------------------
+
+export function deviceListBody(): Record<string, unknown> {
+  return { method: 'getDeviceList' };
+}
+
+export function passthroughBody(deviceId: string, requestData: Record<string, unknown>): Record<string, unknown> {
+  return { method: 'passthrough', params: { deviceId, requestData: JSON.stringify(requestData) } };
+}
+
+// --- answers ---------------------------------------------------------------------------------
+
+/** One `getDeviceList` entry (§5). Only `deviceId` is guaranteed; everything else may be absent. */
+export interface CloudDevice {
+  deviceId: string;
+  deviceType?: string;
+  deviceModel?: string;
+  alias?: string;
+  deviceName?: string;
+  /** 1 = online, 0 = offline. */
+  status?: number;
+  appServerUrl?: string;
+  appServerUrlV2?: string;
+  accountApiUrl?: string;
+  deviceRegion?: string;
+  isSameRegion?: boolean;
+  fwVer?: string;
+  deviceHwVer?: string;
+  deviceMac?: string;
+  oemId?: string;
+  hwId?: string;
+  fwId?: string;
+  role?: number;
+  lastBindTime?: number;
+  [extra: string]: unknown;
+}
+
+/** Keeps the entries that carry a string `deviceId`; other fields pass through untouched. */
+export function parseDeviceList(value: unknown): CloudDevice[] | undefined {
+  if (!Array.isArray(value)) return undefined;
+  return value.filter(
+    (e): e is CloudDevice =>
+      typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['deviceId'] === 'string',
+  );
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function nonEmpty(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+/** `new URL('/', value)` for an http(s) URL string (the method endpoint base); otherwise undefined. */
+export function parseBaseUrl(value: unknown): URL | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL('/', value);
+  } catch {
+    return undefined;
+  }
+  return url.protocol === 'https:' || url.protocol === 'http:' ? url : undefined;
+}

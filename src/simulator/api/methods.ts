@@ -1,0 +1,81 @@
+import { ok, paramsObject, requireAppType, type Answer, type ApiRequest, type Cloud } from '../cloud.js';
+import { CloudError, fail, Msg } from '../errors.js';
+import { delay, isObject, type JsonObject } from '../util.js';
+import { refreshToken, type Handler } from './account.js';
+
+/** `method` values the `/` endpoint implements; others answer -20103. */
+export const METHODS: Record<string, Handler> = {
+  getDeviceList,
+  passthrough,
+  refreshToken: (cloud, req) => refreshToken(cloud, req, paramsObject(req.body)),
+};
+
+/** V2 clients send no appType in params; one that is present must still be the Kasa app. */
+function checkParams(cloud: Cloud, req: ApiRequest): JsonObject {
+  const params = paramsObject(req.body);
+  requireAppType(cloud, params, false);
+  return params;
+}
+
+function getDeviceList(cloud: Cloud, req: ApiRequest): Answer {
+  checkParams(cloud, req);
+  const { account } = cloud.authenticate(req.query);
+  req.log.username = account.username;
+  cloud.throttle(account.username);
+  cloud.requireHost(req.role, ['regional']);
+  if (cloud.faults.emptyDeviceList) return ok({ deviceList: [] });
+  const deviceList = cloud.devices(account.username).map((device) => ({
+    ...device.listFields(),
+    appServerUrl: cloud.deviceUrl(device),
+    deviceRegion: device.host === 1 ? 'eu-west-1' : 'us-east-1',
+    isSameRegion: device.host !== 1,
+    status: device.online ? 1 : 0,
+  }));
+  return ok({ deviceList });
+}
+
+async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
+  const params = checkParams(cloud, req);
+  const { account } = cloud.authenticate(req.query);
+  req.log.username = account.username;
+  cloud.throttle(account.username);
+
+  const deviceId = params.deviceId;
+  if (typeof deviceId !== 'string' || deviceId === '') fail(CloudError.parameterMissing, Msg.parameter);
+  req.log.deviceId = deviceId;
+  const device = cloud.ownedDevice(account.username, deviceId);
+  if (!device) fail(cloud.codes.deviceNotOwned, messageFor(cloud.codes.deviceNotOwned));
+
+  const raw = params.requestData;
+  if (raw === undefined || raw === null) fail(CloudError.requestDataMissing, Msg.requestDataMissing);
+  req.log.requestData = raw;
+  if (typeof raw !== 'string') fail(cloud.codes.badRequestData, messageFor(cloud.codes.badRequestData));
+  const request = parseObject(raw);
+  if (!request) fail(cloud.codes.badRequestData, messageFor(cloud.codes.badRequestData));
+  req.log.requestData = request;
+
+  // Strict: a device is reachable only through its own appServerUrl (possibly another region).
+  if (cloud.strict && req.role !== cloud.roleOfDevice(device)) {
+    fail(cloud.codes.wrongDeviceHost, messageFor(cloud.codes.wrongDeviceHost));
+  }
+  // Tapo devices are listed but the Kasa passthrough cannot reach them (§4.7).
+  if (!device.online || device.family === 'tapo') fail(CloudError.deviceOffline, Msg.deviceOffline);
+
+  await delay(device.latencyMs, cloud.timers);
+  if (!device.online) fail(CloudError.deviceOffline, Msg.deviceOffline);
+  const reply = device.execute(request);
+  return ok({ responseData: cloud.faults.responseDataAsObject ? reply : JSON.stringify(reply) });
+}
+
+function parseObject(text: string): JsonObject | undefined {
+  try {
+    const value: unknown = JSON.parse(text);
+    return isObject(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function messageFor(code: number): string {
+  return code === CloudError.deviceOffline ? Msg.deviceOffline : Msg.parameter;
+}

@@ -1,0 +1,96 @@
+import { randomBytes } from 'node:crypto';
+
+export interface AccessToken {
+  username: string;
+  terminalUUID: string;
+  expiresAt: number;
+  /** The refresh token issued with it, revoked together on logout. */
+  refreshToken?: string;
+}
+
+export interface RefreshToken {
+  username: string;
+  terminalUUID: string;
+  expiresAt: number;
+}
+
+export type TokenCheck<T> = { ok: true; token: T } | { ok: false };
+
+/** Opaque token shaped like the captures (`xxxxxxxx-xxxxxxxxxxxxxxxxxxxx`). */
+function newToken(): string {
+  const alnum = randomBytes(14).toString('base64url').replace(/[-_]/g, 'x').slice(0, 20);
+  return `${randomBytes(4).toString('hex')}-${alnum}`;
+}
+
+export class TokenStore {
+  private readonly access = new Map<string, AccessToken>();
+  private readonly refresh = new Map<string, RefreshToken>();
+
+  constructor(
+    private readonly accessTtlMs: number,
+    private readonly refreshTtlMs: number,
+    private readonly now: () => number,
+  ) {}
+
+  issue(username: string, terminalUUID: string, withRefresh: boolean): { token: string; refreshToken?: string } {
+    const token = newToken();
+    const entry: AccessToken = { username, terminalUUID, expiresAt: this.now() + this.accessTtlMs };
+    if (!withRefresh) {
+      this.access.set(token, entry);
+      return { token };
+    }
+    const refreshToken = this.issueRefresh(username, terminalUUID);
+    this.access.set(token, { ...entry, refreshToken });
+    return { token, refreshToken };
+  }
+
+  /** A new access token for a refresh token; does not invalidate earlier access tokens. */
+  reissueAccess(refreshToken: string, refresh: RefreshToken): string {
+    const token = newToken();
+    this.access.set(token, {
+      username: refresh.username,
+      terminalUUID: refresh.terminalUUID,
+      expiresAt: this.now() + this.accessTtlMs,
+      refreshToken,
+    });
+    return token;
+  }
+
+  rotateRefresh(old: string, refresh: RefreshToken): string {
+    this.refresh.delete(old);
+    return this.issueRefresh(refresh.username, refresh.terminalUUID);
+  }
+
+  checkAccess(token: string): TokenCheck<AccessToken> {
+    const entry = this.access.get(token);
+    if (!entry || entry.expiresAt <= this.now()) return { ok: false };
+    return { ok: true, token: entry };
+  }
+
+  checkRefresh(token: string): TokenCheck<RefreshToken> {
+    const entry = this.refresh.get(token);
+    if (!entry || entry.expiresAt <= this.now()) return { ok: false };
+    return { ok: true, token: entry };
+  }
+
+  /** Logout: the access token and the refresh token issued with it stop working. */
+  revoke(token: string): void {
+    const entry = this.access.get(token);
+    this.access.delete(token);
+    if (entry?.refreshToken) this.refresh.delete(entry.refreshToken);
+  }
+
+  expireAllAccess(): void {
+    for (const entry of this.access.values()) entry.expiresAt = Number.NEGATIVE_INFINITY;
+  }
+
+  expireAllRefresh(): void {
+    for (const entry of this.refresh.values()) entry.expiresAt = Number.NEGATIVE_INFINITY;
+  }
+
+  private issueRefresh(username: string, terminalUUID: string): string {
+    const refreshToken = `RT-${randomBytes(16).toString('hex')}`;
+    this.refresh.set(refreshToken, { username, terminalUUID, expiresAt: this.now() + this.refreshTtlMs });
+    return refreshToken;
+  }
+}
