@@ -66,6 +66,7 @@ async function spawnMosquitto(port?: number): Promise<TestBroker> {
   );
   let child: ChildProcess | undefined;
   const startChild = async () => {
+    if (child && child.exitCode === null) return;
     child = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
     await waitForPort(brokerPort, child);
   };

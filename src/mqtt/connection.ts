@@ -1,0 +1,412 @@
+import { EventEmitter } from 'node:events';
+import { readFile } from 'node:fs/promises';
+import mqtt, { type IClientOptions, type IClientPublishOptions, type IClientSubscribeOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
+import { SubscriptionTable, mergedOptions, toIncomingMessage, optionsKey, type FilterGroup, type IncomingMessage, type MessageHandler, type SubscribeOptions } from './subscriptions.js';
+import { isValidTopicFilter, isValidTopicName } from './topicMatch.js';
+import type { Logger } from '../logger.js';
+import { redactUrl, transportCode, type MqttConnectionEvents, type MqttConnectionOptions, type Outgoing, type PublishOptions } from './types.js';
+
+export type { IncomingMessage, IncomingMessage as MqttMessage, MessageHandler, SubscribeOptions } from './subscriptions.js';
+export type { MqttConnectionEvents, MqttConnectionOptions, PublishOptions, PublishProperties } from './types.js';
+export { topicMatches } from './topicMatch.js';
+
+const WARN_EVERY_MS = 60_000;
+const ONLINE = JSON.stringify({ state: 'online' });
+const OFFLINE = JSON.stringify({ state: 'offline' });
+
+/**
+ * The bridge's MQTT connection: MQTT 5 with fallback to 3.1.1, last will and birth on
+ * `<base>/bridge/state`, endless reconnect with backoff, newest-per-topic buffering while
+ * disconnected, retained-state restore and resubscription after every (re)connect.
+ */
+export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
+  readonly #o: MqttConnectionOptions;
+  readonly #log: Logger;
+  readonly #stateTopic: string;
+  readonly #minMs: number;
+  readonly #maxMs: number;
+  readonly #subs = new SubscriptionTable();
+  readonly #retained = new Map<string, Outgoing>();
+  readonly #pending = new Map<string, Outgoing>();
+  readonly #inflight = new Set<() => void>();
+  #tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
+  #client: MqttClient | undefined;
+  #version: 4 | 5;
+  #versionLocked = false;
+  #guessedFallback = false;
+  #guessWarned = false;
+  #gen = 0;
+  #live = false;
+  #connected = false;
+  #started = false;
+  #stopped = false;
+  #idsAvailable = false;
+  #attempt = { connack: false, transportError: false };
+  #lastWarnAt = 0;
+  #dropped = 0;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(options: MqttConnectionOptions) {
+    super();
+    this.#o = options;
+    this.#log = options.logger.child({ module: 'mqtt' });
+    this.#stateTopic = `${options.baseTopic}/bridge/state`;
+    this.#minMs = Math.max(1, options.reconnectMinMs ?? 1000);
+    this.#maxMs = Math.max(this.#minMs, options.reconnectMaxMs ?? 5000);
+    this.#version = options.protocolVersion ?? 5;
+    this.setMaxListeners(100); // many waitForConnection() callers are fine
+  }
+
+  get protocolVersion(): 4 | 5 {
+    return this.#version;
+  }
+  get mqtt5(): boolean {
+    return this.#version === 5;
+  }
+  /** True once `connected` was emitted, until the connection drops. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+  /** The current mqtt.js client (diagnostics and fault-injection tests only). */
+  get client(): MqttClient | undefined {
+    return this.#client;
+  }
+  /** Messages waiting for the broker (distinct topics). */
+  get bufferedCount(): number {
+    return this.#pending.size;
+  }
+
+  /** Starts connecting and returns at once; a broker that is not up yet is retried forever. */
+  async start(): Promise<void> {
+    if (this.#started || this.#stopped) return;
+    this.#started = true;
+    const o = this.#o;
+    const load = async (inline: string | Buffer | undefined, file: string | undefined) => inline ?? (file ? await readFile(file) : undefined);
+    const [ca, cert, key] = await Promise.all([load(o.ca, o.caFile), load(o.cert, o.certFile), load(o.key, o.keyFile)]);
+    this.#tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
+    this.#log.info({ url: redactUrl(o.url), clientId: o.clientId, protocolVersion: this.#version }, 'connecting to MQTT broker');
+    this.#client = this.#createClient();
+  }
+
+  /** Resolves when connected (now or later); rejects when `signal` aborts. */
+  async waitForConnection(signal?: AbortSignal): Promise<void> {
+    if (this.#connected) return;
+    signal?.throwIfAborted();
+    await new Promise<void>((resolve, reject) => {
+      const onConnected = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      const onAbort = () => {
+        this.off('connected', onConnected);
+        reject(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
+      };
+      this.once('connected', onConnected);
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Publishes `{"state":"offline"}` retained, then disconnects; bounded by stopTimeoutMs. */
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#timer);
+    this.#subs.releaseAll();
+    if (this.#pending.size > 0) this.#log.warn({ topics: this.#pending.size }, 'stopping with unsent MQTT messages; dropped');
+    this.#pending.clear();
+    const client = this.#client;
+    if (!client) return;
+    const timeoutMs = this.#o.stopTimeoutMs ?? 2000;
+    const deadline = Date.now() + timeoutMs;
+    const bounded = (p: Promise<void>) =>
+      Promise.race([p, new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+    if (this.#live) await bounded(this.#send(client, { topic: this.#stateTopic, payload: OFFLINE, qos: 1, retain: true }));
+    const ended = new Promise<void>((resolve) => client.end(!this.#live, {}, () => resolve()));
+    await bounded(ended);
+    // end() ignores a second (forced) call while a graceful one is pending: destroy the socket.
+    if (!client.disconnected) client.stream?.destroy();
+    this.#goneOffline();
+    this.#log.info('MQTT connection closed');
+  }
+
+  /**
+   * Publishes (QoS 1 unless told otherwise; objects are JSON-encoded). Never rejects: resolves
+   * when the broker acknowledged, when the message was buffered for the next connection, or on
+   * failure (logged). Retained publishes update the registry restored after every reconnect.
+   */
+  async publish(topic: string, payload: string | Buffer | object, opts: PublishOptions = {}): Promise<void> {
+    if (!isValidTopicName(topic)) {
+      this.#log.error({ topic }, 'refusing to publish to an invalid MQTT topic');
+      return;
+    }
+    let body: string | Buffer;
+    try {
+      body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload);
+    } catch (err) {
+      this.#log.error({ topic, err: (err as Error).message }, 'cannot serialise MQTT payload');
+      return;
+    }
+    const msg: Outgoing = { topic, payload: body, qos: opts.qos ?? 1, retain: opts.retain ?? false };
+    if (opts.properties) msg.properties = opts.properties;
+    if (msg.retain) {
+      if (body.length === 0) this.#retained.delete(topic);
+      else this.#retained.set(topic, { topic, payload: body, qos: msg.qos, retain: true });
+    }
+    const client = this.#client;
+    if (this.#live && client) return this.#send(client, msg);
+    if (this.#stopped) {
+      this.#log.debug({ topic }, 'MQTT connection stopped; message dropped');
+      return;
+    }
+    this.#pending.delete(topic);
+    this.#pending.set(topic, msg);
+    const max = this.#o.maxBufferedTopics ?? 10_000;
+    while (this.#pending.size > max) {
+      const oldest = this.#pending.keys().next().value;
+      if (oldest === undefined) break;
+      this.#pending.delete(oldest);
+      if (this.#dropped++ % 1000 === 0) this.#log.warn({ max, dropped: this.#dropped }, 'MQTT buffer full; dropping oldest topics');
+    }
+  }
+
+  /**
+   * Subscribes `handler` to `filter`. Resolves after the broker's SUBACK — on the next connection
+   * when disconnected — with an `unsubscribe` function. Kept and renewed on every reconnect.
+   * Rejects only for an invalid filter.
+   */
+  async subscribe(filter: string, handler: MessageHandler, opts: SubscribeOptions = {}): Promise<() => Promise<void>> {
+    if (!isValidTopicFilter(filter)) throw new Error(`invalid MQTT topic filter: ${filter}`);
+    const { group, entry } = this.#subs.add(filter, handler, opts);
+    let done = false;
+    const unsubscribe = async (): Promise<void> => {
+      if (done) return;
+      done = true;
+      const client = this.#client;
+      if (!this.#subs.remove(group, entry) || !this.#live || !client) return;
+      const gen = this.#gen;
+      await new Promise<void>((resolve) => {
+        this.#inflight.add(resolve);
+        client.unsubscribe(filter, (err) => {
+          if (err && gen === this.#gen) this.#log.warn({ filter, err: err.message }, 'MQTT unsubscribe failed');
+          this.#inflight.delete(resolve);
+          resolve();
+        });
+      });
+    };
+    if (this.#stopped) return unsubscribe;
+    const key = optionsKey(mergedOptions(group));
+    if (this.#live && group.activeOn === this.#gen && group.activeKey === key) return unsubscribe;
+    const ready = new Promise<void>((resolve) => group.waiters.push(resolve));
+    if (this.#live && this.#client) this.#sendSubscribe(this.#client, group);
+    await ready;
+    return unsubscribe;
+  }
+
+  /**
+   * Answers a request: publishes `payload` (non-retained) to `fallbackTopic` and, when the request
+   * carried an MQTT 5 response topic, also there with the request's correlation data.
+   */
+  async respond(request: IncomingMessage, fallbackTopic: string, payload: string | Buffer | object): Promise<void> {
+    const responseTopic = this.mqtt5 ? request.properties?.responseTopic : undefined;
+    const correlationData = request.properties?.correlationData;
+    const props: PublishOptions = correlationData ? { properties: { correlationData } } : {};
+    const sends = [this.publish(fallbackTopic, payload, responseTopic === fallbackTopic ? props : {})];
+    if (responseTopic && responseTopic !== fallbackTopic) sends.push(this.publish(responseTopic, payload, props));
+    await Promise.all(sends);
+  }
+
+  #createClient(): MqttClient {
+    const o = this.#o;
+    const version = this.#version;
+    const options: IClientOptions = {
+      clientId: o.clientId,
+      protocolVersion: version,
+      clean: true,
+      resubscribe: false,
+      queueQoSZero: false,
+      reconnectPeriod: this.#minMs,
+      reconnectOnConnackError: true,
+      connectTimeout: o.connectTimeoutMs ?? 10_000,
+      keepalive: o.keepalive ?? 30,
+      rejectUnauthorized: o.rejectUnauthorized ?? true,
+      will: { topic: this.#stateTopic, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
+      ...this.#tls,
+      ...(o.username !== undefined ? { username: o.username } : {}),
+      ...(o.password !== undefined ? { password: o.password } : {}),
+    };
+    this.#attempt = { connack: false, transportError: false };
+    const client = mqtt.connect(o.url, options);
+    const mine = () => client === this.#client && !this.#stopped;
+    client.on('connect', (packet) => {
+      if (mine()) this.#onConnect(client, packet);
+    });
+    client.on('message', (topic, payload, packet) => {
+      if (mine()) this.#dispatch(topic, payload, packet);
+    });
+    client.on('packetreceive', (packet) => {
+      if (packet.cmd === 'connack') this.#attempt.connack = true;
+    });
+    client.on('reconnect', () => {
+      this.#attempt = { connack: false, transportError: false };
+      client.options.reconnectPeriod = Math.min(this.#maxMs, Math.max(this.#minMs, (client.options.reconnectPeriod ?? 0) * 2));
+    });
+    client.on('error', (err) => {
+      if (mine()) this.#onError(client, err);
+    });
+    client.on('disconnect', (packet) => this.#log.warn({ reasonCode: packet.reasonCode }, 'MQTT broker sent DISCONNECT'));
+    client.on('close', () => {
+      if (client === this.#client) this.#onClose();
+    });
+    return client;
+  }
+
+  #onError(client: MqttClient, err: Error): void {
+    const code = (err as { code?: unknown }).code;
+    if (this.#version === 5 && (code === 1 || code === 132)) {
+      this.#log.warn({ err: err.message }, 'MQTT broker refused protocol 5; falling back to 3.1.1');
+      this.#fallback(client, 4, 0, false);
+      return;
+    }
+    if (transportCode(err)) this.#attempt.transportError = true;
+    this.#warnNotConnected(err);
+  }
+
+  #onClose(): void {
+    if (this.#live) {
+      this.#goneOffline();
+      if (this.#stopped) return;
+      this.#log.warn('MQTT connection lost; buffering and reconnecting');
+      this.#lastWarnAt = Date.now();
+    }
+    const client = this.#client;
+    if (!client || this.#stopped || this.#versionLocked || this.#attempt.connack || this.#attempt.transportError) return;
+    // The broker took the connection and closed it (or never answered) without a CONNACK: some
+    // brokers do that on a CONNECT of an unknown protocol level. Try the other level until one works.
+    if (this.#version === 5) {
+      const level = this.#guessWarned ? 'debug' : 'warn';
+      this.#guessWarned = true;
+      this.#log[level]('MQTT broker closed the connection without CONNACK on protocol 5; trying 3.1.1');
+      this.#fallback(client, 4, client.options.reconnectPeriod ?? this.#minMs, true);
+    } else if (this.#guessedFallback) {
+      this.#fallback(client, 5, client.options.reconnectPeriod ?? this.#minMs, false);
+    }
+  }
+
+  /** Replace the client by a new one speaking `version` (mqtt.js cannot change protocol in place). */
+  #fallback(old: MqttClient, version: 4 | 5, delayMs: number, guessed: boolean): void {
+    this.#version = version;
+    this.#guessedFallback = guessed;
+    this.#client = undefined;
+    old.removeAllListeners();
+    old.on('error', () => undefined);
+    old.end(true);
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => {
+      if (!this.#stopped) this.#client = this.#createClient();
+    }, delayMs);
+  }
+
+  #onConnect(client: MqttClient, packet: IConnackPacket): void {
+    const gen = ++this.#gen;
+    this.#live = true;
+    this.#versionLocked = true;
+    this.#guessedFallback = false;
+    client.options.reconnectPeriod = this.#minMs;
+    this.#idsAvailable = this.#version === 5 && packet.properties?.subscriptionIdentifiersAvailable !== false;
+    const restored = this.#retained.size;
+    const flushed = this.#pending.size;
+    this.#log.info({ url: redactUrl(this.#o.url), protocolVersion: this.#version, restored, flushed }, 'MQTT connected');
+    this.#lastWarnAt = 0;
+    // Everything below is written synchronously, so the wire order is: subscriptions, online,
+    // older retained state, then buffered messages in publish order; later publishes follow.
+    const acks: Array<Promise<void>> = this.#subs.groups().map((group) => {
+      const ready = new Promise<void>((resolve) => group.waiters.push(resolve));
+      this.#sendSubscribe(client, group);
+      return ready;
+    });
+    acks.push(this.#send(client, { topic: this.#stateTopic, payload: ONLINE, qos: 1, retain: true }));
+    for (const [topic, msg] of this.#retained) if (!this.#pending.has(topic)) acks.push(this.#send(client, msg));
+    for (const msg of this.#pending.values()) acks.push(this.#send(client, msg));
+    this.#pending.clear();
+    void Promise.all(acks).then(() => {
+      if (gen !== this.#gen || !this.#live || this.#stopped) return;
+      this.#connected = true;
+      this.emit('connected');
+    });
+  }
+
+  #goneOffline(): void {
+    const wasConnected = this.#connected;
+    this.#live = false;
+    this.#connected = false;
+    this.#gen++;
+    // In-flight QoS 1 publishes stay in mqtt.js's store and are resent on reconnect; don't make
+    // callers wait for that.
+    for (const resolve of [...this.#inflight]) resolve();
+    this.#inflight.clear();
+    if (wasConnected) this.emit('disconnected');
+  }
+
+  #warnNotConnected(err: Error): void {
+    const now = Date.now();
+    const detail = { url: redactUrl(this.#o.url), err: err.message, retryMs: this.#client?.options.reconnectPeriod };
+    if (now - this.#lastWarnAt >= WARN_EVERY_MS) {
+      this.#lastWarnAt = now;
+      this.#log.warn(detail, 'MQTT broker not connected; retrying');
+    } else {
+      this.#log.debug(detail, 'MQTT broker not connected; retrying');
+    }
+  }
+
+  #send(client: MqttClient, msg: Outgoing): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.#inflight.delete(done);
+        resolve();
+      };
+      this.#inflight.add(done);
+      const opts: IClientPublishOptions = { qos: msg.qos, retain: msg.retain };
+      if (msg.properties && this.#version === 5) opts.properties = msg.properties;
+      client.publish(msg.topic, msg.payload, opts, (err) => {
+        if (err) this.#log.warn({ topic: msg.topic, err: err.message }, 'MQTT publish failed');
+        done();
+      });
+    });
+  }
+
+  #sendSubscribe(client: MqttClient, group: FilterGroup): void {
+    const gen = this.#gen;
+    const merged = mergedOptions(group);
+    const opts: IClientSubscribeOptions = { qos: merged.qos };
+    if (this.#version === 5) {
+      opts.rap = merged.rap;
+      opts.nl = merged.nl;
+      if (this.#idsAvailable) opts.properties = { subscriptionIdentifier: group.id };
+    }
+    client.subscribe(group.filter, opts, (err, granted) => {
+      if (gen !== this.#gen || !this.#live) return; // redone on the next connection
+      const refused = granted?.find((g) => g.qos >= 0x80);
+      if (err) this.#log.error({ filter: group.filter, err: err.message }, 'MQTT subscribe failed');
+      else if (refused) this.#log.error({ filter: group.filter, code: refused.qos }, 'MQTT broker refused subscription');
+      group.activeOn = gen;
+      group.activeKey = optionsKey(merged);
+      for (const resolve of group.waiters.splice(0)) resolve();
+    });
+  }
+
+  #dispatch(topic: string, payload: Buffer, packet: IPublishPacket): void {
+    const message = toIncomingMessage(topic, payload, packet);
+    for (const group of this.#subs.match(topic, packet.properties?.subscriptionIdentifier)) {
+      for (const entry of [...group.entries]) {
+        const fail = (err: unknown) =>
+          this.#log.error({ topic, filter: group.filter, err: err instanceof Error ? err.message : String(err) }, 'MQTT message handler failed');
+        try {
+          const result = entry.handler({ ...message });
+          if (result instanceof Promise) void result.catch(fail);
+        } catch (err) {
+          fail(err);
+        }
+      }
+    }
+  }
+}

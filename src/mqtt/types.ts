@@ -1,0 +1,80 @@
+import type { Logger } from '../logger.js';
+
+export interface MqttConnectionOptions {
+  url: string;
+  username?: string;
+  password?: string;
+  clientId: string;
+  /** TLS material, inline or as a path (read by start()). */
+  ca?: string | Buffer;
+  caFile?: string;
+  cert?: string | Buffer;
+  certFile?: string;
+  key?: string | Buffer;
+  keyFile?: string;
+  /** Default true. */
+  rejectUnauthorized?: boolean;
+  baseTopic: string;
+  logger: Logger;
+  /** Reconnect backoff bounds (doubling per failed attempt, reset on connect). Defaults 1000 / 5000. */
+  reconnectMinMs?: number;
+  reconnectMaxMs?: number;
+  /** First protocol to try. Default 5; falls back to 4 (3.1.1) when the broker refuses 5. */
+  protocolVersion?: 4 | 5;
+  /** Most distinct topics kept while disconnected (newest per topic). Default 10000. */
+  maxBufferedTopics?: number;
+  /** Bound on stop(). Default 2000. */
+  stopTimeoutMs?: number;
+  /** Seconds. Default 30. */
+  keepalive?: number;
+  /** CONNACK wait per attempt. Default 10000. */
+  connectTimeoutMs?: number;
+}
+
+export interface PublishProperties {
+  correlationData?: Buffer;
+  responseTopic?: string;
+  contentType?: string;
+  messageExpiryInterval?: number;
+  userProperties?: Record<string, string | string[]>;
+}
+
+export interface PublishOptions {
+  /** Default false. An empty retained payload clears the topic (and drops it from the registry). */
+  retain?: boolean;
+  /** Default 1. */
+  qos?: 0 | 1;
+  /** MQTT 5 only; dropped under 3.1.1. */
+  properties?: PublishProperties;
+}
+
+export interface MqttConnectionEvents {
+  /** After `online` was published and acknowledged, retained topics restored and subscriptions in place. */
+  connected: [];
+  disconnected: [];
+}
+
+export interface Outgoing {
+  topic: string;
+  payload: string | Buffer;
+  qos: 0 | 1;
+  retain: boolean;
+  properties?: PublishProperties;
+}
+
+/** Errors carrying a string `code` come from the transport (ECONNREFUSED, TLS…), not from the broker. */
+export function transportCode(err: Error): string | undefined {
+  const code = (err as { code?: unknown }).code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = '';
+    u.password = '';
+    return u.toString();
+  } catch {
+    return '[unparsable url]';
+  }
+}

@@ -1,0 +1,108 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { nextEvent, observe, waitFor, type Observer } from '../helpers/mqttObserver.js';
+import type { IncomingMessage, MqttConnection } from '../../src/mqtt/connection.js';
+import { makeConnection, uniqueBase } from './setup.js';
+
+let broker: TestBroker;
+const cleanups: Array<() => Promise<void>> = [];
+
+beforeAll(async () => {
+  broker = await startTestBroker();
+});
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+afterAll(async () => {
+  await broker.stop();
+});
+
+async function connected(): Promise<{ conn: MqttConnection; base: string; obs: Observer }> {
+  const base = uniqueBase();
+  const obs = await observe(broker.url, [`${base}/#`], { protocolVersion: 5 });
+  cleanups.push(() => obs.close());
+  const conn = makeConnection(broker.url, { baseTopic: base });
+  cleanups.push(() => conn.stop());
+  const ready = nextEvent(conn, 'connected');
+  await conn.start();
+  await ready;
+  return { conn, base, obs };
+}
+
+const SKIP_REASON = 'needs an MQTT 5 broker (the embedded aedes broker speaks 3.1.1 only)';
+
+describe('MQTT 5 features', () => {
+  it('connects with MQTT 5', async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(SKIP_REASON);
+    const { conn } = await connected();
+    expect(conn.protocolVersion).toBe(5);
+    expect(conn.mqtt5).toBe(true);
+  });
+
+  it('respond() answers on the fallback topic and on the response topic with the correlation data', async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(SKIP_REASON);
+    const { conn, base, obs } = await connected();
+    await conn.subscribe(`${base}/bridge/request/#`, (m) => conn.respond(m, `${base}/bridge/response/health_check`, { status: 'ok' }));
+    const correlationData = Buffer.from('req-42');
+    await obs.publish(`${base}/bridge/request/health_check`, '{}', {
+      qos: 1,
+      properties: { responseTopic: `${base}/replies/abc`, correlationData },
+    });
+    const fallback = await obs.next(`${base}/bridge/response/health_check`);
+    expect(fallback.json()).toEqual({ status: 'ok' });
+    expect(fallback.retain).toBe(false);
+    const direct = await obs.next(`${base}/replies/abc`);
+    expect(direct.json()).toEqual({ status: 'ok' });
+    expect(direct.retain).toBe(false);
+    expect(direct.properties?.correlationData?.toString()).toBe('req-42');
+
+    // without a response topic: only the fallback topic
+    await obs.publish(`${base}/bridge/request/health_check`, '{}');
+    await obs.next(`${base}/bridge/response/health_check`);
+    await obs.barrier();
+    expect(obs.on(`${base}/replies/#`)).toHaveLength(1);
+  });
+
+  it('retain-as-published shows a live retained publish as retained, per subscription', async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(SKIP_REASON);
+    const { conn, base, obs } = await connected();
+    const rap: IncomingMessage[] = [];
+    const plain: IncomingMessage[] = [];
+    await conn.subscribe(`${base}/bridge/mfa`, (m) => void rap.push(m), { retainAsPublished: true });
+    await conn.subscribe(`${base}/bridge/+`, (m) => void (m.topic.endsWith('/mfa') && plain.push(m)));
+    await obs.publish(`${base}/bridge/mfa`, '123456', { qos: 1, retain: true });
+    await obs.publish(`${base}/bridge/mfa`, '654321', { qos: 1 });
+    await waitFor(() => rap.length === 2 && plain.length === 2);
+    expect(rap.map((m) => [m.payload.toString(), m.retain])).toEqual([
+      ['123456', true],
+      ['654321', false],
+    ]);
+    // the overlapping subscription without the option sees the same live publish as not retained
+    expect(plain.map((m) => [m.payload.toString(), m.retain])).toEqual([
+      ['123456', false],
+      ['654321', false],
+    ]);
+    await conn.publish(`${base}/bridge/mfa`, '', { retain: true });
+  });
+
+  it('no-local hides our own publishes from that subscription', async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(SKIP_REASON);
+    const { conn, base, obs } = await connected();
+    const got: string[] = [];
+    await conn.subscribe(`${base}/echo`, (m) => void got.push(m.payload.toString()), { noLocal: true });
+    await conn.publish(`${base}/echo`, 'mine');
+    await obs.next(`${base}/echo`, (m) => m.text === 'mine');
+    await obs.publish(`${base}/echo`, 'theirs');
+    await waitFor(() => got.length === 1);
+    expect(got).toEqual(['theirs']);
+  });
+
+  it('passes MQTT 5 publish properties through', async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(SKIP_REASON);
+    const { conn, base, obs } = await connected();
+    await conn.publish(`${base}/req`, 'x', { properties: { responseTopic: `${base}/back`, correlationData: Buffer.from([7]) } });
+    const m = await obs.next(`${base}/req`);
+    expect(m.properties?.responseTopic).toBe(`${base}/back`);
+    expect([...(m.properties?.correlationData ?? [])]).toEqual([7]);
+  });
+});
