@@ -1,6 +1,14 @@
 import type { Capability, NodeType } from '../api/types.js';
 
 /**
+ * Where a node's energy readings come from:
+ * - `emeter`: module `emeter` (plugs HS110/KP115/KP125/EP25; an HS300 outlet with its child id as context);
+ * - `light`: module `smartlife.iot.common.emeter` (bulbs, light strips: power, sometimes a total);
+ * - `outlets`: a strip whose outlets each have an `emeter` (HS300); the strip itself reports none.
+ */
+export type MeterKind = 'emeter' | 'light' | 'outlets';
+
+/**
  * A controllable thing the bridge exposes: a physical device, or one outlet of a strip.
  * `id` never changes (cloud deviceId; outlets: the child id = parent id + two digits);
  * `key` is the persisted topic key (interface.md §3).
@@ -31,6 +39,8 @@ export interface DeviceNode {
   hw?: string;
   /** MAC as `aa:bb:cc:dd:ee:ff` (physical devices only). */
   mac?: string;
+  /** Energy meter, when the node has one (see `MeterKind`). */
+  meter?: MeterKind;
 }
 
 /** A device-list entry the bridge lists but leaves alone (Tapo, cameras, routers). */

@@ -1,0 +1,40 @@
+/**
+ * The device-family layer in one import (the table itself is in familyTable.ts): classify a
+ * device-list entry, build its nodes, poll it, parse answers, validate sets and build set requests.
+ */
+export {
+  FAMILIES,
+  DEFAULT_KELVIN,
+  DEVICE_TYPE_BULB,
+  DEVICE_TYPE_PLUGSWITCH,
+  findModel,
+  type FamilyName,
+  type FamilySpec,
+  type KelvinRange,
+  type LightAbilities,
+  type ModelRow,
+} from './familyTable.js';
+export { classify, refineFromSysinfo, profileCapabilities, outletCapabilities, type DeviceProfile } from './profile.js';
+export {
+  buildNodes,
+  bridgeDeviceEntry,
+  capabilities,
+  formatMac,
+  normaliseChildId,
+  unsupportedBridgeEntry,
+  unsupportedDevice,
+  type DeviceListEntry,
+  type KeyAssigner,
+} from './nodes.js';
+export { methodResult, sysinfoOf } from './reply.js';
+export { parseResponse, parseEnergyResponse, lightState, type ParseOptions } from './state.js';
+export { pollRequest, energyRequests, setRequest, lightArguments, type OutletEnergyRequest, type RequestData } from './requests.js';
+export {
+  parseSetPayload,
+  mergeSets,
+  resolveToggle,
+  MAX_SET_PAYLOAD_BYTES,
+  type ParsedSet,
+  type SetPayloadError,
+} from './setPayload.js';
+export { appliedData, unconfirmedAttributes } from './setResult.js';

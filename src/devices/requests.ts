@@ -1,0 +1,155 @@
+/**
+ * The `requestData` of each passthrough (kasa-cloud-protocol.md §6): one poll per physical device
+ * per cycle, per-outlet energy reads for HS300 strips, and one set-and-read-back per set.
+ * Key order is execution order: every `set_*` comes textually before `get_sysinfo`; `context` is last.
+ */
+import type { SetPayload, NodeState } from '../api/types.js';
+import { meterModule, meterQuery } from './energy.js';
+import type { DeviceNode } from './node.js';
+import { resolveToggle } from './setPayload.js';
+import { BULB_LIGHT_MODULE, STRIP_LIGHT_MODULE } from './state.js';
+
+export type RequestData = Record<string, unknown>;
+
+export const DIMMER_MODULE = 'smartlife.iot.dimmer';
+
+/**
+ * The one request a device is polled with: sysinfo (relay, light state, outlets, rssi) plus its
+ * meter. An outlet is polled through its strip's sysinfo, so it asks for sysinfo alone; the strip
+ * itself never asks for `emeter` (without a context an HS300 answers one slot, not the sum).
+ */
+export function pollRequest(node: DeviceNode, now: Date = new Date()): RequestData {
+  const request: RequestData = { system: { get_sysinfo: null } };
+  if (node.parentId !== undefined) return request;
+  const module = meterModule(node.meter);
+  const query = meterQuery(node.meter, now);
+  if (module && query) request[module] = query;
+  return request;
+}
+
+export interface OutletEnergyRequest {
+  childId: string;
+  requestData: RequestData;
+}
+
+/**
+ * Per-outlet meter reads of a strip with outlet meters (HS300): one request per outlet, each
+ * asking realtime plus today's and this month's totals ([] for strips without meters). Done every
+ * KASA_ENERGY_POLL_INTERVAL; answers go to `parseEnergyResponse`.
+ */
+export function energyRequests(strip: DeviceNode, now: Date = new Date()): OutletEnergyRequest[] {
+  if (strip.meter !== 'outlets') return [];
+  return (strip.childIds ?? []).map((childId) => ({
+    childId,
+    requestData: { emeter: meterQuery('emeter', now), context: { child_ids: [childId] } },
+  }));
+}
+
+/**
+ * The one request that applies `set` to `node` and reads the result back. TOGGLE is resolved
+ * against `current`. A set with nothing left to change (two TOGGLEs merged) is a plain read.
+ */
+export function setRequest(node: DeviceNode, set: SetPayload, current?: NodeState): RequestData {
+  const resolved = resolveToggle(set, current);
+  switch (node.type) {
+    case 'plug':
+    case 'switch':
+    case 'outlet':
+    case 'strip':
+      return relayRequest(node, resolved);
+    case 'dimmer':
+      return dimmerRequest(resolved, current);
+    case 'bulb':
+      return bulbRequest(resolved);
+    case 'lightstrip':
+      return lightStripRequest(resolved);
+  }
+}
+
+function relayBit(state: SetPayload['state']): number | undefined {
+  if (state === 'ON') return 1;
+  if (state === 'OFF') return 0;
+  return undefined;
+}
+
+function relayRequest(node: DeviceNode, set: SetPayload): RequestData {
+  const bit = relayBit(set.state);
+  const system: RequestData = {};
+  if (bit !== undefined) system['set_relay_state'] = { state: bit };
+  system['get_sysinfo'] = null;
+  const request: RequestData = { system };
+  // With an outlet's context, `emeter` answers that outlet's meter.
+  if (node.meter === 'emeter') request['emeter'] = { get_realtime: null };
+  if (node.type === 'outlet') {
+    request['context'] = { child_ids: [node.id] };
+  } else if (node.type === 'strip' && bit !== undefined && node.childIds && node.childIds.length > 0) {
+    // Parent-level set_relay_state without a context is unverified (§6.3); naming every outlet is not.
+    request['context'] = { child_ids: [...node.childIds] };
+  }
+  return request;
+}
+
+/**
+ * Dimmers: brightness with `set_brightness`, on/off with `set_relay_state`. A transition uses
+ * `set_dimmer_transition`, which also switches: to the target brightness to fade on, to 0 to fade off.
+ */
+function dimmerRequest(set: SetPayload, current: NodeState | undefined): RequestData {
+  const request: RequestData = {};
+  const system: RequestData = {};
+  if (set.transition !== undefined && set.state !== undefined) {
+    const duration = Math.round(set.transition * 1000);
+    const brightness = set.state === 'OFF' ? 0 : (set.brightness ?? current?.brightness);
+    if (brightness !== undefined) {
+      request[DIMMER_MODULE] = { set_dimmer_transition: { brightness, duration } };
+    } else {
+      system['set_relay_state'] = { state: 1 };
+    }
+  } else {
+    if (set.brightness !== undefined) request[DIMMER_MODULE] = { set_brightness: { brightness: set.brightness } };
+    const bit = relayBit(set.state);
+    if (bit !== undefined) system['set_relay_state'] = { state: bit };
+  }
+  system['get_sysinfo'] = null;
+  request['system'] = system;
+  return request;
+}
+
+/** `transition_light_state` / `set_light_state` arguments; undefined when nothing changes. */
+export function lightArguments(set: SetPayload): Record<string, unknown> | undefined {
+  const bit = relayBit(set.state);
+  if (bit === undefined) return undefined;
+  const args: Record<string, unknown> = { on_off: bit };
+  if (bit === 1) {
+    let values = false;
+    if (set.brightness !== undefined) {
+      args['brightness'] = set.brightness;
+      values = true;
+    }
+    if (set.color !== undefined) {
+      args['hue'] = Math.round(set.color.h);
+      args['saturation'] = Math.round(set.color.s);
+      args['color_temp'] = 0; // 0 = use hue/saturation
+      values = true;
+    } else if (set.color_temp !== undefined) {
+      args['color_temp'] = set.color_temp;
+      values = true;
+    }
+    // Without ignore_default the light would restore its defaults instead of the given values.
+    if (values) args['ignore_default'] = 1;
+  }
+  if (set.transition !== undefined) args['transition_period'] = Math.round(set.transition * 1000);
+  return args;
+}
+
+/** Bulbs answer `transition_light_state` with their new state, so no sysinfo is needed. */
+function bulbRequest(set: SetPayload): RequestData {
+  const args = lightArguments(set);
+  if (!args) return { system: { get_sysinfo: null } };
+  return { [BULB_LIGHT_MODULE]: { transition_light_state: args } };
+}
+
+function lightStripRequest(set: SetPayload): RequestData {
+  const args = lightArguments(set);
+  if (!args) return { system: { get_sysinfo: null } };
+  return { [STRIP_LIGHT_MODULE]: { set_light_state: args }, system: { get_sysinfo: null } };
+}
