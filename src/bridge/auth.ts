@@ -1,0 +1,300 @@
+import { randomBytes } from 'node:crypto';
+import type { AuthError, AuthState, BridgeAuthPayload } from '../api/types.js';
+import {
+  KasaMfaCodeError,
+  KasaMfaRequiredError,
+  KasaRateLimitError,
+  KasaUserActionError,
+  type KasaError,
+} from '../kasa/errors.js';
+import type { LoginResult } from '../kasa/cloudClient.js';
+import type { BridgeContext } from './context.js';
+import type { MqttMessage } from '../mqtt/connection.js';
+
+const MFA_ATTEMPTS = 3;
+const LOGIN_RETRY_MIN_MS = 30_000;
+const LOGIN_RETRY_MAX_MS = 15 * 60_000;
+
+interface MfaRound {
+  challenge: string;
+  mfaType: 'email' | 'push';
+  expiresAt: number;
+  attemptsLeft: number;
+  timer: NodeJS.Timeout;
+  unsubscribe: () => Promise<void>;
+  /** A code is being checked with the cloud; further codes wait for the answer. */
+  verifying: boolean;
+}
+
+export type LoginRequestOutcome = 'started' | 'already_authenticated' | 'busy';
+
+/**
+ * The cloud session as a state machine published on `<base>/bridge/auth` (interface.md §4),
+ * including the one-shot MFA round over `<base>/bridge/mfa`.
+ */
+export class AuthManager {
+  #state: AuthState = 'logging_in';
+  #payload: BridgeAuthPayload = { state: 'logging_in', since: new Date().toISOString() };
+  #round: MfaRound | undefined;
+  #retryTimer: NodeJS.Timeout | undefined;
+  #retryDelayMs = LOGIN_RETRY_MIN_MS;
+  #stopped = false;
+  readonly #log;
+
+  constructor(private readonly ctx: BridgeContext) {
+    this.#log = ctx.logger.child({ module: 'auth' });
+  }
+
+  get state(): AuthState {
+    return this.#state;
+  }
+
+  get usable(): boolean {
+    return this.#state === 'authenticated';
+  }
+
+  get payload(): BridgeAuthPayload {
+    return this.#payload;
+  }
+
+  /** Reuses a stored session when there is one; logs in otherwise. */
+  async start(): Promise<void> {
+    if (this.ctx.client.hasSession()) {
+      this.#log.info('reusing the stored cloud session');
+      this.#setState({ state: 'authenticated' });
+      return;
+    }
+    await this.login();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    await this.#closeRound();
+  }
+
+  /** `bridge/request/auth/login`, the HA "Log in" button: a new login round. */
+  requestLogin(): LoginRequestOutcome {
+    if (this.#state === 'authenticated') return 'already_authenticated';
+    if (this.#state === 'logging_in' || this.#state === 'verifying') return 'busy';
+    void this.login();
+    return 'started';
+  }
+
+  /**
+   * The cloud client reports the session changed underneath a request: a relogin needed MFA
+   * (the code is already dispatched) or the session is lost for good.
+   */
+  onSessionLost(error: KasaError | undefined, mfa?: { mfaType: 'email' | 'push' }): void {
+    if (this.#stopped) return;
+    if (mfa) {
+      void this.#openRound(mfa.mfaType);
+      return;
+    }
+    if (error instanceof KasaUserActionError) {
+      this.#fail(error.reason === 'account_locked' ? 'account_locked' : 'credentials_invalid');
+      return;
+    }
+    if (this.#state === 'authenticated') void this.login();
+  }
+
+  async login(): Promise<void> {
+    if (this.#stopped) return;
+    clearTimeout(this.#retryTimer);
+    await this.#closeRound();
+    this.#setState({ state: 'logging_in' });
+    let result: LoginResult;
+    try {
+      result = await this.ctx.scheduler.run('command', (signal) => this.ctx.client.login(signal), { label: 'login' });
+    } catch (err) {
+      this.#loginFailed(err);
+      return;
+    }
+    this.#retryDelayMs = LOGIN_RETRY_MIN_MS;
+    if (result.status === 'authenticated') {
+      this.#log.info('logged in to the cloud');
+      this.#setState({ state: 'authenticated' });
+    } else {
+      await this.#openRound(result.mfaType);
+    }
+  }
+
+  #loginFailed(err: unknown): void {
+    if (err instanceof KasaMfaRequiredError) {
+      void this.#openRound(err.mfaType ?? 'email');
+      return;
+    }
+    if (err instanceof KasaUserActionError) {
+      // Never retried by itself: repeated wrong passwords lock the account.
+      this.#log.error({ reason: err.reason }, `cloud login refused: ${err.message}`);
+      this.#fail(err.reason === 'account_locked' ? 'account_locked' : 'credentials_invalid');
+      return;
+    }
+    const lastError: AuthError = err instanceof KasaRateLimitError ? 'rate_limited' : 'cloud_unreachable';
+    const delay = this.#retryDelayMs;
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, LOGIN_RETRY_MAX_MS);
+    this.#log.warn({ err: describe(err), retryInMs: delay }, 'cloud login failed; will retry');
+    this.#setState({ state: 'error', last_error: lastError });
+    if (!this.#stopped) {
+      this.#retryTimer = setTimeout(() => void this.login(), delay);
+      this.#retryTimer.unref();
+    }
+  }
+
+  #fail(lastError: AuthError): void {
+    this.#setState({ state: 'error', last_error: lastError });
+  }
+
+  async #openRound(mfaType: 'email' | 'push'): Promise<void> {
+    await this.#closeRound();
+    if (this.#stopped) return;
+    const challenge = randomBytes(3).toString('hex');
+    const timeoutMs = this.ctx.config.KASA_MFA_TIMEOUT * 1000;
+    const expiresAt = Date.now() + timeoutMs;
+    const timer = setTimeout(() => void this.#expireRound(challenge), timeoutMs);
+    timer.unref();
+    const round: MfaRound = {
+      challenge,
+      mfaType,
+      expiresAt,
+      attemptsLeft: MFA_ATTEMPTS,
+      timer,
+      unsubscribe: async () => {},
+      verifying: false,
+    };
+    this.#round = round;
+    // The subscription is in place before mfa_required is published, so no code is missed.
+    round.unsubscribe = await this.ctx.mqtt.subscribe(this.ctx.topics.bridgeMfa, (msg) => this.#onCode(round, msg), {
+      qos: 1,
+      retainAsPublished: true,
+    });
+    if (this.#round !== round) {
+      await round.unsubscribe();
+      return;
+    }
+    this.#log.info({ mfaType, expiresAt: new Date(expiresAt).toISOString() }, 'two-step verification: waiting for the code on MQTT');
+    this.#publishRound(round);
+  }
+
+  #publishRound(round: MfaRound, lastError?: AuthError): void {
+    this.#setState({
+      state: 'mfa_required',
+      mfa_type: round.mfaType,
+      challenge: round.challenge,
+      expires_at: new Date(round.expiresAt).toISOString(),
+      attempts_left: round.attemptsLeft,
+      ...(lastError ? { last_error: lastError } : {}),
+    });
+  }
+
+  async #onCode(round: MfaRound, msg: MqttMessage): Promise<void> {
+    if (this.#round !== round || msg.payload.length === 0) return;
+    if (msg.retain) {
+      this.#log.warn('refused a retained MFA code and cleared it from the broker; publish the code without -r');
+      this.#clearTopic();
+      this.#publishRound(round, 'retained_rejected');
+      return;
+    }
+    const submission = parseCodeSubmission(msg.payload);
+    if (!submission) {
+      this.#log.warn('ignored an MFA message that is not a code (plain digits or {"code":"…"})');
+      return;
+    }
+    if (submission.challenge !== undefined && submission.challenge !== round.challenge) {
+      this.#log.warn('ignored an MFA code for another round (challenge does not match)');
+      return;
+    }
+    if (round.verifying) {
+      this.#log.warn('ignored an MFA code: the previous one is still being checked');
+      return;
+    }
+    // Under MQTT 3.1.1 a live `-r` publish cannot be told apart: clear the topic after any code.
+    if (!this.ctx.mqtt.mqtt5) this.#clearTopic();
+    round.verifying = true;
+    this.#setState({ ...this.#payload, state: 'verifying' });
+    try {
+      await this.ctx.scheduler.run('command', (signal) => this.ctx.client.completeMfa(submission.code, signal), {
+        label: 'mfa',
+      });
+    } catch (err) {
+      round.verifying = false;
+      if (this.#round !== round) return;
+      if (err instanceof KasaMfaCodeError) {
+        round.attemptsLeft -= 1;
+        this.#log.warn({ attemptsLeft: round.attemptsLeft }, 'the cloud refused the MFA code');
+        if (round.attemptsLeft <= 0) {
+          await this.#closeRound();
+          this.#fail('code_invalid');
+        } else {
+          this.#publishRound(round, 'code_invalid');
+        }
+        return;
+      }
+      this.#log.warn({ err: describe(err) }, 'could not check the MFA code with the cloud');
+      this.#publishRound(round, err instanceof KasaRateLimitError ? 'rate_limited' : 'cloud_unreachable');
+      return;
+    }
+    await this.#closeRound();
+    this.#log.info('two-step verification complete; this terminal is now trusted');
+    this.#setState({ state: 'authenticated' });
+  }
+
+  async #expireRound(challenge: string): Promise<void> {
+    if (this.#round?.challenge !== challenge) return;
+    this.#log.warn('the MFA round expired without a valid code; publish to bridge/request/auth/login to start a new one');
+    await this.#closeRound();
+    this.#fail('code_expired');
+  }
+
+  async #closeRound(): Promise<void> {
+    const round = this.#round;
+    if (!round) return;
+    this.#round = undefined;
+    clearTimeout(round.timer);
+    await round.unsubscribe();
+  }
+
+  #clearTopic(): void {
+    void this.ctx.mqtt.publish(this.ctx.topics.bridgeMfa, '', { retain: true });
+  }
+
+  #setState(payload: Omit<BridgeAuthPayload, 'since'>): void {
+    const changed = payload.state !== this.#state;
+    this.#state = payload.state;
+    this.#payload = { ...payload, since: changed ? new Date().toISOString() : this.#payload.since };
+    void this.ctx.mqtt.publish(this.ctx.topics.bridgeAuth, this.#payload, { retain: true });
+    if (changed) {
+      this.ctx.events.emit('sessionUsable', payload.state === 'authenticated');
+      this.ctx.publishEvent({
+        type: 'auth_state_changed',
+        state: payload.state,
+        ...(payload.last_error ? { last_error: payload.last_error } : {}),
+      });
+    }
+  }
+}
+
+const CODE_PATTERN = /^[0-9A-Za-z]{4,12}$/;
+
+/** A plain code, or `{"code":"123456","challenge":"…"}`; anything else is undefined. */
+export function parseCodeSubmission(payload: Buffer): { code: string; challenge?: string } | undefined {
+  const text = payload.toString('utf8').trim();
+  if (CODE_PATTERN.test(text)) return { code: text };
+  if (!text.startsWith('{') || text.length > 1024) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { code, challenge } = parsed as Record<string, unknown>;
+  const codeText = typeof code === 'number' ? String(code) : code;
+  if (typeof codeText !== 'string' || !CODE_PATTERN.test(codeText.trim())) return undefined;
+  if (challenge !== undefined && typeof challenge !== 'string') return undefined;
+  return challenge === undefined ? { code: codeText.trim() } : { code: codeText.trim(), challenge };
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,182 @@
+import { topics, type BridgeEvent } from '../api/types.js';
+import { classifyKasaFailure } from '../cloud/classify.js';
+import { CloudScheduler } from '../cloud/scheduler.js';
+import type { Config } from '../config.js';
+import { TopicKeyStore } from '../devices/topicKeys.js';
+import { KasaCloudClient } from '../kasa/cloudClient.js';
+import { SessionStore } from '../kasa/sessionStore.js';
+import type { Logger } from '../logger.js';
+import { MqttConnection } from '../mqtt/connection.js';
+import { persistentClientId } from '../mqtt/clientId.js';
+import { AuthManager } from './auth.js';
+import { BridgeApiExtension } from './bridgeApi.js';
+import { CommandsExtension } from './commands.js';
+import { DEFAULT_TIMING, type BridgeContext, type BridgeTiming } from './context.js';
+import { DevicesExtension } from './devices.js';
+import { describeError } from './errors.js';
+import { EventBus } from './eventBus.js';
+import { HomeAssistantExtension } from './homeassistant.js';
+import { NodeStates } from './nodeStates.js';
+import { Poller } from './poller.js';
+import { DeviceRegistry } from './registry.js';
+import { StatePublisher } from './statePublisher.js';
+
+export interface BridgeOptions {
+  config: Config;
+  logger: Logger;
+  /** Extra PEM roots for the cloud client (tests). */
+  extraCa?: readonly string[];
+  timing?: Partial<BridgeTiming>;
+}
+
+/**
+ * The composition root: builds the MQTT layer, the cloud client and scheduler, the state cache
+ * and one extension per concern, starts them in order and stops them in reverse, bounded.
+ */
+export class Bridge {
+  readonly ctx: BridgeContext;
+  readonly auth: AuthManager;
+  readonly registry: DeviceRegistry;
+  readonly devices: DevicesExtension;
+  readonly poller: Poller;
+  readonly #commands: CommandsExtension;
+  readonly #homeassistant: HomeAssistantExtension;
+  readonly #bridgeApi: BridgeApiExtension;
+  readonly #publisher: StatePublisher;
+  #started = false;
+  readonly #log;
+
+  constructor(options: BridgeOptions) {
+    const { config, logger } = options;
+    this.#log = logger.child({ module: 'bridge' });
+    const store = new SessionStore({ dataDir: config.DATA_DIR, logger });
+    const keys = new TopicKeyStore({ dataDir: config.DATA_DIR, logger });
+    const clientId = config.MQTT_CLIENT_ID ?? persistentClientId(config.DATA_DIR);
+    const mqtt = new MqttConnection({
+      url: config.MQTT_URL,
+      clientId,
+      rejectUnauthorized: config.MQTT_REJECT_UNAUTHORIZED,
+      baseTopic: config.MQTT_BASE_TOPIC,
+      logger,
+      ...defined({
+        username: config.MQTT_USERNAME,
+        password: config.MQTT_PASSWORD,
+        caFile: config.MQTT_CA_FILE,
+        certFile: config.MQTT_CERT_FILE,
+        keyFile: config.MQTT_KEY_FILE,
+      }),
+    });
+    const scheduler = new CloudScheduler({
+      ratePerMinute: config.KASA_RATE_LIMIT,
+      burst: config.KASA_RATE_BURST,
+      concurrency: config.KASA_CONCURRENCY,
+      logger,
+      classifyFailure: classifyKasaFailure,
+    });
+    const events = new EventBus();
+    const t = topics(config.MQTT_BASE_TOPIC);
+    let auth: AuthManager | undefined;
+    const client = new KasaCloudClient({
+      cloudUrl: config.KASA_CLOUD_URL,
+      username: config.KASA_USERNAME,
+      password: config.KASA_PASSWORD,
+      store,
+      requestTimeoutMs: config.KASA_REQUEST_TIMEOUT * 1000,
+      caFile: config.KASA_CA_FILE,
+      extraCa: options.extraCa,
+      logger,
+      onSessionChange: (state, detail) => {
+        // Changes caused by the bridge's own login()/completeMfa() are handled where they are called.
+        if (state === 'authenticated' || !detail.automatic) return;
+        auth?.onSessionLost(detail.error, state === 'mfa_required' && detail.mfaType ? { mfaType: detail.mfaType } : undefined);
+      },
+    });
+    this.ctx = {
+      config,
+      logger,
+      mqtt,
+      client,
+      scheduler,
+      topics: t,
+      events,
+      publishEvent: (event: BridgeEvent) => void mqtt.publish(t.bridgeEvent, event, { retain: false }),
+      timing: { ...DEFAULT_TIMING, ...options.timing },
+    };
+    this.auth = auth = new AuthManager(this.ctx);
+    const usable = () => this.auth.usable;
+    const states = new NodeStates();
+    this.registry = new DeviceRegistry(keys);
+    this.#publisher = new StatePublisher(this.ctx, states, usable);
+    this.devices = new DevicesExtension(this.ctx, this.registry, this.#publisher);
+    this.poller = new Poller(this.ctx, this.registry, this.devices, this.#publisher, usable);
+    this.#commands = new CommandsExtension(this.ctx, this.registry, states, this.#publisher, this.poller, this.devices, usable);
+    this.#homeassistant = new HomeAssistantExtension(this.ctx, this.registry, this.#publisher, clientId);
+    this.#bridgeApi = new BridgeApiExtension(this.ctx, {
+      auth: this.auth,
+      devices: this.devices,
+      poller: this.poller,
+      homeassistant: this.#homeassistant,
+      health: () => this.health(),
+    });
+  }
+
+  async start(): Promise<void> {
+    this.#started = true;
+    const { mqtt, scheduler, events } = this.ctx;
+    await mqtt.start();
+    scheduler.start();
+    events.on('sessionUsable', this.#onSessionUsable);
+    await this.#bridgeApi.start();
+    await this.#commands.start();
+    await this.#homeassistant.start();
+    this.devices.start();
+    this.poller.start();
+    await this.auth.start();
+  }
+
+  /** Ordered and bounded: polling off, queue drained with a grace, extensions, then MQTT (offline). */
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#started = false;
+    const { mqtt, scheduler, client, events } = this.ctx;
+    events.off('sessionUsable', this.#onSessionUsable);
+    this.poller.stop();
+    this.devices.stop();
+    await scheduler.stop(this.ctx.timing.shutdownGraceMs);
+    await Promise.allSettled([this.auth.stop(), this.#commands.stop(), this.#homeassistant.stop(), this.#bridgeApi.stop()]);
+    await mqtt.stop();
+    await client.close();
+  }
+
+  health(): { healthy: boolean; mqtt: boolean; auth: string; devices: number; rate_limited_until?: string } {
+    const pausedUntil = this.ctx.scheduler.pausedUntil;
+    return {
+      healthy: this.ctx.mqtt.connected && this.auth.usable,
+      mqtt: this.ctx.mqtt.connected,
+      auth: this.auth.state,
+      devices: this.registry.size,
+      ...(pausedUntil !== undefined ? { rate_limited_until: new Date(pausedUntil).toISOString() } : {}),
+    };
+  }
+
+  readonly #onSessionUsable = (usable: boolean): void => {
+    for (const node of this.registry.nodes()) this.#publisher.refreshAvailability(node);
+    if (usable) void this.#syncDevices();
+  };
+
+  /** After login: read the device list, every device once, then clear discovery orphans. */
+  async #syncDevices(): Promise<void> {
+    try {
+      await this.devices.refresh();
+      await this.poller.pollAll();
+    } catch (err) {
+      this.#log.warn({ err: describeError(err) }, 'initial device sync failed; the periodic refresh will retry');
+    }
+    await this.#homeassistant.clearOrphans();
+  }
+}
+
+/** Drops undefined values, for option objects under exactOptionalPropertyTypes. */
+function defined<T extends Record<string, unknown>>(values: T): { [K in keyof T]?: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as { [K in keyof T]?: Exclude<T[K], undefined> };
+}

@@ -1,0 +1,231 @@
+import type { CommandErrorCode, SetPayload, SetResponse } from '../api/types.js';
+import { appliedData, mergeSets, parseSetPayload, setRequest, unconfirmedAttributes } from '../devices/families.js';
+import type { DeviceNode } from '../devices/node.js';
+import { KasaDeviceOfflineError } from '../kasa/errors.js';
+import type { MqttMessage } from '../mqtt/connection.js';
+import type { BridgeContext } from './context.js';
+import type { DevicesExtension } from './devices.js';
+import { commandErrorCode, commandErrorMessage, describeError } from './errors.js';
+import type { NodeStates } from './nodeStates.js';
+import type { Poller } from './poller.js';
+import type { DeviceRegistry } from './registry.js';
+import { reply } from './reply.js';
+import type { StatePublisher } from './statePublisher.js';
+
+/** Incoming payloads larger than this are refused before parsing. */
+const MAX_PAYLOAD_BYTES = 64 * 1024;
+
+interface Waiter {
+  given: string;
+  request: MqttMessage;
+  receivedAt: number;
+  transaction?: unknown;
+}
+
+/** Sets waiting for one request: merged while the request has not started. */
+interface Batch {
+  set: SetPayload;
+  waiters: Waiter[];
+  started: boolean;
+}
+
+interface NodeQueue {
+  current: Batch;
+  next?: Batch;
+}
+
+/**
+ * `<base>/<key>/set`, `/set/<attr>` and `/get`. A set goes out at once; sets for the same node that
+ * arrive while one is queued or in flight merge into the next request (later values win), so a
+ * burst collapses into few requests while an isolated command pays nothing.
+ */
+export class CommandsExtension {
+  readonly #queues = new Map<string, NodeQueue>();
+  readonly #unsubscribe: (() => Promise<void>)[] = [];
+  readonly #log;
+
+  constructor(
+    private readonly ctx: BridgeContext,
+    private readonly registry: DeviceRegistry,
+    private readonly states: NodeStates,
+    private readonly publisher: StatePublisher,
+    private readonly poller: Poller,
+    private readonly devices: DevicesExtension,
+    private readonly sessionUsable: () => boolean,
+  ) {
+    this.#log = ctx.logger.child({ module: 'commands' });
+  }
+
+  async start(): Promise<void> {
+    const base = this.ctx.config.MQTT_BASE_TOPIC;
+    const subscribe = (filter: string, handler: (m: MqttMessage) => void) =>
+      this.ctx.mqtt.subscribe(filter, handler, { qos: 1 });
+    this.#unsubscribe.push(
+      await subscribe(`${base}/+/set`, (m) => this.#onSet(m)),
+      await subscribe(`${base}/+/set/+`, (m) => this.#onSet(m)),
+      await subscribe(`${base}/+/get`, (m) => this.#onGet(m)),
+    );
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.#unsubscribe.splice(0).map((u) => u()));
+  }
+
+  #segments(topic: string): string[] {
+    return topic.slice(this.ctx.config.MQTT_BASE_TOPIC.length + 1).split('/');
+  }
+
+  #onSet(message: MqttMessage): void {
+    const [given = '', , attribute] = this.#segments(message.topic);
+    if (given === 'bridge' || message.retain) return;
+    const receivedAt = performance.now();
+    const node = this.registry.resolve(given);
+    if (!node) {
+      this.#fail(given, message, receivedAt, undefined, 'unknown_device', `no device with key or id "${given}"`);
+      return;
+    }
+    const parsed =
+      message.payload.length > MAX_PAYLOAD_BYTES
+        ? { error: { code: 'invalid_payload' as const, message: `payload larger than ${MAX_PAYLOAD_BYTES} bytes` } }
+        : parseSetPayload(node, message.payload, attribute);
+    if ('error' in parsed) {
+      this.#fail(given, message, receivedAt, node, parsed.error.code, parsed.error.message, transactionOfRaw(message.payload));
+      return;
+    }
+    const { transaction, ...set } = parsed.ok;
+    const waiter: Waiter = { given, request: message, receivedAt, ...(transaction !== undefined ? { transaction } : {}) };
+    if (!this.sessionUsable()) {
+      this.#failWaiters(node, [waiter], 'auth_required', 'the cloud session is not usable: see kasa/bridge/auth');
+      return;
+    }
+    if (!node.online) {
+      this.#failWaiters(node, [waiter], 'device_offline', `${node.name} is offline in the Kasa cloud`);
+      return;
+    }
+    this.#enqueue(node, set, waiter);
+  }
+
+  #enqueue(node: DeviceNode, set: SetPayload, waiter: Waiter): void {
+    const queue = this.#queues.get(node.id);
+    if (!queue) {
+      const batch: Batch = { set, waiters: [waiter], started: false };
+      this.#queues.set(node.id, { current: batch });
+      this.#send(node, batch);
+      return;
+    }
+    if (!queue.current.started) {
+      queue.current.set = mergeSets(queue.current.set, set);
+      queue.current.waiters.push(waiter);
+    } else if (queue.next) {
+      queue.next.set = mergeSets(queue.next.set, set);
+      queue.next.waiters.push(waiter);
+    } else {
+      queue.next = { set, waiters: [waiter], started: false };
+    }
+  }
+
+  #send(node: DeviceNode, batch: Batch): void {
+    const device = node.parentId === undefined ? node : this.registry.node(node.parentId);
+    if (!device) {
+      this.#failWaiters(node, batch.waiters, 'unknown_device', `the strip of ${node.name} is gone`);
+      this.#advance(node);
+      return;
+    }
+    this.ctx.scheduler
+      .run(
+        'command',
+        async (signal) => {
+          batch.started = true;
+          // TOGGLE resolves against the newest known state at the moment the request goes out.
+          const request = setRequest(node, batch.set, this.states.peek(node.id));
+          return await this.ctx.client.passthrough(device, request, signal);
+        },
+        { label: `set ${node.key}` },
+      )
+      .then(async (response) => {
+        this.poller.applyResponse(device, response, node);
+        // Methods normally run in textual order; if the read-back does not show the set, read once more.
+        if (unconfirmedAttributes(node, batch.set, this.states.peek(node.id)).length > 0) {
+          await this.poller.poll(node, 'readback').catch(() => undefined);
+        }
+        const data = appliedData(node, batch.set, this.states.peek(node.id));
+        for (const waiter of batch.waiters) this.#answer(waiter, { status: 'ok', data });
+      })
+      .catch((err: unknown) => {
+        if (err instanceof KasaDeviceOfflineError) this.devices.setOnline(device.id, false);
+        this.#log.warn({ id: node.id, key: node.key, err: describeError(err) }, 'command failed');
+        this.#failWaiters(node, batch.waiters, commandErrorCode(err), commandErrorMessage(err));
+      })
+      .finally(() => this.#advance(node));
+  }
+
+  #advance(node: DeviceNode): void {
+    const queue = this.#queues.get(node.id);
+    if (!queue) return;
+    if (!queue.next) {
+      this.#queues.delete(node.id);
+      return;
+    }
+    queue.current = queue.next;
+    delete queue.next;
+    this.#send(node, queue.current);
+  }
+
+  #onGet(message: MqttMessage): void {
+    const [given = ''] = this.#segments(message.topic);
+    if (given === 'bridge' || message.retain) return;
+    const node = this.registry.resolve(given);
+    if (!node) {
+      this.#log.warn({ given }, 'get for an unknown device');
+      return;
+    }
+    this.poller
+      .poll(node, 'readback')
+      .then(() => this.publisher.republish(node))
+      .catch((err: unknown) => {
+        this.#log.warn({ id: node.id, err: describeError(err) }, 'get failed');
+        this.publisher.refreshAvailability(node);
+      });
+  }
+
+  #answer(waiter: Waiter, result: Omit<SetResponse, 'latency_ms' | 'transaction'>): void {
+    const payload: SetResponse = {
+      ...result,
+      latency_ms: Math.round(performance.now() - waiter.receivedAt),
+      ...(waiter.transaction !== undefined ? { transaction: waiter.transaction } : {}),
+    };
+    reply(this.ctx, waiter.request, this.ctx.topics.nodeSetResponse(waiter.given), payload);
+  }
+
+  #failWaiters(node: DeviceNode, waiters: Waiter[], code: CommandErrorCode, message: string): void {
+    for (const waiter of waiters) this.#answer(waiter, { status: 'error', error: { code, message } });
+    this.ctx.publishEvent({ type: 'command_failed', id: node.id, key: node.key, error: { code, message } });
+  }
+
+  #fail(
+    given: string,
+    request: MqttMessage,
+    receivedAt: number,
+    node: DeviceNode | undefined,
+    code: CommandErrorCode,
+    message: string,
+    transaction?: { transaction?: unknown },
+  ): void {
+    this.#answer({ given, request, receivedAt, ...transaction }, { status: 'error', error: { code, message } });
+    this.ctx.publishEvent({ type: 'command_failed', id: node?.id ?? given, key: node?.key ?? given, error: { code, message } });
+  }
+}
+
+/** Best effort: echo the transaction of a JSON payload even when the payload is refused. */
+function transactionOfRaw(payload: Buffer): { transaction?: unknown } {
+  if (payload.length > MAX_PAYLOAD_BYTES || payload[0] !== 0x7b) return {};
+  try {
+    const value: unknown = JSON.parse(payload.toString('utf8'));
+    if (typeof value === 'object' && value !== null && Object.hasOwn(value, 'transaction')) {
+      return { transaction: (value as { transaction: unknown }).transaction };
+    }
+  } catch {
+    // not JSON: nothing to echo
+  }
+  return {};
+}

@@ -1,0 +1,37 @@
+import type { BridgeEvent, Topics } from '../api/types.js';
+import type { CloudScheduler } from '../cloud/scheduler.js';
+import type { Config } from '../config.js';
+import type { KasaCloudClient } from '../kasa/cloudClient.js';
+import type { Logger } from '../logger.js';
+import type { MqttConnection } from '../mqtt/connection.js';
+import type { EventBus } from './eventBus.js';
+
+/** What every part of the bridge is built from; the controller makes one and hands it out. */
+export interface BridgeContext {
+  config: Config;
+  logger: Logger;
+  mqtt: MqttConnection;
+  client: KasaCloudClient;
+  scheduler: CloudScheduler;
+  topics: Topics;
+  events: EventBus;
+  /** Publishes on `<base>/bridge/event` (not retained). */
+  publishEvent(event: BridgeEvent): void;
+  /** Timing knobs tests shorten; production uses the defaults. */
+  timing: BridgeTiming;
+}
+
+export interface BridgeTiming {
+  /** Random delay range before republishing after Home Assistant's birth message, ms. */
+  haBirthDelayMs: [min: number, max: number];
+  /** How long to collect retained discovery configs at start before clearing orphans, ms. */
+  orphanScanMs: number;
+  /** Grace for in-flight cloud requests at shutdown, ms. */
+  shutdownGraceMs: number;
+}
+
+export const DEFAULT_TIMING: BridgeTiming = {
+  haBirthDelayMs: [2_000, 8_000],
+  orphanScanMs: 2_000,
+  shutdownGraceMs: 2_000,
+};

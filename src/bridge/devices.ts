@@ -1,0 +1,159 @@
+import type { DeviceNode } from '../devices/node.js';
+import type { CloudDevice } from '../kasa/protocol.js';
+import { publicConfig } from '../config.js';
+import { VERSION } from '../version.js';
+import type { BridgeContext } from './context.js';
+import type { DeviceRegistry, NodesChange } from './registry.js';
+import type { StatePublisher } from './statePublisher.js';
+import { describeError } from './errors.js';
+
+/**
+ * Keeps the node list in step with the cloud: device-list refreshes on an interval and on
+ * request, outlets found in sysinfo, `bridge/devices`, `bridge/info` and the device events.
+ */
+export class DevicesExtension {
+  #timer: NodeJS.Timeout | undefined;
+  #refreshing: Promise<number> | undefined;
+  #suspectEmpty = false;
+  #listedOnce = false;
+  readonly #log;
+
+  constructor(
+    private readonly ctx: BridgeContext,
+    private readonly registry: DeviceRegistry,
+    private readonly publisher: StatePublisher,
+  ) {
+    this.#log = ctx.logger.child({ module: 'devices' });
+  }
+
+  get listedOnce(): boolean {
+    return this.#listedOnce;
+  }
+
+  start(): void {
+    this.publishInfo();
+    this.#timer = setInterval(() => void this.refresh().catch(() => undefined), this.ctx.config.KASA_DEVICE_LIST_INTERVAL * 1000);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  /** Re-reads the device list (one request at a time; concurrent callers share it). Resolves to the node count. */
+  refresh(): Promise<number> {
+    this.#refreshing ??= this.#refresh().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #refresh(): Promise<number> {
+    let list: CloudDevice[];
+    try {
+      list = await this.ctx.scheduler.run('device_list', (signal) => this.ctx.client.getDeviceList(signal), {
+        label: 'getDeviceList',
+      });
+    } catch (err) {
+      this.#log.warn({ err: describeError(err) }, 'device list refresh failed');
+      throw err;
+    }
+    // The cloud sometimes answers an empty list under load: believe it only when it repeats.
+    if (list.length === 0 && this.registry.size > 0 && !this.#suspectEmpty) {
+      this.#suspectEmpty = true;
+      this.#log.warn('the cloud answered an empty device list; keeping the known devices until the next refresh confirms it');
+      return this.registry.size;
+    }
+    this.#suspectEmpty = false;
+    this.#listedOnce = true;
+    this.#applyChange(this.registry.applyDeviceList(list));
+    for (const entry of list) {
+      for (const node of this.registry.setOnline(entry.deviceId, entry.status !== 0)) this.publisher.refreshAvailability(node);
+    }
+    this.publishDevices();
+    return this.registry.size;
+  }
+
+  /** The poller hands over every sysinfo: outlets appear, aliases change, families refine. */
+  onSysinfo(deviceId: string, sysinfo: Record<string, unknown>): void {
+    this.#applyChange(this.registry.applySysinfo(deviceId, sysinfo));
+  }
+
+  /** Marks a device and its outlets offline/online from a passthrough answer. */
+  setOnline(deviceId: string, online: boolean): void {
+    const changed = this.registry.setOnline(deviceId, online);
+    if (changed.length === 0) return;
+    for (const node of changed) this.publisher.refreshAvailability(node);
+    this.publishDevices();
+  }
+
+  rename(idOrKey: string, to: string): { id: string; from: string; to: string } {
+    const node = this.registry.resolve(idOrKey);
+    if (!node) throw new UnknownDeviceError(idOrKey);
+    const oldKey = this.registry.rename(node.id, to);
+    this.publisher.clear(node, oldKey);
+    this.publisher.moved(node);
+    this.ctx.events.emit('nodeRenamed', node, oldKey);
+    this.publishDevices();
+    this.#log.info({ id: node.id, from: oldKey, to }, 'topic key changed');
+    return { id: node.id, from: oldKey, to };
+  }
+
+  publishDevices(): void {
+    void this.ctx.mqtt.publish(this.ctx.topics.bridgeDevices, this.registry.bridgeDevices(), { retain: true });
+  }
+
+  publishInfo(): void {
+    const cloudHost = safeHost(this.ctx.config.KASA_CLOUD_URL);
+    void this.ctx.mqtt.publish(
+      this.ctx.topics.bridgeInfo,
+      {
+        version: VERSION,
+        base_topic: this.ctx.config.MQTT_BASE_TOPIC,
+        cloud_host: cloudHost,
+        device_count: this.registry.size,
+        config: publicConfig(this.ctx.config),
+      },
+      { retain: true },
+    );
+  }
+
+  #applyChange(change: NodesChange): void {
+    const { added, removed, changed, renamedAliases } = change;
+    if (added.length + removed.length + changed.length === 0) return;
+    for (const node of added) {
+      this.#log.info({ id: node.id, key: node.key, model: node.model }, `device added: ${node.name}`);
+      this.ctx.publishEvent({ type: 'device_added', id: node.id, key: node.key, alias: node.alias });
+      this.publisher.refreshAvailability(node);
+    }
+    for (const node of removed) {
+      this.#log.info({ id: node.id, key: node.key }, `device removed: ${node.name}`);
+      this.publisher.clear(node);
+      this.ctx.publishEvent({ type: 'device_removed', id: node.id, key: node.key, alias: node.alias });
+    }
+    for (const { node, from } of renamedAliases) {
+      this.#log.info({ id: node.id, key: node.key, from, to: node.alias }, 'alias changed in the Kasa app; topics stay');
+      this.ctx.publishEvent({ type: 'alias_changed', id: node.id, key: node.key, from, to: node.alias });
+    }
+    this.ctx.events.emit('nodesChanged', { added, removed, changed });
+    this.publishDevices();
+    if (added.length > 0 || removed.length > 0) this.publishInfo();
+  }
+}
+
+export class UnknownDeviceError extends Error {
+  constructor(readonly given: string) {
+    super(`no device with key or id "${given}"`);
+    this.name = 'UnknownDeviceError';
+  }
+}
+
+function safeHost(url: string): string {
+  try {
+    return new URL(url).host;
+  } catch {
+    return url;
+  }
+}
+
+export type { DeviceNode };

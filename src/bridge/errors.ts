@@ -1,0 +1,56 @@
+import type { CommandErrorCode } from '../api/types.js';
+import { SchedulerStoppedError } from '../cloud/errors.js';
+import {
+  KasaDeviceError,
+  KasaDeviceOfflineError,
+  KasaError,
+  KasaMfaCodeError,
+  KasaMfaRequiredError,
+  KasaNetworkError,
+  KasaNotAuthenticatedError,
+  KasaRateLimitError,
+  KasaRefreshExpiredError,
+  KasaTokenExpiredError,
+  KasaUserActionError,
+} from '../kasa/errors.js';
+
+/** The bridge cannot use the cloud session right now (login, MFA or error state). */
+export class SessionUnavailableError extends Error {
+  constructor() {
+    super('the cloud session is not usable: see kasa/bridge/auth (log in or submit the MFA code)');
+    this.name = 'SessionUnavailableError';
+  }
+}
+
+/** Maps any failure of a cloud command to the public error code of `response/set` (interface.md §5). */
+export function commandErrorCode(err: unknown): CommandErrorCode {
+  if (err instanceof KasaDeviceOfflineError) return 'device_offline';
+  if (err instanceof KasaRateLimitError) return 'rate_limited';
+  if (
+    err instanceof SessionUnavailableError ||
+    err instanceof KasaMfaRequiredError ||
+    err instanceof KasaMfaCodeError ||
+    err instanceof KasaUserActionError ||
+    err instanceof KasaTokenExpiredError ||
+    err instanceof KasaRefreshExpiredError ||
+    err instanceof KasaNotAuthenticatedError
+  ) {
+    return 'auth_required';
+  }
+  if (err instanceof KasaNetworkError && err.timeout) return 'timeout';
+  if (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timeout';
+  if (err instanceof KasaDeviceError) return 'cloud_error';
+  return 'cloud_error';
+}
+
+/** A user-facing message for a command failure: the error's own text, which never holds a secret. */
+export function commandErrorMessage(err: unknown): string {
+  if (err instanceof SchedulerStoppedError) return 'the bridge is shutting down; the command was not sent';
+  if (err instanceof KasaError || err instanceof SessionUnavailableError) return err.message;
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+export function describeError(err: unknown): string {
+  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+}

@@ -1,0 +1,152 @@
+import { randomInt } from 'node:crypto';
+import type { DeviceNode } from '../devices/node.js';
+import {
+  bridgeDiscovery,
+  bridgeDiscoveryTopic,
+  discoveryNodeId,
+  discoveryTopic,
+  nodeDiscovery,
+  type DiscoveryContext,
+} from '../ha/discovery.js';
+import type { MqttMessage } from '../mqtt/connection.js';
+import { VERSION } from '../version.js';
+import type { BridgeContext } from './context.js';
+import type { DeviceRegistry } from './registry.js';
+import type { StatePublisher } from './statePublisher.js';
+
+/**
+ * Home Assistant device-based discovery: one retained config per node and one for the bridge,
+ * republished on HA's birth message; orphans of earlier runs cleared at start; never cleared on
+ * shutdown.
+ */
+export class HomeAssistantExtension {
+  readonly #published = new Map<string, string>();
+  readonly #retainedAtStart = new Map<string, string>();
+  readonly #unsubscribe: (() => Promise<void>)[] = [];
+  #birthTimer: NodeJS.Timeout | undefined;
+  #orphanScanDone = false;
+  readonly #discovery: DiscoveryContext;
+  readonly #log;
+
+  constructor(
+    private readonly ctx: BridgeContext,
+    private readonly registry: DeviceRegistry,
+    private readonly publisher: StatePublisher,
+    bridgeId: string,
+  ) {
+    this.#log = ctx.logger.child({ module: 'homeassistant' });
+    this.#discovery = {
+      baseTopic: ctx.config.MQTT_BASE_TOPIC,
+      prefix: ctx.config.HA_DISCOVERY_PREFIX,
+      version: VERSION,
+      bridgeId,
+    };
+  }
+
+  get enabled(): boolean {
+    return this.ctx.config.HA_DISCOVERY;
+  }
+
+  async start(): Promise<void> {
+    if (!this.enabled) return;
+    this.ctx.events.on('nodesChanged', this.#onNodesChanged);
+    this.ctx.events.on('nodeRenamed', this.#onNodeRenamed);
+    this.#unsubscribe.push(
+      await this.ctx.mqtt.subscribe(this.ctx.config.HA_STATUS_TOPIC, (m) => this.#onStatus(m), { qos: 1 }),
+      await this.ctx.mqtt.subscribe(`${this.ctx.config.HA_DISCOVERY_PREFIX}/device/+/config`, (m) => this.#collect(m), {
+        qos: 1,
+      }),
+    );
+    this.#publish(bridgeDiscoveryTopic(this.#discovery), bridgeDiscovery(this.#discovery), true);
+  }
+
+  async stop(): Promise<void> {
+    clearTimeout(this.#birthTimer);
+    this.ctx.events.off('nodesChanged', this.#onNodesChanged);
+    this.ctx.events.off('nodeRenamed', this.#onNodeRenamed);
+    await Promise.all(this.#unsubscribe.splice(0).map((u) => u()));
+  }
+
+  /** Clears retained `kasa_` configs of ours that match no current node (after the first device list). */
+  async clearOrphans(): Promise<number> {
+    if (!this.enabled || this.#orphanScanDone) return 0;
+    this.#orphanScanDone = true;
+    await new Promise((r) => setTimeout(r, this.ctx.timing.orphanScanMs).unref());
+    const current = new Set(this.registry.nodes().map((n) => discoveryTopic(this.#discovery, n)));
+    current.add(bridgeDiscoveryTopic(this.#discovery));
+    let cleared = 0;
+    for (const topic of this.#retainedAtStart.keys()) {
+      if (current.has(topic)) continue;
+      this.#log.info({ topic }, 'clearing discovery of a device that is no longer in the account');
+      void this.ctx.mqtt.publish(topic, '', { retain: true });
+      cleared += 1;
+    }
+    this.#retainedAtStart.clear();
+    return cleared;
+  }
+
+  /** Publishes every config again (homeassistant/rediscover, HA birth). */
+  rediscover(): void {
+    if (!this.enabled) return;
+    this.#publish(bridgeDiscoveryTopic(this.#discovery), bridgeDiscovery(this.#discovery), true);
+    for (const node of this.registry.nodes()) this.#publishNode(node, true);
+  }
+
+  #publishNode(node: DeviceNode, force = false): void {
+    this.#publish(discoveryTopic(this.#discovery, node), nodeDiscovery(node, this.#discovery), force);
+  }
+
+  #publish(topic: string, payload: object, force: boolean): void {
+    const json = JSON.stringify(payload);
+    if (!force && this.#published.get(topic) === json) return;
+    this.#published.set(topic, json);
+    void this.ctx.mqtt.publish(topic, json, { retain: true });
+  }
+
+  #collect(message: MqttMessage): void {
+    if (this.#orphanScanDone || !message.retain || message.payload.length === 0) return;
+    const id = discoveryNodeId(message.topic);
+    if (id === undefined || !isOurs(message.payload, this.ctx.config.MQTT_BASE_TOPIC)) return;
+    this.#retainedAtStart.set(message.topic, id);
+  }
+
+  #onStatus(message: MqttMessage): void {
+    if (message.payload.toString('utf8').trim().toLowerCase() !== 'online') return;
+    clearTimeout(this.#birthTimer);
+    const [min, max] = this.ctx.timing.haBirthDelayMs;
+    const delay = max > min ? randomInt(min, max) : min;
+    this.#log.info({ delayMs: delay }, 'Home Assistant came online; republishing discovery, availability and state');
+    this.#birthTimer = setTimeout(() => {
+      this.rediscover();
+      for (const node of this.registry.nodes()) this.publisher.republish(node);
+      this.ctx.events.emit('homeAssistantOnline');
+    }, delay);
+    this.#birthTimer.unref();
+  }
+
+  readonly #onNodesChanged = ({ added, removed, changed }: { added: DeviceNode[]; removed: DeviceNode[]; changed: DeviceNode[] }) => {
+    for (const node of removed) {
+      const topic = discoveryTopic(this.#discovery, node);
+      this.#published.delete(topic);
+      void this.ctx.mqtt.publish(topic, '', { retain: true });
+    }
+    for (const node of [...added, ...changed]) this.#publishNode(node);
+    // A strip's outlets name it in via_device and their names: refresh them with it.
+    for (const node of changed) for (const child of this.registry.children(node)) this.#publishNode(child);
+  };
+
+  readonly #onNodeRenamed = (node: DeviceNode) => {
+    this.#publishNode(node);
+  };
+}
+
+/** A retained config is ours when its topics point below our base topic. */
+function isOurs(payload: Buffer, baseTopic: string): boolean {
+  try {
+    const config = JSON.parse(payload.toString('utf8')) as Record<string, unknown>;
+    const topics = JSON.stringify(config.state_topic ?? config.availability ?? config.components ?? '');
+    return topics.includes(`"${baseTopic}/`);
+  } catch {
+    return false;
+  }
+}

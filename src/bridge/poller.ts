@@ -1,0 +1,166 @@
+import { energyRequests, parseEnergyResponse, parseResponse, pollRequest } from '../devices/families.js';
+import type { DeviceNode } from '../devices/node.js';
+import { spreadOffsetMs } from '../cloud/spread.js';
+import type { Priority } from '../cloud/priority.js';
+import { KasaDeviceOfflineError } from '../kasa/errors.js';
+import { tryMethodResult } from '../kasa/deviceResponse.js';
+import type { BridgeContext } from './context.js';
+import type { DevicesExtension } from './devices.js';
+import type { DeviceRegistry } from './registry.js';
+import type { StatePublisher } from './statePublisher.js';
+import { describeError, SessionUnavailableError } from './errors.js';
+
+interface DeviceTimers {
+  start: NodeJS.Timeout;
+  every?: NodeJS.Timeout;
+}
+
+/**
+ * Reads every physical device once per KASA_POLL_INTERVAL (one request per device: a strip's
+ * sysinfo gives all outlets, single-socket meters ride along), spread over the interval; HS300
+ * per-outlet meters once per KASA_ENERGY_POLL_INTERVAL.
+ */
+export class Poller {
+  readonly #timers = new Map<string, DeviceTimers>();
+  readonly #inFlight = new Map<string, Promise<void>>();
+  readonly #energyRead = new Set<string>();
+  #energyTimer: NodeJS.Timeout | undefined;
+  #running = false;
+  readonly #log;
+
+  constructor(
+    private readonly ctx: BridgeContext,
+    private readonly registry: DeviceRegistry,
+    private readonly devices: DevicesExtension,
+    private readonly publisher: StatePublisher,
+    private readonly sessionUsable: () => boolean,
+  ) {
+    this.#log = ctx.logger.child({ module: 'poller' });
+  }
+
+  start(): void {
+    this.#running = true;
+    this.ctx.events.on('nodesChanged', this.#onNodesChanged);
+    this.#energyTimer = setInterval(() => this.#readAllEnergy(), this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000);
+    this.#energyTimer.unref();
+  }
+
+  stop(): void {
+    this.#running = false;
+    this.ctx.events.off('nodesChanged', this.#onNodesChanged);
+    clearInterval(this.#energyTimer);
+    for (const id of [...this.#timers.keys()]) this.#unschedule(id);
+  }
+
+  /** Reads every device once now (start-up, device refresh), then keeps the spread schedule. */
+  pollAll(priority: Priority = 'poll'): Promise<void> {
+    const devices = this.registry.physicalDevices();
+    return Promise.all(devices.map((node) => this.poll(node, priority).catch(() => undefined))).then(() => undefined);
+  }
+
+  /** Reads one physical device (or an outlet's strip). Concurrent callers share one request. */
+  poll(node: DeviceNode, priority: Priority = 'poll'): Promise<void> {
+    const device = node.parentId === undefined ? node : this.registry.node(node.parentId);
+    if (!device) return Promise.resolve();
+    const running = this.#inFlight.get(device.id);
+    if (running) return running;
+    const read = this.#read(device, priority).finally(() => this.#inFlight.delete(device.id));
+    this.#inFlight.set(device.id, read);
+    return read;
+  }
+
+  async #read(device: DeviceNode, priority: Priority): Promise<void> {
+    if (!this.sessionUsable()) throw new SessionUnavailableError();
+    let response: Record<string, unknown>;
+    try {
+      response = await this.ctx.scheduler.run(
+        priority,
+        (signal) => this.ctx.client.passthrough(device, pollRequest(device), signal),
+        { label: `poll ${device.key}` },
+      );
+    } catch (err) {
+      if (err instanceof KasaDeviceOfflineError) {
+        this.devices.setOnline(device.id, false);
+      } else {
+        this.#log.warn({ id: device.id, key: device.key, err: describeError(err) }, 'device read failed');
+      }
+      throw err;
+    }
+    this.applyResponse(device, response);
+    if (!this.#energyRead.has(device.id)) {
+      this.#energyRead.add(device.id);
+      this.#readEnergy(device);
+    }
+  }
+
+  /** Publishes what a sysinfo-bearing answer (poll or command read-back) says about a device and its outlets. */
+  applyResponse(device: DeviceNode, response: Record<string, unknown>, target?: DeviceNode): void {
+    const sysinfo = tryMethodResult(response, 'system', 'get_sysinfo');
+    if (sysinfo) this.devices.onSysinfo(device.id, sysinfo);
+    this.devices.setOnline(device.id, true);
+    const fresh = this.registry.node(device.id) ?? device;
+    const readings = parseResponse([fresh, ...this.registry.children(fresh)], response, target ? { target } : {});
+    for (const [id, reading] of readings) {
+      const node = this.registry.node(id);
+      if (node) this.publisher.reading(node, reading);
+    }
+  }
+
+  #readEnergy(device: DeviceNode): void {
+    for (const { childId: nodeId, requestData } of energyRequests(device)) {
+      const node = this.registry.node(nodeId);
+      if (!node || this.ctx.scheduler.isPaused('energy') || !this.sessionUsable()) continue;
+      this.ctx.scheduler
+        .run('energy', (signal) => this.ctx.client.passthrough(device, requestData, signal), { label: `energy ${node.key}` })
+        .then((response) => {
+          this.publisher.reading(node, parseEnergyResponse(node, response), 'energy');
+        })
+        .catch((err: unknown) => this.#log.debug({ id: nodeId, err: describeError(err) }, 'energy read failed'));
+    }
+  }
+
+  #readAllEnergy(): void {
+    if (!this.#running) return;
+    for (const device of this.registry.physicalDevices()) this.#readEnergy(device);
+  }
+
+  readonly #onNodesChanged = ({ added, removed }: { added: DeviceNode[]; removed: DeviceNode[] }): void => {
+    for (const node of removed) this.#unschedule(node.id);
+    if (added.some((n) => n.parentId === undefined)) this.#reschedule();
+  };
+
+  /** Spreads the periodic polls of all devices evenly over the interval. */
+  #reschedule(): void {
+    if (!this.#running) return;
+    const intervalMs = this.ctx.config.KASA_POLL_INTERVAL * 1000;
+    const devices = this.registry.physicalDevices();
+    devices.forEach((device, index) => {
+      if (this.#timers.has(device.id)) return;
+      const offset = spreadOffsetMs(index, devices.length, intervalMs);
+      const timers: DeviceTimers = {
+        start: setTimeout(() => {
+          timers.every = setInterval(() => this.#tick(device.id), intervalMs);
+          timers.every.unref();
+          this.#tick(device.id);
+        }, intervalMs + offset),
+      };
+      timers.start.unref();
+      this.#timers.set(device.id, timers);
+    });
+  }
+
+  #tick(deviceId: string): void {
+    const device = this.registry.node(deviceId);
+    if (!device || !this.sessionUsable() || this.ctx.scheduler.isPaused('poll')) return;
+    this.poll(device).catch(() => undefined);
+  }
+
+  #unschedule(id: string): void {
+    const timers = this.#timers.get(id);
+    if (!timers) return;
+    clearTimeout(timers.start);
+    clearInterval(timers.every);
+    this.#timers.delete(id);
+    this.#energyRead.delete(id);
+  }
+}

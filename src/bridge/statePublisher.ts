@@ -1,0 +1,60 @@
+import type { NodeState } from '../api/types.js';
+import type { DeviceNode } from '../devices/node.js';
+import type { BridgeContext } from './context.js';
+import type { NodeStates, ReadingSource } from './nodeStates.js';
+
+/**
+ * Publishes node state (retained, on change only) and availability (retained). A node is
+ * available when the cloud session is usable, the cloud reports it online, and it has answered
+ * at least once since start.
+ */
+export class StatePublisher {
+  readonly #availability = new Map<string, 'online' | 'offline'>();
+
+  constructor(
+    private readonly ctx: BridgeContext,
+    private readonly states: NodeStates,
+    private readonly sessionUsable: () => boolean,
+  ) {}
+
+  /** Records a successful read and publishes the state if it changed. */
+  reading(node: DeviceNode, reading: NodeState, source: ReadingSource = 'main'): void {
+    const changed = this.states.apply(node.id, reading, source);
+    if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
+    this.refreshAvailability(node);
+  }
+
+  /** Publishes the current state even if unchanged (`/get`, HA birth, rename). */
+  republish(node: DeviceNode): void {
+    const state = this.states.current(node.id);
+    if (state) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), state, { retain: true });
+    this.refreshAvailability(node, true);
+  }
+
+  refreshAvailability(node: DeviceNode, force = false): void {
+    const value = this.sessionUsable() && node.online && this.states.hasBeenRead(node.id) ? 'online' : 'offline';
+    if (!force && this.#availability.get(node.id) === value) return;
+    this.#availability.set(node.id, value);
+    void this.ctx.mqtt.publish(this.ctx.topics.nodeAvailability(node.key), { state: value }, { retain: true });
+  }
+
+  isAvailable(node: DeviceNode): boolean {
+    return this.#availability.get(node.id) === 'online';
+  }
+
+  /** Clears a node's retained state and availability under `key` (removal, rename). */
+  clear(node: DeviceNode, key: string = node.key): void {
+    void this.ctx.mqtt.publish(this.ctx.topics.nodeState(key), '', { retain: true });
+    void this.ctx.mqtt.publish(this.ctx.topics.nodeAvailability(key), '', { retain: true });
+    if (key === node.key) {
+      this.#availability.delete(node.id);
+      this.states.forget(node.id);
+    }
+  }
+
+  /** After a rename: forget what was published under the old key so everything goes out again. */
+  moved(node: DeviceNode): void {
+    this.#availability.delete(node.id);
+    this.republish(node);
+  }
+}

@@ -1,0 +1,43 @@
+import { Bridge } from './bridge/bridge.js';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { VERSION } from './version.js';
+
+/** Bounded shutdown: whatever hangs, the process is gone this long after the first signal. */
+const SHUTDOWN_LIMIT_MS = 5_000;
+
+/** Runs the daemon until SIGTERM/SIGINT: build the parts, start them, stop them in order on a signal. */
+export async function runDaemon(config: Config): Promise<void> {
+  const logger = createLogger({ level: config.LOG_LEVEL });
+  logger.info({ version: VERSION, mqtt: config.MQTT_URL, cloud: config.KASA_CLOUD_URL }, 'kasa2mqtt starting');
+  const bridge = new Bridge({ config, logger });
+
+  let stopping = false;
+  const shutdown = (signal: NodeJS.Signals) => {
+    if (stopping) {
+      logger.warn({ signal }, 'second signal: exiting at once');
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      logger.error('shutdown took too long: exiting');
+      process.exit(1);
+    }, SHUTDOWN_LIMIT_MS).unref();
+    bridge
+      .stop()
+      .then(() => {
+        logger.info('stopped');
+        logger.flush();
+        process.exit(0);
+      })
+      .catch((err: unknown) => {
+        logger.error({ err }, 'error while stopping');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+
+  await bridge.start();
+}

@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { demoAccount } from '../../src/simulator/catalog.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import type { Simulator } from '../../src/simulator/types.js';
+import { startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { observe, type Observer } from '../helpers/mqttObserver.js';
+
+const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
+const tsx = import.meta.resolve('tsx');
+const account = demoAccount({ username: 'lifecycle@example.com', mfa: false });
+
+function startDaemon(env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, ['--import', tsx, cli], {
+    env: { PATH: process.env.PATH ?? '', ...env },
+    cwd: env.DATA_DIR,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolve({ code: child.exitCode, signal: child.signalCode });
+    else child.once('exit', (code, signal) => resolve({ code, signal }));
+  });
+}
+
+function outputContains(child: ChildProcess, text: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let seen = '';
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (seen.includes(text)) {
+        child.stdout?.off('data', onData);
+        resolve();
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.once('exit', () => reject(new Error(`daemon exited before printing ${text}`)));
+  });
+}
+
+describe('daemon lifecycle', () => {
+  let broker: TestBroker;
+  let sim: Simulator;
+  let obs: Observer;
+  let dataDir: string;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    broker = await startTestBroker();
+    sim = await startSimulator({ accounts: [account] });
+    obs = await observe(broker.url, ['kasa/bridge/#']);
+    dataDir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-life-'));
+    env = {
+      KASA_USERNAME: account.username,
+      KASA_PASSWORD: account.password,
+      KASA_CLOUD_URL: sim.url,
+      MQTT_URL: broker.url,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'info',
+    };
+  });
+  afterAll(async () => {
+    await obs?.close();
+    await sim?.stop();
+    await broker?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('SIGTERM publishes offline and exits 0 within 5 s, leaving auth as it was', async () => {
+    const child = startDaemon(env);
+    await obs.next('kasa/bridge/auth', (m) => m.text.includes('"authenticated"'), 15_000);
+    await obs.next('kasa/bridge/devices', (m) => m.text.startsWith('[{'), 15_000);
+    const stoppedAt = Date.now();
+    child.kill('SIGTERM');
+    const { code } = await exited(child);
+    expect(code).toBe(0);
+    expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+    expect((await obs.retained('kasa/bridge/state'))?.text).toBe('{"state":"offline"}');
+    expect((await obs.retained('kasa/bridge/auth'))?.json()).toMatchObject({ state: 'authenticated' });
+  });
+
+  it('a crash leaves the broker to publish the last will; the next start resumes the session', async () => {
+    const child = startDaemon(env);
+    await obs.next('kasa/bridge/state', (m) => m.text === '{"state":"online"}', 15_000);
+    child.kill('SIGKILL');
+    await exited(child);
+    await obs.next('kasa/bridge/state', (m) => m.text === '{"state":"offline"}', 15_000);
+    sim.clearRequests();
+    const again = startDaemon(env);
+    try {
+      await obs.next('kasa/bridge/state', (m) => m.text === '{"state":"online"}', 15_000);
+      await obs.next('kasa/bridge/devices', (m) => m.text.startsWith('[{'), 15_000);
+      expect(sim.count({ op: 'login' })).toBe(0);
+    } finally {
+      again.kill('SIGTERM');
+      await exited(again);
+    }
+  });
+
+  it('a daemon started before its broker waits and comes up when the broker appears', async () => {
+    if (!broker.canRestart) return;
+    await broker.stop();
+    const child = startDaemon(env);
+    try {
+      // The daemon is up (it logged its start) while nothing listens: it must keep trying.
+      await outputContains(child, 'kasa2mqtt starting');
+      expect(child.exitCode).toBeNull();
+      await broker.start();
+      const late = await observe(broker.url, ['kasa/bridge/state']);
+      try {
+        await late.next('kasa/bridge/state', (m) => m.text === '{"state":"online"}', 15_000);
+      } finally {
+        await late.close();
+      }
+    } finally {
+      child.kill('SIGTERM');
+      await exited(child);
+    }
+  });
+});

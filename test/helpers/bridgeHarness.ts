@@ -1,0 +1,104 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { Bridge } from '../../src/bridge/bridge.js';
+import type { BridgeTiming } from '../../src/bridge/context.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { startSimulator } from '../../src/simulator/index.js';
+import type { SimAccountSpec, Simulator, SimulatorOptions } from '../../src/simulator/types.js';
+import type { TestBroker } from './broker.js';
+import { observe, type Observer } from './mqttObserver.js';
+
+/** Everything the bridge logged, as text, for assertions and the secrets scan. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _enc: BufferEncoding, done: () => void): void {
+    this.lines.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join('\n');
+  }
+}
+
+export interface Harness {
+  sim: Simulator;
+  bridge: Bridge;
+  obs: Observer;
+  config: Config;
+  dataDir: string;
+  logs: LogCapture;
+  base: string;
+  /** Starts another bridge on the same data dir (restart). */
+  restartBridge(): Promise<Bridge>;
+  stop(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  broker: TestBroker;
+  account: SimAccountSpec;
+  env?: Record<string, string>;
+  sim?: Simulator;
+  simOptions?: SimulatorOptions;
+  /** Start the bridge right away (default true). */
+  start?: boolean;
+  dataDir?: string;
+  timing?: Partial<BridgeTiming>;
+}
+
+export const FAST_TIMING: Partial<BridgeTiming> = { haBirthDelayMs: [10, 50], orphanScanMs: 200, shutdownGraceMs: 500 };
+
+export async function startHarness(options: HarnessOptions): Promise<Harness> {
+  const sim = options.sim ?? (await startSimulator({ ...options.simOptions, accounts: [options.account] }));
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kasa2mqtt-bridge-'));
+  const base = options.env?.MQTT_BASE_TOPIC ?? 'kasa';
+  const config = loadConfig({
+    env: {
+      KASA_USERNAME: options.account.username,
+      KASA_PASSWORD: options.account.password,
+      KASA_CLOUD_URL: sim.url,
+      MQTT_URL: options.broker.url,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'debug',
+      KASA_RATE_LIMIT: '600',
+      KASA_RATE_BURST: '50',
+      KASA_REQUEST_TIMEOUT: '5',
+      ...options.env,
+    },
+    dotenv: false,
+  });
+  const logs = new LogCapture();
+  const obs = await observe(options.broker.url, [`${base}/#`, `${config.HA_DISCOVERY_PREFIX}/#`], {
+    protocolVersion: options.broker.mqtt5 ? 5 : 4,
+  });
+  const make = () =>
+    new Bridge({ config, logger: createLogger({ level: 'debug', destination: logs }), timing: { ...FAST_TIMING, ...options.timing } });
+  let bridge = make();
+  if (options.start !== false) await bridge.start();
+  const harness: Harness = {
+    sim,
+    get bridge() {
+      return bridge;
+    },
+    obs,
+    config,
+    dataDir,
+    logs,
+    base,
+    async restartBridge() {
+      await bridge.stop();
+      bridge = make();
+      await bridge.start();
+      return bridge;
+    },
+    async stop() {
+      await bridge.stop();
+      await obs.close();
+      if (!options.sim) await sim.stop();
+      if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}
