@@ -21,6 +21,8 @@ import { Poller } from './poller.js';
 import { DeviceRegistry } from './registry.js';
 import { StatePublisher } from './statePublisher.js';
 
+const SYNC_RETRY_MIN_MS = 5_000;
+
 export interface BridgeOptions {
   config: Config;
   logger: Logger;
@@ -44,6 +46,7 @@ export class Bridge {
   readonly #bridgeApi: BridgeApiExtension;
   readonly #publisher: StatePublisher;
   #started = false;
+  #syncRetry: NodeJS.Timeout | undefined;
   readonly #log;
 
   constructor(options: BridgeOptions) {
@@ -140,6 +143,7 @@ export class Bridge {
     this.#started = false;
     const { mqtt, scheduler, client, events } = this.ctx;
     events.off('sessionUsable', this.#onSessionUsable);
+    clearTimeout(this.#syncRetry);
     this.poller.stop();
     this.devices.stop();
     await scheduler.stop(this.ctx.timing.shutdownGraceMs);
@@ -164,14 +168,23 @@ export class Bridge {
     if (usable) void this.#syncDevices();
   };
 
-  /** After login: read the device list, every device once, then clear discovery orphans. */
-  async #syncDevices(): Promise<void> {
+  /**
+   * After login: read the device list, every device once, then clear discovery orphans. A failed
+   * list read is retried with backoff (5 s doubling, at most the device-list interval).
+   */
+  async #syncDevices(delayMs = SYNC_RETRY_MIN_MS): Promise<void> {
+    clearTimeout(this.#syncRetry);
     try {
       await this.devices.refresh();
-      await this.poller.pollAll();
     } catch (err) {
-      this.#log.warn({ err: describeError(err) }, 'initial device sync failed; the periodic refresh will retry');
+      if (!this.#started || !this.auth.usable) return;
+      const next = Math.min(delayMs * 2, this.ctx.config.KASA_DEVICE_LIST_INTERVAL * 1000);
+      this.#log.warn({ err: describeError(err), retryInMs: delayMs }, 'device list read failed; retrying');
+      this.#syncRetry = setTimeout(() => void this.#syncDevices(next), delayMs);
+      this.#syncRetry.unref();
+      return;
     }
+    await this.poller.pollAll();
     await this.#homeassistant.clearOrphans();
   }
 }

@@ -16,6 +16,7 @@ export class DevicesExtension {
   #refreshing: Promise<number> | undefined;
   #suspectEmpty = false;
   #listedOnce = false;
+  #devicesJson: string | undefined;
   readonly #log;
 
   constructor(
@@ -100,7 +101,10 @@ export class DevicesExtension {
   }
 
   publishDevices(): void {
-    void this.ctx.mqtt.publish(this.ctx.topics.bridgeDevices, this.registry.bridgeDevices(), { retain: true });
+    const json = JSON.stringify(this.registry.bridgeDevices());
+    if (json === this.#devicesJson) return;
+    this.#devicesJson = json;
+    void this.ctx.mqtt.publish(this.ctx.topics.bridgeDevices, json, { retain: true });
   }
 
   publishInfo(): void {
