@@ -11,6 +11,7 @@ Usage:
   kasa2mqtt --help               this text
   kasa2mqtt simulator [--port N] [--host H]
                                  serve a simulated Kasa cloud (prints {"url","username","password","mfa_code"})
+  kasa2mqtt healthcheck          exit 0 when the running daemon's /healthz answers 200 (needs HEALTH_PORT)
 
 Every variable is described in README.md and config.example.env.`;
 
@@ -48,6 +49,11 @@ async function main(argv: string[]): Promise<void> {
     case 'simulator': {
       const { runSimulatorCli } = await import('./simulator/cli.js');
       await runSimulatorCli(rest);
+      return;
+    }
+    case 'healthcheck': {
+      const { runHealthcheck } = await import('./health/healthcheck.js');
+      process.exitCode = await runHealthcheck();
       return;
     }
     case undefined: {

@@ -28,7 +28,7 @@ const END = '<!-- config-table:end -->';
 /** The README's configuration table, generated from the schema so the two cannot drift. */
 export function configTableMarkdown(): string {
   const rows = properties().map((p) => {
-    const def = p.required ? 'required' : p.default === undefined ? 'none' : `\`${String(p.default)}\``;
+    const def = p.required ? 'required' : p.default === undefined ? 'none' : `\`${formatDefault(p.default)}\``;
     const name = p.secret ? `\`${p.name}\` / \`${p.name}_FILE\`` : `\`${p.name}\``;
     return `| ${name} | ${def} | ${p.description.replace(/\|/g, '\\|')} |`;
   });
@@ -52,7 +52,7 @@ export function exampleEnv(): string {
     } else if (p.default === undefined) {
       lines.push(`# ${p.name}=`);
     } else {
-      lines.push(`# ${p.name}=${String(p.default)}`);
+      lines.push(`# ${p.name}=${formatDefault(p.default)}`);
     }
     lines.push('');
   }
@@ -64,4 +64,8 @@ export function replaceConfigTable(readme: string): string {
   const end = readme.indexOf(END);
   if (start < 0 || end < 0) throw new Error('README.md has no config-table markers');
   return readme.slice(0, start) + configTableMarkdown() + readme.slice(end + END.length);
+}
+
+function formatDefault(value: unknown): string {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
 }

@@ -6,6 +6,10 @@ import { TopicKeyStore } from '../devices/topicKeys.js';
 import { KasaCloudClient } from '../kasa/cloudClient.js';
 import { SessionStore } from '../kasa/sessionStore.js';
 import type { Logger } from '../logger.js';
+import { BridgeMetrics } from '../health/metrics.js';
+import { HealthServer } from '../health/server.js';
+import type { HealthSource } from '../health/source.js';
+import { evaluateHealth, type HealthReport } from '../health/status.js';
 import { MqttConnection } from '../mqtt/connection.js';
 import { persistentClientId } from '../mqtt/clientId.js';
 import { AuthManager } from './auth.js';
@@ -47,6 +51,7 @@ export class Bridge {
   readonly #publisher: StatePublisher;
   #started = false;
   #syncRetry: NodeJS.Timeout | undefined;
+  readonly #healthServer: HealthServer | undefined;
   readonly #log;
 
   constructor(options: BridgeOptions) {
@@ -79,6 +84,7 @@ export class Bridge {
     const events = new EventBus();
     const t = topics(config.MQTT_BASE_TOPIC);
     let auth: AuthManager | undefined;
+    const metrics = new BridgeMetrics(this.#healthSource());
     const client = new KasaCloudClient({
       cloudUrl: config.KASA_CLOUD_URL,
       username: config.KASA_USERNAME,
@@ -88,6 +94,7 @@ export class Bridge {
       caFile: config.KASA_CA_FILE,
       extraCa: options.extraCa,
       logger,
+      onRequest: (event) => metrics.recordCloudRequest(event),
       onSessionChange: (state, detail) => {
         // Changes caused by the bridge's own login()/completeMfa() are handled where they are called.
         if (state === 'authenticated' || !detail.automatic) return;
@@ -102,6 +109,7 @@ export class Bridge {
       scheduler,
       topics: t,
       events,
+      metrics,
       publishEvent: (event: BridgeEvent) => void mqtt.publish(t.bridgeEvent, event, { retain: false }),
       timing: { ...DEFAULT_TIMING, ...options.timing },
     };
@@ -121,6 +129,16 @@ export class Bridge {
       homeassistant: this.#homeassistant,
       health: () => this.health(),
     });
+    if (config.HEALTH_PORT !== 0) {
+      this.#healthServer = new HealthServer({
+        source: this.#healthSource(),
+        metrics,
+        host: config.HEALTH_HOST,
+        port: config.HEALTH_PORT,
+        logger,
+        baseTopic: config.MQTT_BASE_TOPIC,
+      });
+    }
   }
 
   async start(): Promise<void> {
@@ -134,6 +152,7 @@ export class Bridge {
     await this.#homeassistant.start();
     this.devices.start();
     this.poller.start();
+    await this.#healthServer?.start();
     await this.auth.start();
   }
 
@@ -149,17 +168,26 @@ export class Bridge {
     await scheduler.stop(this.ctx.timing.shutdownGraceMs);
     await Promise.allSettled([this.auth.stop(), this.#commands.stop(), this.#homeassistant.stop(), this.#bridgeApi.stop()]);
     await mqtt.stop();
-    await client.close();
+    await Promise.allSettled([client.close(), this.#healthServer?.stop()]);
   }
 
-  health(): { healthy: boolean; mqtt: boolean; auth: string; devices: number; rate_limited_until?: string } {
-    const pausedUntil = this.ctx.scheduler.pausedUntil;
+  /** The same verdict as GET /healthz, for `bridge/request/health_check`. */
+  health(): HealthReport & { healthy: boolean } {
+    const report = evaluateHealth(this.#healthSource(), this.ctx.config.MQTT_BASE_TOPIC);
+    return { healthy: report.status === 'ok', ...report };
+  }
+
+  /** Read lazily at scrape time; the parts it reads are built right after it. */
+  #healthSource(): HealthSource {
     return {
-      healthy: this.ctx.mqtt.connected && this.auth.usable,
-      mqtt: this.ctx.mqtt.connected,
-      auth: this.auth.state,
-      devices: this.registry.size,
-      ...(pausedUntil !== undefined ? { rate_limited_until: new Date(pausedUntil).toISOString() } : {}),
+      mqttConnected: () => this.ctx.mqtt.connected,
+      authState: () => this.auth.state,
+      authLastError: () => this.auth.payload.last_error,
+      devicesTotal: () => this.registry.size,
+      devicesOnline: () => this.registry.nodes().filter((n) => this.#publisher.isAvailable(n)).length,
+      queueDepth: () => this.ctx.scheduler.queueDepth,
+      rateLimitedSeconds: () => this.ctx.scheduler.stats().rateLimitedMs / 1000,
+      pausedUntil: () => this.ctx.scheduler.pausedUntil,
     };
   }
 

@@ -35,7 +35,7 @@ export class BridgeApiExtension {
       devices: DevicesExtension;
       poller: Poller;
       homeassistant: HomeAssistantExtension;
-      health: () => { healthy: boolean; [k: string]: unknown };
+      health: () => object;
     },
   ) {
     this.#log = ctx.logger.child({ module: 'bridge-api' });

@@ -189,9 +189,11 @@ export class CommandsExtension {
   }
 
   #answer(waiter: Waiter, result: Omit<SetResponse, 'latency_ms' | 'transaction'>): void {
+    const latency = performance.now() - waiter.receivedAt;
+    this.ctx.metrics.observeCommand(latency, result.status);
     const payload: SetResponse = {
       ...result,
-      latency_ms: Math.round(performance.now() - waiter.receivedAt),
+      latency_ms: Math.round(latency),
       ...(waiter.transaction !== undefined ? { transaction: waiter.transaction } : {}),
     };
     reply(this.ctx, waiter.request, this.ctx.topics.nodeSetResponse(waiter.given), payload);

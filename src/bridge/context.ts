@@ -3,6 +3,7 @@ import type { CloudScheduler } from '../cloud/scheduler.js';
 import type { Config } from '../config.js';
 import type { KasaCloudClient } from '../kasa/cloudClient.js';
 import type { Logger } from '../logger.js';
+import type { BridgeMetrics } from '../health/metrics.js';
 import type { MqttConnection } from '../mqtt/connection.js';
 import type { EventBus } from './eventBus.js';
 
@@ -15,6 +16,7 @@ export interface BridgeContext {
   scheduler: CloudScheduler;
   topics: Topics;
   events: EventBus;
+  metrics: BridgeMetrics;
   /** Publishes on `<base>/bridge/event` (not retained). */
   publishEvent(event: BridgeEvent): void;
   /** Timing knobs tests shorten; production uses the defaults. */
