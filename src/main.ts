@@ -1,7 +1,11 @@
 import { Bridge } from './bridge/bridge.js';
+import { SessionStoreError } from './kasa/sessionStore.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
 import { VERSION } from './version.js';
+
+/** Exit code for an unusable DATA_DIR, the same as for other configuration errors. */
+const EXIT_DATA_DIR = 2;
 
 /** Bounded shutdown: whatever hangs, the process is gone this long after the first signal. */
 const SHUTDOWN_LIMIT_MS = 5_000;
@@ -10,7 +14,17 @@ const SHUTDOWN_LIMIT_MS = 5_000;
 export async function runDaemon(config: Config): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL });
   logger.info({ version: VERSION, mqtt: config.MQTT_URL, cloud: config.KASA_CLOUD_URL }, 'kasa2mqtt starting');
-  const bridge = new Bridge({ config, logger });
+  let bridge: Bridge;
+  try {
+    bridge = new Bridge({ config, logger });
+  } catch (err) {
+    if (!(err instanceof SessionStoreError)) throw err;
+    // An unusable DATA_DIR is a configuration problem: say so and exit before connecting anything.
+    logger.fatal({ path: err.path }, err.message);
+    logger.flush();
+    process.stderr.write(`kasa2mqtt: ${err.message}\n`);
+    process.exit(EXIT_DATA_DIR);
+  }
 
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {

@@ -1,6 +1,7 @@
 import { topics, type BridgeEvent } from '../api/types.js';
 import { classifyKasaFailure } from '../cloud/classify.js';
-import { CloudScheduler } from '../cloud/scheduler.js';
+import { CloudScheduler, type PauseReason, type RateLimitedEvent } from '../cloud/scheduler.js';
+import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import { TopicKeyStore } from '../devices/topicKeys.js';
 import { KasaCloudClient } from '../kasa/cloudClient.js';
@@ -27,11 +28,20 @@ import { StatePublisher } from './statePublisher.js';
 
 const SYNC_RETRY_MIN_MS = 5_000;
 
+/** Scheduler pause reasons as `rate_limited` events name them (interface.md §2). */
+const PAUSE_REASONS: Record<PauseReason, Extract<BridgeEvent, { type: 'rate_limited' }>['reason']> = {
+  rate_limited: 'throttled',
+  blacklisted: 'blacklisted',
+  server_error: 'server_errors',
+};
+
 export interface BridgeOptions {
   config: Config;
   logger: Logger;
   /** Extra PEM roots for the cloud client (tests). */
   extraCa?: readonly string[];
+  /** Tests only: the undici dispatcher the cloud client sends through (fault injection). */
+  cloudDispatcher?: Dispatcher;
   timing?: Partial<BridgeTiming>;
 }
 
@@ -51,6 +61,8 @@ export class Bridge {
   readonly #publisher: StatePublisher;
   #started = false;
   #syncRetry: NodeJS.Timeout | undefined;
+  #offRateLimited: (() => void) | undefined;
+  #sweepTimer: NodeJS.Timeout | undefined;
   readonly #healthServer: HealthServer | undefined;
   readonly #log;
 
@@ -58,6 +70,8 @@ export class Bridge {
     const { config, logger } = options;
     this.#log = logger.child({ module: 'bridge' });
     const store = new SessionStore({ dataDir: config.DATA_DIR, logger });
+    // Fail fast, before anything connects, when DATA_DIR cannot hold the session.
+    store.load(config.KASA_USERNAME);
     const keys = new TopicKeyStore({ dataDir: config.DATA_DIR, logger });
     const clientId = config.MQTT_CLIENT_ID ?? persistentClientId(config.DATA_DIR);
     const mqtt = new MqttConnection({
@@ -74,12 +88,14 @@ export class Bridge {
         keyFile: config.MQTT_KEY_FILE,
       }),
     });
+    const timing: BridgeTiming = { ...DEFAULT_TIMING, ...options.timing };
     const scheduler = new CloudScheduler({
       ratePerMinute: config.KASA_RATE_LIMIT,
       burst: config.KASA_RATE_BURST,
       concurrency: config.KASA_CONCURRENCY,
       logger,
       classifyFailure: classifyKasaFailure,
+      ...(timing.schedulerBackoff ? { backoff: timing.schedulerBackoff } : {}),
     });
     const events = new EventBus();
     const t = topics(config.MQTT_BASE_TOPIC);
@@ -93,6 +109,7 @@ export class Bridge {
       requestTimeoutMs: config.KASA_REQUEST_TIMEOUT * 1000,
       caFile: config.KASA_CA_FILE,
       extraCa: options.extraCa,
+      dispatcher: options.cloudDispatcher,
       logger,
       onRequest: (event) => metrics.recordCloudRequest(event),
       onSessionChange: (state, detail) => {
@@ -111,7 +128,7 @@ export class Bridge {
       events,
       metrics,
       publishEvent: (event: BridgeEvent) => void mqtt.publish(t.bridgeEvent, event, { retain: false }),
-      timing: { ...DEFAULT_TIMING, ...options.timing },
+      timing,
     };
     this.auth = auth = new AuthManager(this.ctx);
     const usable = () => this.auth.usable;
@@ -146,7 +163,9 @@ export class Bridge {
     const { mqtt, scheduler, events } = this.ctx;
     await mqtt.start();
     scheduler.start();
+    this.#offRateLimited = scheduler.on('rate_limited', this.#onRateLimited);
     events.on('sessionUsable', this.#onSessionUsable);
+    await this.#sweepStaleAvailability();
     await this.#bridgeApi.start();
     await this.#commands.start();
     await this.#homeassistant.start();
@@ -162,7 +181,10 @@ export class Bridge {
     this.#started = false;
     const { mqtt, scheduler, client, events } = this.ctx;
     events.off('sessionUsable', this.#onSessionUsable);
+    this.#offRateLimited?.();
+    this.#offRateLimited = undefined;
     clearTimeout(this.#syncRetry);
+    clearTimeout(this.#sweepTimer);
     this.poller.stop();
     this.devices.stop();
     await scheduler.stop(this.ctx.timing.shutdownGraceMs);
@@ -190,6 +212,36 @@ export class Bridge {
       pausedUntil: () => this.ctx.scheduler.pausedUntil,
     };
   }
+
+  /**
+   * Availability retained by an earlier run may say "online" for nodes this run has not read: after
+   * a restart into an unusable session (MFA, locked account) or a cloud outage nothing would correct
+   * it, against interface.md §4/§5. For a short while after start, each retained "online" of a node
+   * that is not available in this run is replaced by "offline"; the node's first read brings it back.
+   */
+  async #sweepStaleAvailability(): Promise<void> {
+    const { mqtt, config, timing } = this.ctx;
+    const prefix = `${config.MQTT_BASE_TOPIC}/`;
+    const suffix = '/availability';
+    const unsubscribe = await mqtt.subscribe(
+      `${prefix}+${suffix}`,
+      (message) => {
+        if (!message.retain || !/"state"\s*:\s*"online"/.test(message.payload.toString('utf8'))) return;
+        const key = message.topic.slice(prefix.length, -suffix.length);
+        const node = this.registry.resolve(key);
+        if (key === 'bridge' || (node && this.#publisher.isAvailable(node))) return;
+        void mqtt.publish(message.topic, { state: 'offline' }, { retain: true });
+      },
+      { qos: 1 },
+    );
+    this.#sweepTimer = setTimeout(() => void unsubscribe(), Math.max(timing.orphanScanMs, 1_000));
+    this.#sweepTimer.unref();
+  }
+
+  /** The scheduler paused background traffic: tell MQTT users why and until when. */
+  readonly #onRateLimited = (event: RateLimitedEvent): void => {
+    this.ctx.publishEvent({ type: 'rate_limited', until: new Date(event.until).toISOString(), reason: PAUSE_REASONS[event.reason] });
+  };
 
   readonly #onSessionUsable = (usable: boolean): void => {
     for (const node of this.registry.nodes()) this.#publisher.refreshAvailability(node);

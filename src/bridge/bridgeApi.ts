@@ -1,4 +1,5 @@
 import type { BridgeRequestName, BridgeResponse } from '../api/types.js';
+import { structureProblem } from '../devices/setPayload.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 import type { AuthManager } from './auth.js';
 import type { BridgeContext } from './context.js';
@@ -92,9 +93,10 @@ export class BridgeApiExtension {
     let body: Record<string, unknown> = {};
     let response: BridgeResponse;
     try {
-      body = parseBody(message.payload);
+      // The command first: an unknown one is `unknown_request` whatever its payload.
       const handler = Object.hasOwn(this.#handlers, command) ? this.#handlers[command as BridgeRequestName] : undefined;
       if (!handler) throw new RequestError('unknown_request', `unknown bridge request "${command}"`);
+      body = parseBody(message.payload);
       const data = await handler(body);
       response = { status: 'ok', data, ...transactionOf(body) };
     } catch (err) {
@@ -123,5 +125,8 @@ function parseBody(payload: Buffer): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new RequestError('invalid_payload', 'the request must be a JSON object');
   }
+  // The `transaction` is echoed: a deeply nested one would make the answer unserialisable (lost).
+  const problem = structureProblem(value);
+  if (problem) throw new RequestError('invalid_payload', problem);
   return value as Record<string, unknown>;
 }

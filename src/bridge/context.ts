@@ -1,4 +1,5 @@
 import type { BridgeEvent, Topics } from '../api/types.js';
+import type { BackoffOptions } from '../cloud/backoff.js';
 import type { CloudScheduler } from '../cloud/scheduler.js';
 import type { Config } from '../config.js';
 import type { KasaCloudClient } from '../kasa/cloudClient.js';
@@ -30,6 +31,8 @@ export interface BridgeTiming {
   orphanScanMs: number;
   /** Grace for in-flight cloud requests at shutdown, ms. */
   shutdownGraceMs: number;
+  /** Overrides of the scheduler's rate-limit backoff (tests shorten the 60 s default pause). */
+  schedulerBackoff?: Partial<BackoffOptions>;
 }
 
 export const DEFAULT_TIMING: BridgeTiming = {

@@ -59,10 +59,13 @@ export class DevicesExtension {
       this.#log.warn({ err: describeError(err) }, 'device list refresh failed');
       throw err;
     }
-    // The cloud sometimes answers an empty list under load: believe it only when it repeats.
-    if (list.length === 0 && this.registry.size > 0 && !this.#suspectEmpty) {
+    // The cloud sometimes answers an empty list under load: believe it only when it repeats. Right
+    // after a start nothing is known yet, but stored keys say the account had devices.
+    if (list.length === 0 && (this.registry.size > 0 || this.registry.hasStoredKeys) && !this.#suspectEmpty) {
       this.#suspectEmpty = true;
       this.#log.warn('the cloud answered an empty device list; keeping the known devices until the next refresh confirms it');
+      // Nothing known yet: fail, so the start-up sync retries instead of treating the account as empty.
+      if (this.registry.size === 0) throw new EmptyDeviceListError();
       return this.registry.size;
     }
     this.#suspectEmpty = false;
@@ -92,6 +95,8 @@ export class DevicesExtension {
     const node = this.registry.resolve(idOrKey);
     if (!node) throw new UnknownDeviceError(idOrKey);
     const oldKey = this.registry.rename(node.id, to);
+    // Same key: nothing moves (clearing it would wipe the node's own state and availability).
+    if (oldKey === to) return { id: node.id, from: oldKey, to };
     this.publisher.clear(node, oldKey);
     this.publisher.moved(node);
     this.ctx.events.emit('nodeRenamed', node, oldKey);
@@ -129,6 +134,13 @@ export class DevicesExtension {
       this.#log.info({ id: node.id, key: node.key, model: node.model }, `device added: ${node.name}`);
       this.ctx.publishEvent({ type: 'device_added', id: node.id, key: node.key, alias: node.alias });
       this.publisher.refreshAvailability(node);
+      // Outlets are only known once the strip answers: until then, what earlier runs left
+      // retained for them must not say online.
+      if (node.parentId === undefined && node.childIds === undefined) {
+        for (const key of this.registry.storedOutletKeys(node.id).values()) {
+          void this.ctx.mqtt.publish(this.ctx.topics.nodeAvailability(key), { state: 'offline' }, { retain: true });
+        }
+      }
     }
     for (const node of removed) {
       this.#log.info({ id: node.id, key: node.key }, `device removed: ${node.name}`);
@@ -142,6 +154,13 @@ export class DevicesExtension {
     this.ctx.events.emit('nodesChanged', { added, removed, changed });
     this.publishDevices();
     if (added.length > 0 || removed.length > 0) this.publishInfo();
+  }
+}
+
+export class EmptyDeviceListError extends Error {
+  constructor() {
+    super('the cloud answered an empty device list; it is believed only when the next read confirms it');
+    this.name = 'EmptyDeviceListError';
   }
 }
 

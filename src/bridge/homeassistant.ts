@@ -5,6 +5,7 @@ import {
   bridgeDiscoveryTopic,
   discoveryNodeId,
   discoveryTopic,
+  isOurDiscoveryTopic,
   nodeDiscovery,
   type DiscoveryContext,
 } from '../ha/discovery.js';
@@ -21,7 +22,8 @@ import type { StatePublisher } from './statePublisher.js';
  */
 export class HomeAssistantExtension {
   readonly #published = new Map<string, string>();
-  readonly #retainedAtStart = new Map<string, string>();
+  /** Retained `kasa_…` configs seen at start: topic → node id (undefined for bridge configs). */
+  readonly #retainedAtStart = new Map<string, string | undefined>();
   readonly #unsubscribe: (() => Promise<void>)[] = [];
   #birthTimer: NodeJS.Timeout | undefined;
   #orphanScanDone = false;
@@ -75,14 +77,25 @@ export class HomeAssistantExtension {
     const current = new Set(this.registry.nodes().map((n) => discoveryTopic(this.#discovery, n)));
     current.add(bridgeDiscoveryTopic(this.#discovery));
     let cleared = 0;
-    for (const topic of this.#retainedAtStart.keys()) {
-      if (current.has(topic)) continue;
+    for (const [topic, id] of this.#retainedAtStart) {
+      if (current.has(topic) || this.#mayBeUnreadOutlet(id)) continue;
       this.#log.info({ topic }, 'clearing discovery of a device that is no longer in the account');
       void this.ctx.mqtt.publish(topic, '', { retain: true });
       cleared += 1;
     }
     this.#retainedAtStart.clear();
     return cleared;
+  }
+
+  /**
+   * An outlet is only known once its strip has answered; a strip that is offline at start must
+   * not lose its outlets' entities. `id` looks like `<known device id><2 digits>` whose device's
+   * outlets are not known yet.
+   */
+  #mayBeUnreadOutlet(id: string | undefined): boolean {
+    if (id === undefined || !/\d{2}$/.test(id)) return false;
+    const parent = this.registry.node(id.slice(0, -2));
+    return parent !== undefined && parent.parentId === undefined && parent.childIds === undefined;
   }
 
   /** Publishes every config again (homeassistant/rediscover, HA birth). */
@@ -105,9 +118,10 @@ export class HomeAssistantExtension {
 
   #collect(message: MqttMessage): void {
     if (this.#orphanScanDone || !message.retain || message.payload.length === 0) return;
-    const id = discoveryNodeId(message.topic);
-    if (id === undefined || !isOurs(message.payload, this.ctx.config.MQTT_BASE_TOPIC)) return;
-    this.#retainedAtStart.set(message.topic, id);
+    // Node configs and bridge configs (an earlier run under another client id) alike.
+    if (!isOurDiscoveryTopic(this.ctx.config.HA_DISCOVERY_PREFIX, message.topic)) return;
+    if (!isOurs(message.payload, this.ctx.config.MQTT_BASE_TOPIC)) return;
+    this.#retainedAtStart.set(message.topic, discoveryNodeId(message.topic));
   }
 
   #onStatus(message: MqttMessage): void {

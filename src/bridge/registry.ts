@@ -101,6 +101,21 @@ export class DeviceRegistry {
     return changed;
   }
 
+  /** Whether topic keys from earlier runs are stored (the account had devices before). */
+  get hasStoredKeys(): boolean {
+    return this.keys.entries().size > 0;
+  }
+
+  /**
+   * Outlets of `deviceId` that earlier runs stored keys for but that are not nodes now (the strip
+   * has not answered since start), as id → key.
+   */
+  storedOutletKeys(deviceId: string): Map<string, string> {
+    const isOutlet = (id: string) =>
+      id.length === deviceId.length + 2 && id.toUpperCase().startsWith(deviceId.toUpperCase()) && /\d{2}$/.test(id);
+    return new Map([...this.keys.entries()].filter(([id]) => isOutlet(id) && !this.#nodes.has(id)));
+  }
+
   /** Changes a node's topic key (bridge/request/device/rename). Returns the old key. */
   rename(id: string, newKey: string): string {
     const node = this.#nodes.get(id);

@@ -112,13 +112,33 @@ export function formatMac(value: unknown): string | undefined {
 
 /** The entry of an unsupported device-list entry (Tapo, camera, router): listed, never polled. */
 export function unsupportedDevice(entry: DeviceListEntry): UnsupportedDevice {
+  const alias = nonEmptyString(entry.alias);
+  const tapo = (entry.deviceType ?? '').toUpperCase().startsWith('SMART.');
   return {
     id: entry.deviceId,
-    alias: nonEmptyString(entry.alias) ?? entry.deviceId,
+    alias: (alias !== undefined && tapo ? decodeBase64Alias(alias) : alias) ?? entry.deviceId,
     model: nonEmptyString(entry.deviceModel) ?? 'unknown',
     deviceType: nonEmptyString(entry.deviceType) ?? 'unknown',
     online: entry.status === 1,
   };
+}
+
+/**
+ * Tapo entries carry the alias base64-encoded (kasa-cloud-protocol.md, device list). Decoded only
+ * when it is canonical base64 of valid UTF-8 text; anything else is shown as given.
+ */
+export function decodeBase64Alias(alias: string): string {
+  if (!/^[A-Za-z0-9+/]+={0,2}$/.test(alias) || alias.length % 4 !== 0) return alias;
+  const bytes = Buffer.from(alias, 'base64');
+  if (bytes.toString('base64') !== alias) return alias;
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return alias;
+  }
+  // eslint-disable-next-line no-control-regex
+  return text.trim() === '' || /[\u0000-\u001f\u007f]/.test(text) ? alias : text;
 }
 
 export function capabilities(node: DeviceNode): Capability[] {

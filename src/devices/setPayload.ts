@@ -87,13 +87,17 @@ function attributeValue(text: string): unknown {
   }
 }
 
-/** Rejects prototype-polluting keys and deep nesting anywhere in the value (iteratively). */
-function structureProblem(root: unknown): string | undefined {
+/**
+ * Rejects prototype-polluting keys and deep nesting anywhere in a parsed JSON value (iteratively,
+ * so hostile depth cannot overflow the stack here; echoing such a value with JSON.stringify would).
+ * Shared with the bridge requests, which echo their `transaction` too.
+ */
+export function structureProblem(root: unknown, maxDepth = MAX_SET_PAYLOAD_DEPTH): string | undefined {
   const stack: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 1 }];
   while (stack.length > 0) {
     const { value, depth } = stack.pop() ?? { value: undefined, depth: 0 };
     if (typeof value !== 'object' || value === null) continue;
-    if (depth > MAX_SET_PAYLOAD_DEPTH) return `payload nested deeper than ${MAX_SET_PAYLOAD_DEPTH} levels`;
+    if (depth > maxDepth) return `payload nested deeper than ${maxDepth} levels`;
     for (const key of Object.keys(value)) {
       if (FORBIDDEN_KEYS.has(key)) return `key ${quote(key)} is not allowed`;
       stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });

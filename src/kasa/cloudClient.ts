@@ -271,7 +271,13 @@ export class KasaCloudClient {
   /** One refresh for everyone who saw `staleToken` expire; callers only wait on it. */
   private async refresh(staleToken: string, signal: AbortSignal): Promise<void> {
     const current = this.session().token;
-    if (current !== undefined && current !== staleToken && this.refreshFlight === undefined) return;
+    if (this.refreshFlight === undefined) {
+      // Refreshed (or logged in again) since this request was sent: retry with the new token.
+      if (current !== undefined && current !== staleToken) return;
+      // The session was dropped since (a relogin that needs MFA, or that failed): a late -20651
+      // must not start another password login, which would mail a new code and void the first.
+      if (current === undefined) this.currentToken();
+    }
     this.refreshFlight ??= this.runRefresh().finally(() => {
       this.refreshFlight = undefined;
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { SessionStoreError } from '../kasa/sessionStore.js';
 
 const FILE = 'mqtt-client-id';
 const PATTERN = /^kasa2mqtt_[0-9a-f]{8}$/;
@@ -15,9 +16,14 @@ export function persistentClientId(dataDir: string): string {
     // not made yet (or unreadable): make a new one below
   }
   const id = `kasa2mqtt_${randomBytes(4).toString('hex')}`;
-  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const tmp = `${path}.${process.pid}.tmp`;
-  writeFileSync(tmp, `${id}\n`, { mode: 0o600 });
-  renameSync(tmp, path);
+  try {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const tmp = `${path}.${process.pid}.tmp`;
+    writeFileSync(tmp, `${id}\n`, { mode: 0o600 });
+    renameSync(tmp, path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? 'error';
+    throw new SessionStoreError(`cannot write ${path} (${code}); make DATA_DIR writable by this user`, path, { cause: err });
+  }
   return id;
 }
