@@ -1,6 +1,7 @@
 import { energyRequests, parseEnergyResponse, parseResponse, pollRequest } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
 import { spreadOffsetMs } from '../cloud/spread.js';
+import { SchedulerStoppedError } from '../cloud/errors.js';
 import type { Priority } from '../cloud/priority.js';
 import { KasaDeviceOfflineError } from '../kasa/errors.js';
 import { tryMethodResult } from '../kasa/deviceResponse.js';
@@ -81,6 +82,8 @@ export class Poller {
     } catch (err) {
       if (err instanceof KasaDeviceOfflineError) {
         this.devices.setOnline(device.id, false);
+      } else if (err instanceof SchedulerStoppedError) {
+        this.#log.debug({ id: device.id }, 'device read dropped: shutting down');
       } else {
         this.#log.warn({ id: device.id, key: device.key, err: describeError(err) }, 'device read failed');
       }
