@@ -278,9 +278,10 @@ const CODE_PATTERN = /^[0-9A-Za-z]{4,12}$/;
 
 /** A plain code, or `{"code":"123456","challenge":"…"}`; anything else is undefined. */
 export function parseCodeSubmission(payload: Buffer): { code: string; challenge?: string } | undefined {
+  if (payload.length > 1024) return undefined;
   const text = payload.toString('utf8').trim();
   if (CODE_PATTERN.test(text)) return { code: text };
-  if (!text.startsWith('{') || text.length > 1024) return undefined;
+  if (!text.startsWith('{')) return undefined;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -1,5 +1,6 @@
 import type { CommandErrorCode, SetPayload, SetResponse } from '../api/types.js';
 import { appliedData, mergeSets, parseSetPayload, setRequest, unconfirmedAttributes } from '../devices/families.js';
+import { MAX_SET_PAYLOAD_BYTES, structureProblem } from '../devices/setPayload.js';
 import type { DeviceNode } from '../devices/node.js';
 import { KasaDeviceOfflineError } from '../kasa/errors.js';
 import type { MqttMessage } from '../mqtt/connection.js';
@@ -12,8 +13,6 @@ import type { DeviceRegistry } from './registry.js';
 import { reply } from './reply.js';
 import type { StatePublisher } from './statePublisher.js';
 
-/** Incoming payloads larger than this are refused before parsing. */
-const MAX_PAYLOAD_BYTES = 64 * 1024;
 
 interface Waiter {
   given: string;
@@ -85,8 +84,8 @@ export class CommandsExtension {
       return;
     }
     const parsed =
-      message.payload.length > MAX_PAYLOAD_BYTES
-        ? { error: { code: 'invalid_payload' as const, message: `payload larger than ${MAX_PAYLOAD_BYTES} bytes` } }
+      message.payload.length > MAX_SET_PAYLOAD_BYTES
+        ? { error: { code: 'invalid_payload' as const, message: `payload larger than ${MAX_SET_PAYLOAD_BYTES} bytes` } }
         : parseSetPayload(node, message.payload, attribute);
     if ('error' in parsed) {
       this.#fail(given, message, receivedAt, node, parsed.error.code, parsed.error.message, transactionOfRaw(message.payload));
@@ -220,11 +219,13 @@ export class CommandsExtension {
 
 /** Best effort: echo the transaction of a JSON payload even when the payload is refused. */
 function transactionOfRaw(payload: Buffer): { transaction?: unknown } {
-  if (payload.length > MAX_PAYLOAD_BYTES || payload[0] !== 0x7b) return {};
+  if (payload.length > MAX_SET_PAYLOAD_BYTES || payload[0] !== 0x7b) return {};
   try {
     const value: unknown = JSON.parse(payload.toString('utf8'));
     if (typeof value === 'object' && value !== null && Object.hasOwn(value, 'transaction')) {
-      return { transaction: (value as { transaction: unknown }).transaction };
+      const transaction = (value as { transaction: unknown }).transaction;
+      // A transaction too deep to serialise again would lose the whole answer: leave it out.
+      if (structureProblem(transaction) === undefined) return { transaction };
     }
   } catch {
     // not JSON: nothing to echo
