@@ -95,7 +95,8 @@ export class AuthManager {
       this.#fail(error.reason === 'account_locked' ? 'account_locked' : 'credentials_invalid');
       return;
     }
-    if (this.#state === 'authenticated') void this.login();
+    // The client's own relogin failed (network, throttling): retry with backoff, not at once.
+    if (this.#state === 'authenticated') this.#loginFailed(error ?? new Error('the cloud session was lost'));
   }
 
   async login(): Promise<void> {

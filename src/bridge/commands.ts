@@ -80,7 +80,7 @@ export class CommandsExtension {
     const receivedAt = performance.now();
     const node = this.registry.resolve(given);
     if (!node) {
-      this.#fail(given, message, receivedAt, undefined, 'unknown_device', `no device with key or id "${given}"`);
+      this.#fail(given, message, receivedAt, undefined, 'unknown_device', `no device with key or id "${given}"`, transactionOfRaw(message.payload));
       return;
     }
     const parsed =

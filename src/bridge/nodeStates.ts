@@ -62,6 +62,12 @@ export class NodeStates {
     return entry?.read ? this.#compose(entry) : undefined;
   }
 
+  /** When the node last answered (ms since the epoch), or undefined if never. */
+  lastSeenAt(id: string): number | undefined {
+    const seen = this.#entries.get(id)?.lastSeen;
+    return seen === undefined ? undefined : Date.parse(seen);
+  }
+
   hasBeenRead(id: string): boolean {
     return this.#entries.get(id)?.read ?? false;
   }

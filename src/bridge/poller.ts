@@ -11,6 +11,9 @@ import type { DeviceRegistry } from './registry.js';
 import type { StatePublisher } from './statePublisher.js';
 import { describeError, SessionUnavailableError } from './errors.js';
 
+/** A device that has not answered for this many poll intervals is shown offline until it does. */
+const STALE_AFTER_POLLS = 3;
+
 interface DeviceTimers {
   start: NodeJS.Timeout;
   every?: NodeJS.Timeout;
@@ -154,7 +157,10 @@ export class Poller {
 
   #tick(deviceId: string): void {
     const device = this.registry.node(deviceId);
-    if (!device || !this.sessionUsable() || this.ctx.scheduler.isPaused('poll')) return;
+    if (!device) return;
+    const maxAgeMs = STALE_AFTER_POLLS * this.ctx.config.KASA_POLL_INTERVAL * 1000;
+    for (const node of [device, ...this.registry.children(device)]) this.publisher.expireIfStale(node, maxAgeMs);
+    if (!this.sessionUsable() || this.ctx.scheduler.isPaused('poll')) return;
     this.poll(device).catch(() => undefined);
   }
 

@@ -10,6 +10,8 @@ import type { NodeStates, ReadingSource } from './nodeStates.js';
  */
 export class StatePublisher {
   readonly #availability = new Map<string, 'online' | 'offline'>();
+  /** Nodes whose last answer is too old to stand for their state (cloud outage, paused polling). */
+  readonly #stale = new Set<string>();
 
   constructor(
     private readonly ctx: BridgeContext,
@@ -19,6 +21,7 @@ export class StatePublisher {
 
   /** Records a successful read and publishes the state if it changed. */
   reading(node: DeviceNode, reading: NodeState, source: ReadingSource = 'main'): void {
+    this.#stale.delete(node.id);
     const changed = this.states.apply(node.id, reading, source);
     if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
     this.refreshAvailability(node);
@@ -32,10 +35,22 @@ export class StatePublisher {
   }
 
   refreshAvailability(node: DeviceNode, force = false): void {
-    const value = this.sessionUsable() && node.online && this.states.hasBeenRead(node.id) ? 'online' : 'offline';
+    const value =
+      this.sessionUsable() && node.online && this.states.hasBeenRead(node.id) && !this.#stale.has(node.id) ? 'online' : 'offline';
     if (!force && this.#availability.get(node.id) === value) return;
     this.#availability.set(node.id, value);
     void this.ctx.mqtt.publish(this.ctx.topics.nodeAvailability(node.key), { state: value }, { retain: true });
+  }
+
+  /**
+   * Marks a node offline when it has not answered for `maxAgeMs`, so Home Assistant shows
+   * "unavailable" instead of an old state during a long outage; its next answer brings it back.
+   */
+  expireIfStale(node: DeviceNode, maxAgeMs: number, now = Date.now()): void {
+    const seen = this.states.lastSeenAt(node.id);
+    if (seen === undefined || now - seen <= maxAgeMs || this.#stale.has(node.id)) return;
+    this.#stale.add(node.id);
+    this.refreshAvailability(node);
   }
 
   isAvailable(node: DeviceNode): boolean {

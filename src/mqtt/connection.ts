@@ -28,6 +28,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
   readonly #subs = new SubscriptionTable();
   readonly #retained = new Map<string, Outgoing>();
   readonly #pending = new Map<string, Outgoing>();
+  #sequence = 0;
   readonly #inflight = new Set<() => void>();
   #tls: Pick<IClientOptions, 'ca' | 'cert' | 'key'> = {};
   #client: MqttClient | undefined;
@@ -158,8 +159,10 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       this.#log.debug({ topic }, 'MQTT connection stopped; message dropped');
       return;
     }
-    this.#pending.delete(topic);
-    this.#pending.set(topic, msg);
+    // State (retained) is kept newest-per-topic; answers and events are each kept, in order.
+    const key = msg.retain ? topic : `${topic}\u0000${this.#sequence++}`;
+    this.#pending.delete(key);
+    this.#pending.set(key, msg);
     const max = this.#o.maxBufferedTopics ?? 10_000;
     while (this.#pending.size > max) {
       const oldest = this.#pending.keys().next().value;
