@@ -47,6 +47,8 @@ export function ok(result?: JsonObject): Answer {
 
 /** The simulated cloud's state, shared by every listener. */
 export class Cloud {
+  /** Requests received and not yet answered (tests wait on this to act while one is in flight). */
+  inFlight = 0;
   readonly strict: boolean;
   readonly codes: SimErrorCodes;
   readonly now: () => number;

@@ -56,6 +56,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     deviceUrls: [cloud.urls.device0, cloud.urls.device1],
     faults: cloud.faults,
     requests: cloud.log.entries,
+    get inFlight() {
+      return cloud.inFlight;
+    },
     addAccount: (spec) => cloud.addAccount(spec),
     addDevice: (username, spec) => cloud.addDevice(username, spec),
     removeDevice: (deviceId) => cloud.removeDevice(deviceId),

@@ -39,7 +39,10 @@ export function createListener(
   tls: { key: string | Buffer; cert: string | Buffer } | undefined,
 ): Server {
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
-    void handle(cloud, role, req, res);
+    cloud.inFlight += 1;
+    void handle(cloud, role, req, res).finally(() => {
+      cloud.inFlight -= 1;
+    });
   };
   return tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createHttpServer(handler);
 }

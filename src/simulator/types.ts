@@ -157,6 +157,8 @@ export interface Simulator {
   readonly deviceUrls: readonly [string, string];
   readonly faults: SimFaults;
   readonly requests: SimRequestLogEntry[];
+  /** Requests received and not yet answered (the log records a request when it is answered). */
+  readonly inFlight: number;
 
   addAccount(spec: SimAccountSpec): void;
   addDevice(username: string, spec: SimDeviceSpec): SimDeviceHandle;

@@ -16,9 +16,17 @@ const account = demoAccount({ username: 'lifecycle@example.com', mfa: false });
 function startDaemon(env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, ['--import', tsx, cli], {
     env: { PATH: process.env.PATH ?? '', ...env },
-    cwd: env.DATA_DIR,
+    cwd: tmpdir(),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+}
+
+async function waitUntil(predicate: () => boolean, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
 }
 
 function exited(child: ChildProcess): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
@@ -82,6 +90,44 @@ describe('daemon lifecycle', () => {
     expect(Date.now() - stoppedAt).toBeLessThan(5_000);
     expect((await obs.retained('kasa/bridge/state'))?.text).toBe('{"state":"offline"}');
     expect((await obs.retained('kasa/bridge/auth'))?.json()).toMatchObject({ state: 'authenticated' });
+  });
+
+  it('SIGTERM with cloud requests in flight still publishes offline and exits 0 within 5 s', async () => {
+    const child = startDaemon(env);
+    await obs.next('kasa/bridge/devices', (m) => m.text.startsWith('[{'), 15_000);
+    const devices = await observe(broker.url, ['kasa/+/response/set']);
+    try {
+      sim.faults.delayMs = 30_000;
+      sim.clearRequests();
+      await devices.publish('kasa/bedroom_desk_light/set', 'ON', { qos: 1 });
+      await waitUntil(() => sim.inFlight > 0);
+      const stoppedAt = Date.now();
+      child.kill('SIGTERM');
+      const { code } = await exited(child);
+      expect(code).toBe(0);
+      expect(Date.now() - stoppedAt).toBeLessThan(5_000);
+      expect((await obs.retained('kasa/bridge/state'))?.text).toBe('{"state":"offline"}');
+    } finally {
+      sim.resetFaults();
+      await devices.close();
+    }
+  });
+
+  it('an unusable DATA_DIR is a clear error, exit 2, before anything is published', async () => {
+    const base = 'kasa_unusable';
+    const watcher = await observe(broker.url, [`${base}/#`]);
+    try {
+      const child = startDaemon({ ...env, DATA_DIR: '/etc/passwd/data', MQTT_BASE_TOPIC: base });
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
+      const { code } = await exited(child);
+      expect(code).toBe(2);
+      expect(stderr).toMatch(/DATA_DIR \/etc\/passwd\/data cannot be created or used \(ENOTDIR\)/);
+      await watcher.barrier();
+      expect(watcher.messages.filter((m) => m.topic.startsWith(`${base}/`))).toEqual([]);
+    } finally {
+      await watcher.close();
+    }
   });
 
   it('a crash leaves the broker to publish the last will; the next start resumes the session', async () => {
