@@ -265,6 +265,7 @@ export class Bridge {
       return;
     }
     await this.poller.pollAll();
+    this.devices.publishDevices();
     await this.#homeassistant.clearOrphans();
   }
 }

@@ -44,6 +44,8 @@ export class BridgeApiExtension {
       'devices/refresh': async () => {
         const count = await deps.devices.refresh();
         await deps.poller.pollAll('device_list');
+        // Outlets found by those reads are in bridge/devices before the answer goes out.
+        deps.devices.publishDevices();
         return { device_count: count };
       },
       'device/rename': async (body) => {

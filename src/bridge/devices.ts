@@ -7,6 +7,9 @@ import type { DeviceRegistry, NodesChange } from './registry.js';
 import type { StatePublisher } from './statePublisher.js';
 import { describeError } from './errors.js';
 
+/** At most one `bridge/devices` publish per this gap (the last change always goes out). */
+const DIRECTORY_PUBLISH_GAP_MS = 1_000;
+
 /**
  * Keeps the node list in step with the cloud: device-list refreshes on an interval and on
  * request, outlets found in sysinfo, `bridge/devices`, `bridge/info` and the device events.
@@ -17,6 +20,9 @@ export class DevicesExtension {
   #suspectEmpty = false;
   #listedOnce = false;
   #devicesJson: string | undefined;
+  #directoryTimer: NodeJS.Timeout | undefined;
+  #lastDirectoryPublish = 0;
+  #infoDirty = false;
   readonly #log;
 
   constructor(
@@ -39,6 +45,8 @@ export class DevicesExtension {
 
   stop(): void {
     clearInterval(this.#timer);
+    // Whatever was waiting goes out now, before MQTT stops.
+    if (this.#directoryTimer) this.#publishDirectory();
   }
 
   /** Re-reads the device list (one request at a time; concurrent callers share it). Resolves to the node count. */
@@ -80,7 +88,8 @@ export class DevicesExtension {
 
   /** The poller hands over every sysinfo: outlets appear, aliases change, families refine. */
   onSysinfo(deviceId: string, sysinfo: Record<string, unknown>): void {
-    this.#applyChange(this.registry.applySysinfo(deviceId, sysinfo));
+    // Polls find outlets one strip at a time: batch those list updates (see publishDevicesSoon).
+    this.#applyChange(this.registry.applySysinfo(deviceId, sysinfo), true);
   }
 
   /** Marks a device and its outlets offline/online from a passthrough answer. */
@@ -105,7 +114,35 @@ export class DevicesExtension {
     return { id: node.id, from: oldKey, to };
   }
 
-  publishDevices(): void {
+  /** Publishes `bridge/devices` now (and `bridge/info` when asked), with anything batched. */
+  publishDevices(withInfo = false): void {
+    this.#infoDirty ||= withInfo;
+    this.#publishDirectory();
+  }
+
+  /**
+   * Publishes `bridge/devices` at most once per DIRECTORY_PUBLISH_GAP_MS: at start-up every
+   * strip's first answer changes the list, and at a thousand devices republishing the whole list
+   * each time costs megabytes per second.
+   */
+  #publishDevicesSoon(withInfo: boolean): void {
+    this.#infoDirty ||= withInfo;
+    if (this.#directoryTimer) return;
+    const wait = this.#lastDirectoryPublish + DIRECTORY_PUBLISH_GAP_MS - Date.now();
+    if (wait <= 0) {
+      this.#publishDirectory();
+      return;
+    }
+    this.#directoryTimer = setTimeout(() => this.#publishDirectory(), wait);
+    this.#directoryTimer.unref();
+  }
+
+  #publishDirectory(): void {
+    clearTimeout(this.#directoryTimer);
+    this.#directoryTimer = undefined;
+    this.#lastDirectoryPublish = Date.now();
+    if (this.#infoDirty) this.publishInfo();
+    this.#infoDirty = false;
     const json = JSON.stringify(this.registry.bridgeDevices());
     if (json === this.#devicesJson) return;
     this.#devicesJson = json;
@@ -127,7 +164,7 @@ export class DevicesExtension {
     );
   }
 
-  #applyChange(change: NodesChange): void {
+  #applyChange(change: NodesChange, batched = false): void {
     const { added, removed, changed, renamedAliases } = change;
     if (added.length + removed.length + changed.length === 0) return;
     for (const node of added) {
@@ -152,8 +189,9 @@ export class DevicesExtension {
       this.ctx.publishEvent({ type: 'alias_changed', id: node.id, key: node.key, from, to: node.alias });
     }
     this.ctx.events.emit('nodesChanged', { added, removed, changed });
-    this.publishDevices();
-    if (added.length > 0 || removed.length > 0) this.publishInfo();
+    const countChanged = added.length > 0 || removed.length > 0;
+    if (batched) this.#publishDevicesSoon(countChanged);
+    else this.publishDevices(countChanged);
   }
 }
 

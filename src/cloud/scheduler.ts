@@ -22,7 +22,9 @@ export type * from './schedulerTypes.js';
  * 1. a token bucket, capacity `burst`, refilling `ratePerMinute / 60` per second — shapes bursts
  *    and lets an isolated request start at once;
  * 2. a sliding-window guard — a request starts only if fewer than `ratePerMinute` started in the
- *    last 60 s (a start at time s counts until s + 60 000 ms, exclusive).
+ *    last 60 s plus a margin (a start at time s counts until s + 61 000 ms, exclusive). The margin
+ *    is for the cloud, which counts arrivals: two requests started exactly 60 s apart can arrive
+ *    less than 60 s apart when the first one's connection was slower.
  *
  * While throttled (after -20004, "blackList" or repeated 5xx) background lanes stop and the refill
  * rate drops to `ratePerMinute × commandRateFactorWhenLimited`; the window ceiling stays the
@@ -30,6 +32,8 @@ export type * from './schedulerTypes.js';
  * are kept, so the first command after a rate-limit answer still goes out at once.
  */
 export const RATE_WINDOW_MS = 60_000;
+/** Arrival-time slack on top of the 60 s window (see above). */
+export const RATE_WINDOW_MARGIN_MS = 1_000;
 
 interface Task {
   readonly priority: Priority;
@@ -61,7 +65,7 @@ export class CloudScheduler {
   private readonly onTaskDone: SchedulerOptions['onTaskDone'];
 
   private readonly bucket: TokenBucket;
-  private readonly window = new SlidingWindow(RATE_WINDOW_MS);
+  private readonly window = new SlidingWindow(RATE_WINDOW_MS + RATE_WINDOW_MARGIN_MS);
   private readonly throttle: Throttle;
   private readonly events: TypedEmitter<SchedulerEvents>;
   private readonly queues = new Map<Priority, Set<Task>>(PRIORITY_ORDER.map((p) => [p, new Set<Task>()]));

@@ -43,7 +43,7 @@ import {
   type CloudDevice,
 } from './protocol.js';
 import type { SessionStore, StoredSession } from './sessionStore.js';
-import { combineSignals, raceSignal } from './signals.js';
+import { linkSignals, raceSignal, type LinkedSignal } from './signals.js';
 import { KasaTransport } from './transport.js';
 
 export type { KasaCloudClientOptions, LoginResult, PassthroughTarget, PendingMfa, SessionChangeDetail, SessionState } from './clientTypes.js';
@@ -111,7 +111,12 @@ export class KasaCloudClient {
    * push when it is the only type offered) and the round stays open for `completeMfa`.
    */
   async login(signal?: AbortSignal): Promise<LoginResult> {
-    return await this.passwordLogin(this.withClosing(signal), false);
+    const linked = this.withClosing(signal);
+    try {
+      return await this.passwordLogin(linked.signal, false);
+    } finally {
+      linked.release();
+    }
   }
 
   /** Sends the code for the open MFA round; on success the session is stored. */
@@ -125,12 +130,15 @@ export class KasaCloudClient {
     if (clean === '') throw new KasaMfaCodeError('the verification code is empty', { op });
     const mfaNumber = round.mfaType === 'push' ? MFA_TYPE_PUSH : MFA_TYPE_EMAIL;
     const body = checkMfaBody(this.username, clean, round.processId, this.terminalUUID, mfaNumber);
+    const linked = this.withClosing(signal);
     try {
-      const result = await this.post(round.regionalUrl, accountPath('checkMFACodeAndLogin'), body, op, this.withClosing(signal));
+      const result = await this.post(round.regionalUrl, accountPath('checkMFACodeAndLogin'), body, op, linked.signal);
       this.acceptLogin(result, round.regionalUrl, op, false);
     } catch (err) {
       if (err instanceof KasaMfaCodeError && err.expired && this.mfaRound === round) this.mfaRound = undefined;
       throw err;
+    } finally {
+      linked.release();
     }
   }
 
@@ -255,17 +263,22 @@ export class KasaCloudClient {
     signal: AbortSignal | undefined,
     deviceId?: string,
   ): Promise<Record<string, unknown>> {
-    const sig = this.withClosing(signal);
-    if (this.refreshFlight) await raceSignal(this.refreshFlight, sig);
-    const token = this.currentToken();
+    const linked = this.withClosing(signal);
+    const sig = linked.signal;
     try {
-      return await this.post(target(), METHOD_PATH, body, op, sig, token, deviceId);
-    } catch (err) {
-      if (!(err instanceof KasaTokenExpiredError)) throw err;
-      this.log.debug({ op }, 'access token expired; refreshing');
+      if (this.refreshFlight) await raceSignal(this.refreshFlight, sig);
+      const token = this.currentToken();
+      try {
+        return await this.post(target(), METHOD_PATH, body, op, sig, token, deviceId);
+      } catch (err) {
+        if (!(err instanceof KasaTokenExpiredError)) throw err;
+        this.log.debug({ op }, 'access token expired; refreshing');
+      }
+      await this.refresh(token, sig);
+      return await this.post(target(), METHOD_PATH, body, op, sig, this.currentToken(), deviceId);
+    } finally {
+      linked.release();
     }
-    await this.refresh(token, sig);
-    return await this.post(target(), METHOD_PATH, body, op, sig, this.currentToken(), deviceId);
   }
 
   /** One refresh for everyone who saw `staleToken` expire; callers only wait on it. */
@@ -382,8 +395,8 @@ export class KasaCloudClient {
     return url.toString();
   }
 
-  private withClosing(signal: AbortSignal | undefined): AbortSignal {
-    return combineSignals(this.closing.signal, signal);
+  private withClosing(signal: AbortSignal | undefined): LinkedSignal {
+    return linkSignals(signal, this.closing.signal);
   }
 
   private setState(state: SessionState, detail: SessionChangeDetail): void {

@@ -22,9 +22,38 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal): Promise
   });
 }
 
-/** Combines an optional caller signal with an owner's signal (e.g. the client's close signal). */
-export function combineSignals(owner: AbortSignal, signal: AbortSignal | undefined): AbortSignal {
-  return signal ? AbortSignal.any([signal, owner]) : owner;
+export interface LinkedSignal {
+  readonly signal: AbortSignal;
+  /** Detach from the sources; call when the operation is over (idempotent). */
+  release(): void;
+}
+
+const NOOP = (): void => undefined;
+
+/**
+ * A signal that aborts when any source aborts, detached from the sources by `release()`.
+ * Replaces AbortSignal.any, which leaves an entry in a long-lived source's dependant-signal set
+ * for every call (nodejs/node#55351, #64476): with the client's close signal as a source that was
+ * two entries per cloud request, ~0.6 MB/min of heap at 70 requests/s.
+ */
+export function linkSignals(...sources: (AbortSignal | undefined)[]): LinkedSignal {
+  const present = sources.filter((s): s is AbortSignal => s !== undefined);
+  if (present.length === 1) return { signal: present[0]!, release: NOOP };
+  const controller = new AbortController();
+  const already = present.find((s) => s.aborted);
+  if (already) {
+    controller.abort(already.reason);
+    return { signal: controller.signal, release: NOOP };
+  }
+  const release = (): void => {
+    for (const s of present) s.removeEventListener('abort', onAbort);
+  };
+  const onAbort = (event: Event): void => {
+    release();
+    controller.abort((event.target as AbortSignal).reason);
+  };
+  for (const s of present) s.addEventListener('abort', onAbort, { once: true });
+  return { signal: controller.signal, release };
 }
 
 function asError(reason: unknown): Error {

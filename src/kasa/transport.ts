@@ -17,6 +17,7 @@ import {
   sanitizeCloudMessage,
 } from './errors.js';
 import { APP_QUERY, CONTENT_TYPE, USER_AGENT, isRecord } from './protocol.js';
+import { linkSignals } from './signals.js';
 import { signRequest } from './signing.js';
 
 /** `certs/tplink-ca-chain.pem`, two levels up from this module in both `src/kasa/` and `dist/kasa/`. */
@@ -140,7 +141,8 @@ export class KasaTransport {
 
     const timeout = new AbortController();
     const timer = setTimeout(() => timeout.abort(new Error('request timeout')), options.timeoutMs);
-    const signal = options.signal ? AbortSignal.any([options.signal, timeout.signal]) : timeout.signal;
+    const linked = linkSignals(options.signal, timeout.signal);
+    const signal = linked.signal;
     const started = performance.now();
     const finish = (outcome: RequestOutcome, err?: unknown): void => {
       const event: TransportRequestEvent = { op: options.op, host, durationMs: Math.round(performance.now() - started), outcome };
@@ -203,6 +205,7 @@ export class KasaTransport {
       throw err;
     } finally {
       clearTimeout(timer);
+      linked.release();
     }
   }
 

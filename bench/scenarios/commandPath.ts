@@ -1,0 +1,167 @@
+/**
+ * Command path with the simulator answering instantly. One plug, sets one at a time (ON/OFF
+ * alternating so every set changes state), timed from one MQTT client and the simulator's log:
+ *
+ *   A  set published → simulator receives the passthrough        (MQTT hop in, bridge, HTTP out)
+ *   B  simulator answers → state arrives at the client           (HTTP in, bridge, MQTT hop out)
+ *   loop  set published → state arrives
+ *
+ * "Broker receives the set" is approximated by the client's publish call and "broker receives
+ * the state" by the client's receipt; the one-way MQTT hop (half the measured client→broker→client
+ * round trip, reported) is inside A and B. The baseline is a direct signed passthrough with the
+ * bridge's own KasaCloudClient from this process to a second plug of the same model and host,
+ * interleaved with the loops so both see the same machine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { KasaCloudClient } from '../../src/kasa/cloudClient.js';
+import { SessionStore } from '../../src/kasa/sessionStore.js';
+import { createLogger } from '../../src/logger.js';
+import { manyDevices } from '../../src/simulator/index.js';
+import { BASE, BENCH_PASSWORD, BENCH_USER, Rig } from '../lib/rig.js';
+import { relaySet, type TimedRequest } from '../lib/simTiming.js';
+import { mean, percentile, round, type Figure } from '../lib/stats.js';
+import { sleep } from '../lib/watch.js';
+
+export interface CommandPathOptions {
+  iterations: number;
+  warmup: number;
+}
+
+export async function commandPath(o: CommandPathOptions): Promise<{ figures: Figure[]; details: Record<string, unknown> }> {
+  // Device 0 and device 10 of the mix are both HS103 plugs on device host 0.
+  const devices = manyDevices(20);
+  const target = devices[0]!;
+  const baseline = devices[10]!;
+  const rig = await Rig.start({
+    devices,
+    env: {
+      // No periodic polls during the measurement: only the commands' own requests.
+      KASA_POLL_INTERVAL: '3600',
+      KASA_ENERGY_POLL_INTERVAL: '3600',
+      KASA_DEVICE_LIST_INTERVAL: '3600',
+      KASA_RATE_LIMIT: '100000',
+      KASA_RATE_BURST: '1000',
+      KASA_CONCURRENCY: '4',
+    },
+    keep: false,
+  });
+  const dataDir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-bench-direct-'));
+  const client = new KasaCloudClient({
+    cloudUrl: rig.sim.url,
+    username: BENCH_USER,
+    password: BENCH_PASSWORD,
+    store: new SessionStore({ dataDir, logger: createLogger({ level: 'silent' }) }),
+    requestTimeoutMs: 20_000,
+    logger: createLogger({ level: 'silent' }),
+  });
+  let ok = false;
+  try {
+    await rig.allStates(60_000);
+    await sleep(2500); // let the start-up settle (orphan scan, energy reads)
+    const login = await client.login();
+    if (login.status !== 'authenticated') throw new Error('direct client: login asked for MFA');
+    const list = await client.getDeviceList();
+    const directTarget = list.find((d) => d.deviceId === baseline.deviceId);
+    if (!directTarget) throw new Error('baseline device not in the device list');
+
+    const key = rig.keyOf(target.deviceId!);
+    const stateTopic = `${BASE}/${key}`;
+    const responseTopic = `${BASE}/${key}/response/set`;
+    const w = rig.watcher;
+
+    // The MQTT hop alone: publish to a topic this client subscribes to (QoS 0), same broker.
+    await w.client.subscribeAsync('bench/echo', { qos: 0 });
+    const echo: number[] = [];
+    for (let i = 0; i < 200; i++) {
+      const arrived = w.next((m) => m.topic === 'bench/echo' && m.text === String(i), 5000, 'echo');
+      const t = performance.now();
+      w.send('bench/echo', String(i));
+      echo.push((await arrived).at - t);
+    }
+
+    let on = (JSON.parse(rig.latest.get(key)?.text ?? '{}') as { state?: string }).state !== 'ON';
+    const a: number[] = [];
+    const b: number[] = [];
+    const loop: number[] = [];
+    const direct: number[] = [];
+    const bridgeInternal: number[] = [];
+    for (let i = 0; i < o.warmup + o.iterations; i++) {
+      const want = on ? 'ON' : 'OFF';
+      const reached = new Promise<TimedRequest>((resolve) => {
+        const off = rig.timeline.onRequest((r) => {
+          if (r.entry.deviceId === target.deviceId && relaySet(r.entry) !== undefined) {
+            off();
+            resolve(r);
+          }
+        });
+      });
+      const state = w.next((m) => m.topic === stateTopic && m.text.includes(`"state":"${want}"`), 10_000, `state ${want}`);
+      const answered = w.next((m) => m.topic === responseTopic, 10_000, 'set response');
+      const t0 = performance.now();
+      w.send(`${BASE}/${key}/set`, JSON.stringify({ state: want }));
+      const [req, st, resp] = await Promise.all([reached, state, answered]);
+      if (i >= o.warmup) {
+        a.push(req.receivedAt - t0);
+        b.push(st.at - req.answeredAt);
+        loop.push(st.at - t0);
+        bridgeInternal.push((JSON.parse(resp.text) as { latency_ms?: number }).latency_ms ?? NaN);
+      }
+      on = !on;
+
+      const d0 = performance.now();
+      await client.passthrough(directTarget, { system: { set_relay_state: { state: on ? 1 : 0 }, get_sysinfo: null } });
+      if (i >= o.warmup) direct.push(performance.now() - d0);
+    }
+
+    const label = 'Command path (instant cloud)';
+    const p = (v: number[], q: number) => round(percentile(v, q), 2);
+    const ratio50 = percentile(loop, 50) / percentile(direct, 50);
+    const ratio99 = percentile(loop, 99) / percentile(direct, 99);
+    const figures: Figure[] = [
+      { scenario: label, figure: 'A: set → simulator receives, p50', value: p(a, 50), unit: 'ms' },
+      { scenario: label, figure: 'A: set → simulator receives, p99', value: p(a, 99), unit: 'ms', target: '< 5', ok: percentile(a, 99) < 5 },
+      { scenario: label, figure: 'B: simulator answers → state, p50', value: p(b, 50), unit: 'ms' },
+      { scenario: label, figure: 'B: simulator answers → state, p99', value: p(b, 99), unit: 'ms', target: '< 5', ok: percentile(b, 99) < 5 },
+      { scenario: label, figure: 'full loop set → state, p50', value: p(loop, 50), unit: 'ms' },
+      { scenario: label, figure: 'full loop set → state, p99', value: p(loop, 99), unit: 'ms' },
+      { scenario: label, figure: 'direct signed passthrough, p50', value: p(direct, 50), unit: 'ms' },
+      { scenario: label, figure: 'direct signed passthrough, p99', value: p(direct, 99), unit: 'ms' },
+      { scenario: label, figure: 'loop / direct, p50', value: round(ratio50, 2), unit: '×' },
+      { scenario: label, figure: 'loop / direct, p99', value: round(ratio99, 2), unit: '×' },
+      { scenario: label, figure: 'MQTT hop (client→broker→client) p50', value: p(echo, 50), unit: 'ms' },
+    ];
+    ok = true;
+    return {
+      figures,
+      details: {
+        iterations: o.iterations,
+        warmup: o.warmup,
+        aMs: summary(a),
+        bMs: summary(b),
+        loopMs: summary(loop),
+        directMs: summary(direct),
+        mqttEchoMs: summary(echo),
+        bridgeReportedLatencyMs: summary(bridgeInternal),
+        warnings: rig.problems().length,
+      },
+    };
+  } finally {
+    await client.close();
+    rmSync(dataDir, { recursive: true, force: true });
+    await rig.stop(!ok);
+    if (!ok) process.stderr.write(`bridge log kept in ${rig.bridge.logPath}\n`);
+  }
+}
+
+function summary(values: number[]): Record<string, number> {
+  return {
+    n: values.length,
+    mean: round(mean(values), 3),
+    p50: round(percentile(values, 50), 3),
+    p90: round(percentile(values, 90), 3),
+    p99: round(percentile(values, 99), 3),
+    max: round(Math.max(...values), 3),
+  };
+}
