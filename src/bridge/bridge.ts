@@ -112,7 +112,6 @@ export class Bridge {
       dispatcher: options.cloudDispatcher,
       logger,
       onRequest: (event) => metrics.recordCloudRequest(event),
-      beforeRequest: (signal) => scheduler.beforeHttpRequest(signal),
       onSessionChange: (state, detail) => {
         // Changes caused by the bridge's own login()/completeMfa() are handled where they are called.
         if (state === 'authenticated' || !detail.automatic) return;

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '../logger.js';
 import { DEFAULT_BACKOFF } from './backoff.js';
 import { classifyKasaFailure, type FailureClassifier } from './classify.js';
@@ -33,9 +32,6 @@ export type * from './schedulerTypes.js';
  * are kept, so the first command after a rate-limit answer still goes out at once.
  */
 export const RATE_WINDOW_MS = 60_000;
-
-/** How many HTTP requests the running task has sent (see beforeHttpRequest). */
-const taskRequests = new AsyncLocalStorage<{ sent: number }>();
 /** Arrival-time slack on top of the 60 s window (see above). */
 export const RATE_WINDOW_MARGIN_MS = 1_000;
 
@@ -250,27 +246,6 @@ export class CloudScheduler {
     };
   }
 
-  /**
-   * Called before every HTTP request to the cloud. A task's first request was counted when the
-   * task started; a further one in the same task (login = region lookup + login, a token refresh
-   * and its retry) waits until the 60 s window has room and is counted too, so the ceiling holds
-   * for HTTP requests, not only for tasks. Requests made outside any task are counted the same way.
-   */
-  async beforeHttpRequest(signal?: AbortSignal): Promise<void> {
-    const context = taskRequests.getStore();
-    if (context && context.sent++ === 0) return;
-    for (;;) {
-      signal?.throwIfAborted();
-      const now = this.clock.now();
-      const waitMs = this.window.msUntilRoomFor(this.windowLimit, now);
-      if (waitMs <= 0) {
-        this.window.record(now);
-        return;
-      }
-      await new Promise<void>((resolve) => this.clock.setTimeout(resolve, Math.max(1, Math.ceil(waitMs))));
-    }
-  }
-
   // ── dispatching ──────────────────────────────────────────────────────────────────────────────
 
   /** Start every task that may start now, highest priority first; arm a timer for the next one. */
@@ -350,7 +325,7 @@ export class CloudScheduler {
 
     // The executor runs `work` synchronously (no timer or microtask before the request goes out)
     // and turns a synchronous throw into a rejection.
-    const settled = new Promise<unknown>((resolve) => resolve(taskRequests.run({ sent: 0 }, () => task.work(task.controller.signal))));
+    const settled = new Promise<unknown>((resolve) => resolve(task.work(task.controller.signal)));
     void settled.then(
       (value) => this.finishTask(task, value, undefined, true),
       (err: unknown) => this.finishTask(task, undefined, err, false),

@@ -40,8 +40,6 @@ export interface KasaCloudClientOptions {
   logger: Logger;
   onSessionChange?: ((state: SessionState, detail: SessionChangeDetail) => void) | undefined;
   onRequest?: ((event: TransportRequestEvent) => void) | undefined;
-  /** Awaited before each HTTP request (rate accounting per request, not per call). */
-  beforeRequest?: ((signal: AbortSignal | undefined) => Promise<void>) | undefined;
   /** Tests only: an undici dispatcher (MockAgent) instead of the TLS Agent. */
   dispatcher?: Dispatcher | undefined;
 }

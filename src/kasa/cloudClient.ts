@@ -82,7 +82,6 @@ export class KasaCloudClient {
       caFile: options.caFile,
       extraCa: options.extraCa,
       onRequest: options.onRequest,
-      beforeRequest: options.beforeRequest,
       dispatcher: options.dispatcher,
     });
     if (cloudUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(cloudUrl.hostname)) {

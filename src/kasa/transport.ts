@@ -45,8 +45,6 @@ export interface KasaTransportOptions {
   /** Extra PEM roots given directly (tests). */
   extraCa?: readonly string[] | undefined;
   onRequest?: ((event: TransportRequestEvent) => void) | undefined;
-  /** Awaited before each HTTP request goes out (the bridge's rate window counts every request). */
-  beforeRequest?: ((signal: AbortSignal | undefined) => Promise<void>) | undefined;
   /** Use this dispatcher instead of building the Agent (tests: undici MockAgent). Not closed by `close()`. */
   dispatcher?: Dispatcher | undefined;
 }
@@ -126,7 +124,6 @@ export class KasaTransport {
    */
   async post(baseUrl: string | URL, path: string, body: Record<string, unknown>, options: PostOptions): Promise<Record<string, unknown>> {
     options.signal?.throwIfAborted();
-    await this.options.beforeRequest?.(options.signal);
     const url = new URL(path, baseUrl);
     const query = new URLSearchParams({ ...APP_QUERY, termID: options.terminalUUID });
     if (options.token !== undefined) query.set('token', options.token);

@@ -129,27 +129,3 @@ describe('concurrency', () => {
     expect(log.maxActive).toBe(4);
   });
 });
-
-describe('every HTTP request counts, not only every task', () => {
-  it('lets a task send its first request at once and holds a further one until the window has room', async () => {
-    const scheduler = makeScheduler({ ratePerMinute: 2, burst: 2, concurrency: 4 });
-    const sentAt: number[] = [];
-    const send = async () => {
-      await scheduler.beforeHttpRequest();
-      sentAt.push(Date.now());
-    };
-    // A login-like task: two requests. A second task fills the window.
-    const login = scheduler.run('command', async () => {
-      await send();
-      await send();
-    });
-    const other = scheduler.run('command', send);
-    await vi.advanceTimersByTimeAsync(0);
-    expect(sentAt).toEqual([0, 0]);
-    await vi.advanceTimersByTimeAsync(61_000);
-    await Promise.all([login, other]);
-    // The login's second request waited until one of the two first requests left the window.
-    expect(sentAt).toEqual([0, 0, 61_000]);
-    expect(scheduler.stats().requestsLastMinute).toBe(1);
-  });
-});
