@@ -106,7 +106,8 @@ export class AuthManager {
     this.#setState({ state: 'logging_in' });
     let result: LoginResult;
     try {
-      result = await this.ctx.scheduler.run('command', (signal) => this.ctx.client.login(signal), { label: 'login' });
+      // Region lookup + login, and the code dispatch when MFA is on: up to three requests.
+      result = await this.ctx.scheduler.run('command', (signal) => this.ctx.client.login(signal), { label: 'login', cost: 3 });
     } catch (err) {
       this.#loginFailed(err);
       return;

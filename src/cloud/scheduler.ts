@@ -38,6 +38,7 @@ export const RATE_WINDOW_MARGIN_MS = 1_000;
 interface Task {
   readonly priority: Priority;
   readonly label: string | undefined;
+  readonly cost: number;
   readonly work: (signal: AbortSignal) => Promise<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
@@ -140,6 +141,7 @@ export class CloudScheduler {
       const entry: Task = {
         priority,
         label: options.label,
+        cost: Math.max(1, Math.floor(options.cost ?? 1)),
         work: task,
         resolve: resolve as (value: unknown) => void,
         reject,
@@ -273,7 +275,7 @@ export class CloudScheduler {
       const task = this.nextCandidate();
       if (!task) return;
       const now = this.clock.now();
-      const waitMs = this.msUntilStartable(task.priority, now);
+      const waitMs = this.msUntilStartable(task.priority, now, task.cost);
       if (waitMs > 0) {
         // Blocked on concurrency (Infinity): a finishing task pumps again. Otherwise wake up later.
         if (Number.isFinite(waitMs)) this.wakeTimer = this.clock.setTimeout(() => this.onWake(), Math.max(1, Math.ceil(waitMs)));
@@ -302,19 +304,21 @@ export class CloudScheduler {
   }
 
   /** 0 if a task of `priority` may start now; Infinity if it waits for a slot; else ms until capacity. */
-  private msUntilStartable(priority: Priority, now: number): number {
+  private msUntilStartable(priority: Priority, now: number, cost = 1): number {
     const interactive = isInteractive(priority);
     const slots = this.options.concurrency - (interactive ? 0 : this.reservedSlots);
     if (this.running.size >= slots) return Infinity;
-    const tokensNeeded = 1 + (interactive ? 0 : this.reservedTokens);
-    const windowLimit = this.windowLimit - (interactive ? 0 : this.reservedTokens);
+    // A task costing more than the bucket or window can ever hold still starts once they are full.
+    const extra = Math.min(cost, this.options.burst, this.windowLimit) - 1;
+    const tokensNeeded = 1 + extra + (interactive ? 0 : this.reservedTokens);
+    const windowLimit = this.windowLimit - extra - (interactive ? 0 : this.reservedTokens);
     return Math.max(this.bucket.msUntil(tokensNeeded, now), this.window.msUntilRoomFor(windowLimit, now));
   }
 
   private startTask(task: Task, now: number): void {
     this.queue(task.priority).delete(task);
-    this.bucket.take(now);
-    this.window.record(now);
+    this.bucket.take(now, task.cost);
+    for (let i = 0; i < task.cost; i++) this.window.record(now);
     this.running.add(task);
     task.seq = this.nextSeq++;
     task.startedAt = now;

@@ -45,6 +45,11 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Short description for logs (no secrets). */
   label?: string;
+  /**
+   * HTTP requests the task makes (default 1): a login is a region lookup plus the login, and both
+   * count against the rate limit. The task starts when the bucket and the window have room for all.
+   */
+  cost?: number;
 }
 
 export interface RateLimitedEvent {

@@ -129,3 +129,19 @@ describe('concurrency', () => {
     expect(log.maxActive).toBe(4);
   });
 });
+
+describe('tasks that make several HTTP requests', () => {
+  it('counts a login-like task at its cost in the bucket and the window', async () => {
+    const scheduler = makeScheduler({ ratePerMinute: 4, burst: 4, concurrency: 4 });
+    const log = new StartLog();
+    const login = scheduler.run('command', log.task('login', 'command'), { cost: 3 });
+    const next = [0, 1].map((i) => scheduler.run('command', log.task(`c${i}`, 'command')));
+    await vi.advanceTimersByTimeAsync(0);
+    // 3 of the 4 requests a minute went to the login: one more may start now, the last must wait.
+    expect(log.starts.map((s) => s.id)).toEqual(['login', 'c0']);
+    expect(scheduler.stats().requestsLastMinute).toBe(4);
+    await vi.advanceTimersByTimeAsync(61_000);
+    expect(log.starts.map((s) => s.id)).toEqual(['login', 'c0', 'c1']);
+    await Promise.all([login, ...next]);
+  });
+});
