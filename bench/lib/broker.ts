@@ -3,11 +3,13 @@
  * (the stock 1,000-message queue would drop state messages of a 1,000-device start-up on a QoS 1
  * subscription). Falls back to MQTT_BENCH_URL when set (an external broker the caller owns).
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { freePort, hasMosquitto, waitForPort } from '../../test/helpers/broker.js';
+
+export { freePort, hasMosquitto };
 
 export interface BenchBroker {
   readonly url: string;
@@ -15,40 +17,6 @@ export interface BenchBroker {
   /** mosquitto's pid (undefined for an external broker). */
   readonly pid: number | undefined;
   stop(): Promise<void>;
-}
-
-export function hasMosquitto(): boolean {
-  return spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).error === undefined;
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitForPort(port: number, child: ChildProcess, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve(true);
-      });
-      socket.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (Date.now() > deadline) throw new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 export async function startBroker(): Promise<BenchBroker> {

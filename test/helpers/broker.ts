@@ -36,7 +36,7 @@ export function hasMosquitto(): boolean {
   return spawnSync('mosquitto', ['-h'], { stdio: 'ignore' }).error === undefined;
 }
 
-async function waitForPort(port: number, child?: ChildProcess, timeoutMs = 5000): Promise<void> {
+export async function waitForPort(port: number, child?: ChildProcess, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (child && child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}`);
