@@ -64,6 +64,29 @@ export function colonMac(mac: string): string {
   return mac.match(/../g)?.join(':') ?? mac;
 }
 
+/** The sysinfo fields current plug-family firmware (plugs, switches, dimmers, strips) starts with. */
+export function plugFamilySysinfo(id: DeviceIdentity, deviceType: string, feature: string, ledOff: boolean): JsonObject {
+  return {
+    sw_ver: id.fwVer,
+    hw_ver: id.hwVer,
+    model: id.model,
+    deviceId: id.deviceId,
+    oemId: id.oemId,
+    hwId: id.hwId,
+    rssi: id.rssi,
+    longitude_i: 1140579,
+    latitude_i: 225431,
+    alias: id.alias,
+    status: 'configured',
+    obd_src: 'tplink',
+    mic_type: deviceType,
+    feature,
+    mac: colonMac(id.mac),
+    updating: 0,
+    led_off: ledOff ? 1 : 0,
+  };
+}
+
 /** Getter arguments may be null or {}; setters need an object. */
 export function argObject(args: unknown, invalid: DeviceError): JsonObject {
   if (args === null || args === undefined) return {};

@@ -3,6 +3,7 @@ import type { JsonObject } from '../util.js';
 import {
   argObject,
   colonMac,
+  plugFamilySysinfo,
   DeviceError,
   intArg,
   SimDevice,
@@ -79,23 +80,7 @@ export class RelayDevice extends SimDevice {
       };
     }
     return {
-      sw_ver: id.fwVer,
-      hw_ver: id.hwVer,
-      model: id.model,
-      deviceId: id.deviceId,
-      oemId: id.oemId,
-      hwId: id.hwId,
-      rssi: id.rssi,
-      longitude_i: 1140579,
-      latitude_i: 225431,
-      alias: id.alias,
-      status: 'configured',
-      obd_src: 'tplink',
-      mic_type: this.info.deviceType,
-      feature,
-      mac: colonMac(id.mac),
-      updating: 0,
-      led_off: this.ledOff ? 1 : 0,
+      ...plugFamilySysinfo(id, this.info.deviceType, feature, this.ledOff),
       relay_state: this.on ? 1 : 0,
       on_time: onTime,
       ...(this.family === 'dimmer'

@@ -2,7 +2,7 @@ import type { MeterGeneration } from '../types.js';
 import type { JsonObject } from '../util.js';
 import {
   argObject,
-  colonMac,
+  plugFamilySysinfo,
   DeviceError,
   intArg,
   SimDevice,
@@ -75,23 +75,7 @@ export class StripDevice extends SimDevice {
     const id = this.identity;
     const now = this.env.now();
     return {
-      sw_ver: id.fwVer,
-      hw_ver: id.hwVer,
-      model: id.model,
-      deviceId: id.deviceId,
-      oemId: id.oemId,
-      hwId: id.hwId,
-      rssi: id.rssi,
-      longitude_i: 1140579,
-      latitude_i: 225431,
-      alias: id.alias,
-      status: 'configured',
-      obd_src: 'tplink',
-      mic_type: this.info.deviceType,
-      feature: this.info.meter ? 'TIM:ENE' : 'TIM',
-      mac: colonMac(id.mac),
-      updating: 0,
-      led_off: this.ledOff ? 1 : 0,
+      ...plugFamilySysinfo(id, this.info.deviceType, this.info.meter ? 'TIM:ENE' : 'TIM', this.ledOff),
       children: this.outlets.map((o) => ({
         id: o.id,
         state: o.on ? 1 : 0,
