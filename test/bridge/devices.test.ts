@@ -14,7 +14,7 @@ import { startHarness, type Harness } from '../helpers/bridgeHarness.js';
 
 /** Many refreshes in a row: a bucket big enough that none of them waits for tokens. */
 const FAST_CLOUD = { KASA_RATE_LIMIT: '6000', KASA_RATE_BURST: '500' };
-import { waitFor, type ObservedMessage, type Observer } from '../helpers/mqttObserver.js';
+import { both, empty, nonEmpty, since, waitFor, type ObservedMessage} from '../helpers/mqttObserver.js';
 
 const IDS = {
   deskLight: '2F50687F0187798768F86EAE340E844A660B2444', // HS103 "Bedroom Desk Light"
@@ -46,19 +46,8 @@ function account(username: string): SimAccountSpec {
   };
 }
 
-/** A predicate that only accepts messages received after this call. */
-function since(obs: Observer): (m: ObservedMessage) => boolean {
-  const start = obs.messages.length;
-  return (m) => obs.messages.indexOf(m) >= start;
-}
 
-const both =
-  (...preds: ((m: ObservedMessage) => boolean)[]) =>
-  (m: ObservedMessage) =>
-    preds.every((p) => p(m));
 
-const nonEmpty = (m: ObservedMessage) => m.payload.length > 0;
-const empty = (m: ObservedMessage) => m.payload.length === 0;
 const online = (m: ObservedMessage) => m.text === '{"state":"online"}';
 const offline = (m: ObservedMessage) => m.text === '{"state":"offline"}';
 

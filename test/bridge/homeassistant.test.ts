@@ -12,7 +12,7 @@ import { startHarness, type Harness } from '../helpers/bridgeHarness.js';
 
 /** Many refreshes in a row: a bucket big enough that none of them waits for tokens. */
 const FAST_CLOUD = { KASA_RATE_LIMIT: '6000', KASA_RATE_BURST: '500' };
-import { waitFor, type ObservedMessage, type Observer } from '../helpers/mqttObserver.js';
+import { both, empty, nonEmpty, since, waitFor, type ObservedMessage} from '../helpers/mqttObserver.js';
 
 interface Component {
   platform: string;
@@ -50,18 +50,8 @@ const IDS = {
 const NODE_COUNT = 20; // 11 supported devices + 6 HS300 outlets + 3 KP303 outlets
 
 const configTopic = (id: string) => `homeassistant/device/kasa_${id}/config`;
-const nonEmpty = (m: ObservedMessage) => m.payload.length > 0;
-const empty = (m: ObservedMessage) => m.payload.length === 0;
 
-function since(obs: Observer): (m: ObservedMessage) => boolean {
-  const start = obs.messages.length;
-  return (m) => obs.messages.indexOf(m) >= start;
-}
 
-const both =
-  (...preds: ((m: ObservedMessage) => boolean)[]) =>
-  (m: ObservedMessage) =>
-    preds.every((p) => p(m));
 
 const complete = (m: ObservedMessage) =>
   nonEmpty(m) && m.json<BridgeDeviceEntry[]>().filter((d) => d.type === 'outlet').length === 9;

@@ -173,3 +173,18 @@ export async function readRetained(url: string, filter: string, protocolVersion:
     await obs.close();
   }
 }
+
+/** Message predicates shared by the integration tests. */
+export const nonEmpty = (m: ObservedMessage): boolean => m.payload.length > 0;
+export const empty = (m: ObservedMessage): boolean => m.payload.length === 0;
+
+/** Accepts only messages the observer receives after this call. */
+export function since(obs: Observer): (m: ObservedMessage) => boolean {
+  const start = obs.messages.length;
+  return (m) => obs.messages.indexOf(m) >= start;
+}
+
+export const both =
+  (...preds: ((m: ObservedMessage) => boolean)[]) =>
+  (m: ObservedMessage): boolean =>
+    preds.every((p) => p(m));
