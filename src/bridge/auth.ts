@@ -9,6 +9,7 @@ import {
 } from '../kasa/errors.js';
 import type { LoginResult } from '../kasa/cloudClient.js';
 import type { BridgeContext } from './context.js';
+import { describeError } from './errors.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 
 const MFA_ATTEMPTS = 3;
@@ -135,7 +136,7 @@ export class AuthManager {
     const lastError: AuthError = err instanceof KasaRateLimitError ? 'rate_limited' : 'cloud_unreachable';
     const delay = this.#retryDelayMs;
     this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, LOGIN_RETRY_MAX_MS);
-    this.#log.warn({ err: describe(err), retryInMs: delay }, 'cloud login failed; will retry');
+    this.#log.warn({ err: describeError(err), retryInMs: delay }, 'cloud login failed; will retry');
     this.#setState({ state: 'error', last_error: lastError });
     if (!this.#stopped) {
       this.#retryTimer = setTimeout(() => void this.login(), delay);
@@ -232,7 +233,7 @@ export class AuthManager {
         }
         return;
       }
-      this.#log.warn({ err: describe(err) }, 'could not check the MFA code with the cloud');
+      this.#log.warn({ err: describeError(err) }, 'could not check the MFA code with the cloud');
       this.#publishRound(round, err instanceof KasaRateLimitError ? 'rate_limited' : 'cloud_unreachable');
       return;
     }
@@ -296,8 +297,4 @@ export function parseCodeSubmission(payload: Buffer): { code: string; challenge?
   if (typeof codeText !== 'string' || !CODE_PATTERN.test(codeText.trim())) return undefined;
   if (challenge !== undefined && typeof challenge !== 'string') return undefined;
   return challenge === undefined ? { code: codeText.trim() } : { code: codeText.trim(), challenge };
-}
-
-function describe(err: unknown): string {
-  return err instanceof Error ? `${err.name}: ${err.message}` : String(err);
 }

@@ -64,6 +64,17 @@ export class Bridge {
   #offRateLimited: (() => void) | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
   readonly #healthServer: HealthServer | undefined;
+  /** Read at scrape time; the parts it reads are built in the constructor. */
+  readonly #health: HealthSource = {
+    mqttConnected: () => this.ctx.mqtt.connected,
+    authState: () => this.auth.state,
+    authLastError: () => this.auth.payload.last_error,
+    devicesTotal: () => this.registry.size,
+    devicesOnline: () => this.registry.nodes().filter((n) => this.#publisher.isAvailable(n)).length,
+    queueDepth: () => this.ctx.scheduler.queueDepth,
+    rateLimitedSeconds: () => this.ctx.scheduler.stats().rateLimitedMs / 1000,
+    pausedUntil: () => this.ctx.scheduler.pausedUntil,
+  };
   readonly #log;
 
   constructor(options: BridgeOptions) {
@@ -100,7 +111,7 @@ export class Bridge {
     const events = new EventBus();
     const t = topics(config.MQTT_BASE_TOPIC);
     let auth: AuthManager | undefined;
-    const metrics = new BridgeMetrics(this.#healthSource());
+    const metrics = new BridgeMetrics(this.#health);
     const client = new KasaCloudClient({
       cloudUrl: config.KASA_CLOUD_URL,
       username: config.KASA_USERNAME,
@@ -148,7 +159,7 @@ export class Bridge {
     });
     if (config.HEALTH_PORT !== 0) {
       this.#healthServer = new HealthServer({
-        source: this.#healthSource(),
+        source: this.#health,
         metrics,
         host: config.HEALTH_HOST,
         port: config.HEALTH_PORT,
@@ -195,23 +206,11 @@ export class Bridge {
 
   /** The same verdict as GET /healthz, for `bridge/request/health_check`. */
   health(): HealthReport & { healthy: boolean } {
-    const report = evaluateHealth(this.#healthSource(), this.ctx.config.MQTT_BASE_TOPIC);
+    const report = evaluateHealth(this.#health, this.ctx.config.MQTT_BASE_TOPIC);
     return { healthy: report.status === 'ok', ...report };
   }
 
-  /** Read lazily at scrape time; the parts it reads are built right after it. */
-  #healthSource(): HealthSource {
-    return {
-      mqttConnected: () => this.ctx.mqtt.connected,
-      authState: () => this.auth.state,
-      authLastError: () => this.auth.payload.last_error,
-      devicesTotal: () => this.registry.size,
-      devicesOnline: () => this.registry.nodes().filter((n) => this.#publisher.isAvailable(n)).length,
-      queueDepth: () => this.ctx.scheduler.queueDepth,
-      rateLimitedSeconds: () => this.ctx.scheduler.stats().rateLimitedMs / 1000,
-      pausedUntil: () => this.ctx.scheduler.pausedUntil,
-    };
-  }
+
 
   /**
    * Availability retained by an earlier run may say "online" for nodes this run has not read: after

@@ -8,7 +8,7 @@ import { UnknownDeviceError } from './devices.js';
 import { describeError } from './errors.js';
 import type { HomeAssistantExtension } from './homeassistant.js';
 import type { Poller } from './poller.js';
-import { reply, transactionOf } from './reply.js';
+import { transactionOf } from './transaction.js';
 
 const MAX_REQUEST_BYTES = 16 * 1024;
 
@@ -109,7 +109,7 @@ export class BridgeApiExtension {
       if (!(err instanceof RequestError)) this.#log.warn({ command, err: describeError(err) }, 'bridge request failed');
       response = { status: 'error', error, ...transactionOf(body) };
     }
-    reply(this.ctx, message, responseTopic, response);
+    void this.ctx.mqtt.respond(message, responseTopic, response);
   }
 }
 

@@ -10,7 +10,7 @@ import { commandErrorCode, commandErrorMessage, describeError } from './errors.j
 import type { NodeStates } from './nodeStates.js';
 import type { Poller } from './poller.js';
 import type { DeviceRegistry } from './registry.js';
-import { reply } from './reply.js';
+import { transactionOf } from './transaction.js';
 import type { StatePublisher } from './statePublisher.js';
 
 
@@ -195,7 +195,7 @@ export class CommandsExtension {
       latency_ms: Math.round(latency),
       ...(waiter.transaction !== undefined ? { transaction: waiter.transaction } : {}),
     };
-    reply(this.ctx, waiter.request, this.ctx.topics.nodeSetResponse(waiter.given), payload);
+    void this.ctx.mqtt.respond(waiter.request, this.ctx.topics.nodeSetResponse(waiter.given), payload);
   }
 
   #failWaiters(node: DeviceNode, waiters: Waiter[], code: CommandErrorCode, message: string): void {
@@ -220,15 +220,12 @@ export class CommandsExtension {
 /** Best effort: echo the transaction of a JSON payload even when the payload is refused. */
 function transactionOfRaw(payload: Buffer): { transaction?: unknown } {
   if (payload.length > MAX_SET_PAYLOAD_BYTES || payload[0] !== 0x7b) return {};
+  let found: { transaction?: unknown };
   try {
-    const value: unknown = JSON.parse(payload.toString('utf8'));
-    if (typeof value === 'object' && value !== null && Object.hasOwn(value, 'transaction')) {
-      const transaction = (value as { transaction: unknown }).transaction;
-      // A transaction too deep to serialise again would lose the whole answer: leave it out.
-      if (structureProblem(transaction) === undefined) return { transaction };
-    }
+    found = transactionOf(JSON.parse(payload.toString('utf8')));
   } catch {
-    // not JSON: nothing to echo
+    return {}; // not JSON: nothing to echo
   }
-  return {};
+  // A transaction too deep to serialise again would lose the whole answer: leave it out.
+  return structureProblem(found.transaction) === undefined ? found : {};
 }

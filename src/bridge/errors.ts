@@ -1,9 +1,7 @@
 import type { CommandErrorCode } from '../api/types.js';
 import { SchedulerStoppedError } from '../cloud/errors.js';
 import {
-  KasaDeviceError,
   KasaDeviceOfflineError,
-  KasaError,
   KasaMfaCodeError,
   KasaMfaRequiredError,
   KasaNetworkError,
@@ -39,16 +37,13 @@ export function commandErrorCode(err: unknown): CommandErrorCode {
   }
   if (err instanceof KasaNetworkError && err.timeout) return 'timeout';
   if (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timeout';
-  if (err instanceof KasaDeviceError) return 'cloud_error';
   return 'cloud_error';
 }
 
 /** A user-facing message for a command failure: the error's own text, which never holds a secret. */
 export function commandErrorMessage(err: unknown): string {
   if (err instanceof SchedulerStoppedError) return 'the bridge is shutting down; the command was not sent';
-  if (err instanceof KasaError || err instanceof SessionUnavailableError) return err.message;
-  if (err instanceof Error) return err.message;
-  return String(err);
+  return err instanceof Error ? err.message : String(err);
 }
 
 export function describeError(err: unknown): string {

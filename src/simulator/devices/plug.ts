@@ -3,9 +3,9 @@ import type { JsonObject } from '../util.js';
 import {
   argObject,
   colonMac,
-  plugFamilySysinfo,
   DeviceError,
   intArg,
+  plugFamilySysinfo,
   SimDevice,
   type DeviceEnv,
   type DeviceIdentity,
