@@ -202,13 +202,21 @@ describe('set, get and state through a real broker', () => {
     const dimmer = ids['Dining Room Dimmer']!;
     const before = passthroughsTo(dimmer);
     const marker = h.obs.on('kasa/dining_room_dimmer/response/set').length;
-    for (let b = 1; b <= 20; b++) await h.obs.client.publishAsync('kasa/dining_room_dimmer/set', JSON.stringify({ brightness: b * 5 }), { qos: 1 });
-    await h.obs.next('kasa/dining_room_dimmer/response/set', () => h.obs.on('kasa/dining_room_dimmer/response/set').length >= marker + 20, 10_000);
+    // A slow device keeps the first request in flight while the rest arrive, however busy the
+    // machine is: they must all merge into the next request.
+    h.sim.device(dimmer).latencyMs = 500;
+    try {
+      for (let b = 1; b <= 20; b++) await h.obs.client.publishAsync('kasa/dining_room_dimmer/set', JSON.stringify({ brightness: b * 5 }), { qos: 1 });
+      await h.obs.next('kasa/dining_room_dimmer/response/set', () => h.obs.on('kasa/dining_room_dimmer/response/set').length >= marker + 20, 10_000);
+    } finally {
+      h.sim.device(dimmer).latencyMs = 0;
+    }
     const answers = h.obs.on('kasa/dining_room_dimmer/response/set').slice(marker);
     expect(answers.every((m) => m.json<SetResponse>().status === 'ok')).toBe(true);
     expect(h.sim.device(dimmer).sysinfo().brightness).toBe(100);
     expect(await stateOf('dining_room_dimmer', (s) => s.brightness === 100)).toMatchObject({ brightness: 100 });
-    expect(passthroughsTo(dimmer) - before).toBeLessThan(20);
+    // The first set, then one request for the 19 merged ones (a read-back only if it disagreed).
+    expect(passthroughsTo(dimmer) - before).toBeLessThanOrEqual(3);
   });
 
   it('publishes state only when it changed', async () => {
