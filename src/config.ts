@@ -37,7 +37,16 @@ export const ConfigSchema = Type.Object({
   KASA_REQUEST_TIMEOUT: Type.Number({
     default: 20,
     minimum: 0.05,
-    description: 'seconds before one cloud request is abandoned',
+    description: 'seconds before one account or device-list request is abandoned',
+  }),
+  KASA_PASSTHROUGH_TIMEOUT: Type.Number({
+    default: 120,
+    minimum: 0.05,
+    description: 'seconds before one device passthrough is abandoned (the cloud holds it while it wakes the device)',
+  }),
+  KASA_TRACE: Type.Boolean({
+    default: false,
+    description: 'every cloud request and answer on stderr as one JSON line, secrets replaced (for bug reports)',
   }),
   KASA_MFA_TIMEOUT: Type.Number({ default: 600, minimum: 1, description: 'seconds an MFA round stays open waiting for a code' }),
   DATA_DIR: Type.String({

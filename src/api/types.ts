@@ -23,7 +23,11 @@ export type AuthError =
   | 'cloud_unreachable'
   | 'code_invalid'
   | 'code_expired'
-  | 'retained_rejected';
+  | 'retained_rejected'
+  /** An answer the client could not understand; never retried in a loop (the log says what was missing). */
+  | 'protocol_error'
+  /** The cloud kept rejecting the session; the bridge stopped logging in by itself (at most once per 10 min). */
+  | 'session_revoked';
 
 /** `<base>/bridge/auth` (retained). Never a password, token or code. */
 export interface BridgeAuthPayload {

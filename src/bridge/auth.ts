@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { AuthError, AuthState, BridgeAuthPayload } from '../api/types.js';
 import {
+  KasaError,
   KasaMfaCodeError,
   KasaMfaRequiredError,
-  KasaRateLimitError,
   KasaUserActionError,
-  type KasaError,
+  type KasaUserActionReason,
 } from '../kasa/errors.js';
 import type { LoginResult } from '../kasa/cloudClient.js';
 import type { BridgeContext } from './context.js';
@@ -28,6 +28,23 @@ interface MfaRound {
 }
 
 export type LoginRequestOutcome = 'started' | 'already_authenticated' | 'busy';
+
+const USER_ACTION_ERRORS: Readonly<Record<KasaUserActionReason, AuthError>> = {
+  credentials_invalid: 'credentials_invalid',
+  account_not_found: 'credentials_invalid',
+  app_rejected: 'credentials_invalid',
+  account_locked: 'account_locked',
+  session_revoked: 'session_revoked',
+};
+
+/** What a failed login or MFA check shows as `last_error`, by the error's action. */
+function authErrorOf(err: unknown): AuthError {
+  if (err instanceof KasaUserActionError) return USER_ACTION_ERRORS[err.reason];
+  if (!(err instanceof KasaError)) return 'cloud_unreachable';
+  if (err.action === 'report') return 'protocol_error';
+  if (err.action === 'back_off' || err.action === 'stop') return 'rate_limited';
+  return 'cloud_unreachable';
+}
 
 /**
  * The cloud session as a state machine published on `<base>/bridge/auth` (interface.md §4),
@@ -92,15 +109,12 @@ export class AuthManager {
       void this.#openRound(mfa.mfaType);
       return;
     }
-    if (error instanceof KasaUserActionError) {
-      this.#fail(error.reason === 'account_locked' ? 'account_locked' : 'credentials_invalid');
-      return;
-    }
-    // The client's own relogin failed (network, throttling): retry with backoff, not at once.
+    // The client's own relogin failed: a person must act, or (network, throttling) retry with backoff.
     if (this.#state === 'authenticated') this.#loginFailed(error ?? new Error('the cloud session was lost'));
   }
 
-  async login(): Promise<void> {
+  /** `automatic`: a retry nobody asked for; the client caps those at one per 10 minutes. */
+  async login(options: { automatic?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
     clearTimeout(this.#retryTimer);
     await this.#closeRound();
@@ -108,7 +122,7 @@ export class AuthManager {
     let result: LoginResult;
     try {
       // Region lookup + login, and the code dispatch when MFA is on: up to three requests.
-      result = await this.ctx.scheduler.run('command', (signal) => this.ctx.client.login(signal), { label: 'login', cost: 3 });
+      result = await this.ctx.scheduler.run('command', (signal) => this.ctx.client.login(signal, options), { label: 'login', cost: 3 });
     } catch (err) {
       this.#loginFailed(err);
       return;
@@ -127,19 +141,27 @@ export class AuthManager {
       void this.#openRound(err.mfaType ?? 'email');
       return;
     }
+    const lastError = authErrorOf(err);
     if (err instanceof KasaUserActionError) {
       // Never retried by itself: repeated wrong passwords lock the account.
       this.#log.error({ reason: err.reason }, `cloud login refused: ${err.message}`);
-      this.#fail(err.reason === 'account_locked' ? 'account_locked' : 'credentials_invalid');
+      this.#fail(lastError);
       return;
     }
-    const lastError: AuthError = err instanceof KasaRateLimitError ? 'rate_limited' : 'cloud_unreachable';
-    const delay = this.#retryDelayMs;
+    if (lastError === 'protocol_error') {
+      // Retrying cannot help an answer the client does not understand; the message says what was missing.
+      this.#log.error({ err: describeError(err) }, 'the cloud answered something this client does not understand; not retrying (run with KASA_TRACE=true and report it)');
+      this.#fail(lastError);
+      return;
+    }
+    const backoff = this.#retryDelayMs;
     this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, LOGIN_RETRY_MAX_MS);
+    // A login the cloud answered (throttled) counts against the automatic-login cap; wait for it.
+    const delay = Math.max(backoff, this.ctx.client.nextAutomaticLoginAt - Date.now());
     this.#log.warn({ err: describeError(err), retryInMs: delay }, 'cloud login failed; will retry');
     this.#setState({ state: 'error', last_error: lastError });
     if (!this.#stopped) {
-      this.#retryTimer = setTimeout(() => void this.login(), delay);
+      this.#retryTimer = setTimeout(() => void this.login({ automatic: true }), delay);
       this.#retryTimer.unref();
     }
   }
@@ -233,8 +255,15 @@ export class AuthManager {
         }
         return;
       }
+      const lastError = authErrorOf(err);
+      if (lastError === 'protocol_error') {
+        this.#log.error({ err: describeError(err) }, 'the cloud answered the MFA check with something this client does not understand');
+        await this.#closeRound();
+        this.#fail(lastError);
+        return;
+      }
       this.#log.warn({ err: describeError(err) }, 'could not check the MFA code with the cloud');
-      this.#publishRound(round, err instanceof KasaRateLimitError ? 'rate_limited' : 'cloud_unreachable');
+      this.#publishRound(round, lastError);
       return;
     }
     await this.#closeRound();

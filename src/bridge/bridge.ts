@@ -1,10 +1,10 @@
 import { topics, type BridgeEvent } from '../api/types.js';
-import { classifyKasaFailure } from '../cloud/classify.js';
 import { CloudScheduler, type PauseReason, type RateLimitedEvent } from '../cloud/scheduler.js';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import { TopicKeyStore } from '../devices/topicKeys.js';
 import { KasaCloudClient } from '../kasa/cloudClient.js';
+import { failureClass } from '../kasa/errors.js';
 import { SessionStore } from '../kasa/sessionStore.js';
 import type { Logger } from '../logger.js';
 import { BridgeMetrics } from '../health/metrics.js';
@@ -105,7 +105,7 @@ export class Bridge {
       burst: config.KASA_RATE_BURST,
       concurrency: config.KASA_CONCURRENCY,
       logger,
-      classifyFailure: classifyKasaFailure,
+      classifyFailure: failureClass,
       ...(timing.schedulerBackoff ? { backoff: timing.schedulerBackoff } : {}),
     });
     const events = new EventBus();
@@ -118,6 +118,8 @@ export class Bridge {
       password: config.KASA_PASSWORD,
       store,
       requestTimeoutMs: config.KASA_REQUEST_TIMEOUT * 1000,
+      passthroughTimeoutMs: config.KASA_PASSTHROUGH_TIMEOUT * 1000,
+      traceWrite: config.KASA_TRACE ? (line: string) => process.stderr.write(`${line}\n`) : undefined,
       caFile: config.KASA_CA_FILE,
       extraCa: options.extraCa,
       dispatcher: options.cloudDispatcher,

@@ -1,16 +1,6 @@
 import type { CommandErrorCode } from '../api/types.js';
 import { SchedulerStoppedError } from '../cloud/errors.js';
-import {
-  KasaDeviceOfflineError,
-  KasaMfaCodeError,
-  KasaMfaRequiredError,
-  KasaNetworkError,
-  KasaNotAuthenticatedError,
-  KasaRateLimitError,
-  KasaRefreshExpiredError,
-  KasaTokenExpiredError,
-  KasaUserActionError,
-} from '../kasa/errors.js';
+import { KasaError, commandFailureCode } from '../kasa/errors.js';
 
 /** The bridge cannot use the cloud session right now (login, MFA or error state). */
 export class SessionUnavailableError extends Error {
@@ -20,22 +10,13 @@ export class SessionUnavailableError extends Error {
   }
 }
 
-/** Maps any failure of a cloud command to the public error code of `response/set` (interface.md §5). */
+/**
+ * Maps any failure of a cloud command to the public error code of `response/set`
+ * (docs/mqtt-api.md): a cloud error by its `action` (src/kasa/errors.ts), the bridge's own by kind.
+ */
 export function commandErrorCode(err: unknown): CommandErrorCode {
-  if (err instanceof KasaDeviceOfflineError) return 'device_offline';
-  if (err instanceof KasaRateLimitError) return 'rate_limited';
-  if (
-    err instanceof SessionUnavailableError ||
-    err instanceof KasaMfaRequiredError ||
-    err instanceof KasaMfaCodeError ||
-    err instanceof KasaUserActionError ||
-    err instanceof KasaTokenExpiredError ||
-    err instanceof KasaRefreshExpiredError ||
-    err instanceof KasaNotAuthenticatedError
-  ) {
-    return 'auth_required';
-  }
-  if (err instanceof KasaNetworkError && err.timeout) return 'timeout';
+  if (err instanceof KasaError) return commandFailureCode(err);
+  if (err instanceof SessionUnavailableError) return 'auth_required';
   if (err instanceof DOMException && (err.name === 'TimeoutError' || err.name === 'AbortError')) return 'timeout';
   return 'cloud_error';
 }

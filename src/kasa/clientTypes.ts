@@ -31,8 +31,14 @@ export interface KasaCloudClientOptions {
   username: string;
   password: string;
   store: SessionStore;
-  /** KASA_REQUEST_TIMEOUT in ms, per HTTP request. */
+  /** KASA_REQUEST_TIMEOUT in ms: each account and device-list request. */
   requestTimeoutMs: number;
+  /** KASA_PASSTHROUGH_TIMEOUT in ms: each device passthrough (the cloud holds it while it wakes the device). */
+  passthroughTimeoutMs?: number | undefined;
+  /** Where the redacted protocol trace goes (KASA_TRACE, `login --trace`): one line per exchange. */
+  traceWrite?: ((line: string) => void) | undefined;
+  /** Time source for the automatic-login cap (tests); default Date.now. */
+  now?: (() => number) | undefined;
   /** KASA_CA_FILE. */
   caFile?: string | undefined;
   /** Extra PEM roots (tests). */

@@ -1,6 +1,7 @@
 /**
- * The Kasa cloud client: region lookup, login with two-step verification, token refresh with
- * one single-flight refresh for any number of concurrent requests, device list and passthrough.
+ * The Kasa cloud client: region lookup, login with two-step verification in every published
+ * dialect, token refresh with one single-flight refresh for any number of concurrent requests,
+ * recovery from revoked tokens, device list and passthrough (docs/protocol.md).
  * The password, tokens and MFA codes are never logged and never appear in error messages.
  */
 import type { Logger } from '../logger.js';
@@ -20,12 +21,12 @@ import {
   KasaNotAuthenticatedError,
   KasaProtocolError,
   KasaRateLimitError,
-  KasaRefreshExpiredError,
   KasaTokenExpiredError,
+  KasaUserActionError,
   KasaWrongRegionError,
+  type MfaDialect,
 } from './errors.js';
 import {
-  MFA_TYPE_EMAIL,
   MFA_TYPE_PUSH,
   METHOD_PATH,
   accountPath,
@@ -49,8 +50,19 @@ import { KasaTransport } from './transport.js';
 export type { KasaCloudClientOptions, LoginResult, PassthroughTarget, PendingMfa, SessionChangeDetail, SessionState } from './clientTypes.js';
 
 interface MfaRound extends PendingMfa {
-  processId: string;
+  dialect: MfaDialect;
   regionalUrl: string;
+}
+
+/** At most one password login per this interval that nobody asked for (docs/protocol.md, "Refresh"). */
+export const AUTOMATIC_LOGIN_INTERVAL_MS = 10 * 60_000;
+
+/** Actions of a failed refresh that mean "try again later", not "this refresh token is no good". */
+const TRANSIENT_ACTIONS: ReadonlySet<KasaError['action']> = new Set(['retry', 'pause', 'back_off', 'stop']);
+
+export interface LoginOptions {
+  /** Nobody asked for this login (a retry after a failure): it counts against the automatic-login cap. */
+  automatic?: boolean;
 }
 
 export class KasaCloudClient {
@@ -59,6 +71,12 @@ export class KasaCloudClient {
   private readonly cloudUrl: string;
   private readonly store: SessionStore;
   private readonly timeoutMs: number;
+  private readonly passthroughTimeoutMs: number;
+  private readonly now: () => number;
+  /** When the last automatic password login was sent; undefined before the first. */
+  private lastAutomaticLogin: number | undefined;
+  /** The code being checked, for the trace's scrubber only. */
+  private codeInFlight: string | undefined;
   private readonly log: Logger;
   private readonly transport: KasaTransport;
   private readonly onSessionChange: KasaCloudClientOptions['onSessionChange'];
@@ -75,6 +93,8 @@ export class KasaCloudClient {
     this.cloudUrl = cloudUrl.toString();
     this.store = options.store;
     this.timeoutMs = options.requestTimeoutMs;
+    this.passthroughTimeoutMs = options.passthroughTimeoutMs ?? options.requestTimeoutMs;
+    this.now = options.now ?? Date.now;
     this.log = options.logger.child({ module: 'cloud' });
     this.onSessionChange = options.onSessionChange;
     this.transport = new KasaTransport({
@@ -83,6 +103,13 @@ export class KasaCloudClient {
       extraCa: options.extraCa,
       onRequest: options.onRequest,
       dispatcher: options.dispatcher,
+      trace: options.traceWrite && {
+        write: options.traceWrite,
+        secrets: () => {
+          const s = this.store.loadedUsername === this.username ? this.store.get() : undefined;
+          return [this.#password, this.username, s?.token, s?.refreshToken, this.codeInFlight].filter((v): v is string => v !== undefined);
+        },
+      },
     });
     if (cloudUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(cloudUrl.hostname)) {
       this.log.warn({ host: this.cloudUrl }, 'KASA_CLOUD_URL is plain http: the password travels unencrypted');
@@ -110,12 +137,43 @@ export class KasaCloudClient {
    * terminal UUID; when the cloud asks for two-step verification a code is dispatched (e-mail, or
    * push when it is the only type offered) and the round stays open for `completeMfa`.
    */
-  async login(signal?: AbortSignal): Promise<LoginResult> {
+  async login(signal?: AbortSignal, options: LoginOptions = {}): Promise<LoginResult> {
     const linked = this.withClosing(signal);
     try {
-      return await this.passwordLogin(linked.signal, false);
+      const automatic = options.automatic ?? false;
+      if (!automatic) return await this.passwordLogin(linked.signal, false);
+      return await this.automaticLogin(linked.signal);
     } finally {
       linked.release();
+    }
+  }
+
+  /** When the automatic-login cap allows the next password login nobody asked for (ms epoch). */
+  get nextAutomaticLoginAt(): number {
+    return this.lastAutomaticLogin === undefined ? 0 : this.lastAutomaticLogin + AUTOMATIC_LOGIN_INTERVAL_MS;
+  }
+
+  /**
+   * Every password login may mail a code, and failures lock the account: one that nobody asked
+   * for is refused when another reached the cloud less than AUTOMATIC_LOGIN_INTERVAL_MS ago.
+   * One that never got an answer (a transport error) does not count: those keep their backoff.
+   */
+  private async automaticLogin(signal: AbortSignal): Promise<LoginResult> {
+    const now = this.now();
+    if (now < this.nextAutomaticLoginAt) {
+      throw new KasaUserActionError(
+        'the cloud rejected the session again less than 10 minutes after an automatic login; not logging in again by itself (publish to bridge/request/auth/login or restart)',
+        'session_revoked',
+        { op: 'login' },
+      );
+    }
+    const previous = this.lastAutomaticLogin;
+    this.lastAutomaticLogin = now;
+    try {
+      return await this.passwordLogin(signal, true);
+    } catch (err) {
+      if (err instanceof KasaNetworkError) this.lastAutomaticLogin = previous;
+      throw err;
     }
   }
 
@@ -128,9 +186,9 @@ export class KasaCloudClient {
     }
     const clean = code.trim();
     if (clean === '') throw new KasaMfaCodeError('the verification code is empty', { op });
-    const mfaNumber = round.mfaType === 'push' ? MFA_TYPE_PUSH : MFA_TYPE_EMAIL;
-    const body = checkMfaBody(this.username, clean, round.processId, this.terminalUUID, mfaNumber);
+    const body = checkMfaBody(this.username, this.#password, clean, this.terminalUUID, round.dialect, round.mfaType);
     const linked = this.withClosing(signal);
+    this.codeInFlight = clean;
     try {
       const result = await this.post(round.regionalUrl, accountPath('checkMFACodeAndLogin'), body, op, linked.signal);
       this.acceptLogin(result, round.regionalUrl, op, false);
@@ -138,6 +196,7 @@ export class KasaCloudClient {
       if (err instanceof KasaMfaCodeError && err.expired && this.mfaRound === round) this.mfaRound = undefined;
       throw err;
     } finally {
+      this.codeInFlight = undefined;
       linked.release();
     }
   }
@@ -230,17 +289,18 @@ export class KasaCloudClient {
     signal: AbortSignal,
     automatic: boolean,
   ): Promise<LoginResult> {
-    if (required.processId === undefined) {
-      throw new KasaProtocolError('login asked for two-step verification without an MFA process id', { op: 'login', cause: required });
-    }
+    // Without a process id the round is found by account and terminal (the Kasa-app shape).
     const types = required.mfaTypes;
     const pushOnly = types.length > 0 && types.every((t) => t === MFA_TYPE_PUSH);
     const mfaType = pushOnly ? 'push' : 'email';
     const op = pushOnly ? 'getPushVC4TerminalMFA' : 'getEmailVC4TerminalMFA';
-    const body = mfaDispatchBody(this.username, this.#password, this.terminalUUID, required.processId);
+    const body = mfaDispatchBody(this.username, this.#password, this.terminalUUID, required.dialect);
     await this.post(regionalUrl, accountPath(op), body, op, signal);
-    this.mfaRound = { processId: required.processId, mfaType, mfaTypes: types, regionalUrl, startedAt: Date.now() };
-    this.log.info({ mfaType, mfaTypes: types }, 'two-step verification required; code dispatched');
+    this.mfaRound = { dialect: required.dialect, mfaType, mfaTypes: types, regionalUrl, startedAt: Date.now() };
+    this.log.info(
+      { mfaType, mfaTypes: types, processId: required.dialect.process ? 'given' : 'none', typeEncoding: required.dialect.typeEncoding },
+      'two-step verification required; code dispatched',
+    );
     this.setState('mfa_required', { automatic, mfaType, mfaTypes: types });
     return { status: 'mfa_required', mfaType, mfaTypes: types };
   }
@@ -272,7 +332,8 @@ export class KasaCloudClient {
         return await this.post(target(), METHOD_PATH, body, op, sig, token, deviceId);
       } catch (err) {
         if (!(err instanceof KasaTokenExpiredError)) throw err;
-        this.log.debug({ op }, 'access token expired; refreshing');
+        if (err.revoked) this.log.info({ op, errorCode: err.code }, 'the cloud rejected the access token; refreshing');
+        else this.log.debug({ op }, 'access token expired; refreshing');
       }
       await this.refresh(token, sig);
       return await this.post(target(), METHOD_PATH, body, op, sig, this.currentToken(), deviceId);
@@ -297,6 +358,10 @@ export class KasaCloudClient {
     await raceSignal(this.refreshFlight, signal);
   }
 
+  /**
+   * Refresh the access token; when there is no refresh token, or the refresh fails with anything
+   * but a transient error, one password login on the trusted terminal (within the cap).
+   */
   private async runRefresh(): Promise<void> {
     const signal = this.closing.signal;
     const s = this.session();
@@ -305,20 +370,22 @@ export class KasaCloudClient {
       try {
         const result = await this.post(this.regionalUrl(), accountPath(op), refreshTokenBody(s.refreshToken, s.terminalUUID), op, signal);
         const token = nonEmpty(result['token']);
-        if (token === undefined) throw new KasaProtocolError('refreshToken succeeded without a token', { op });
+        if (token === undefined) throw new KasaProtocolError('refreshToken answered success without a token', { op });
         this.store.save({ token, refreshToken: nonEmpty(result['refreshToken']) ?? s.refreshToken });
         this.log.debug({ op }, 'access token refreshed');
         this.setState('authenticated', { automatic: true });
         return;
       } catch (err) {
-        if (!(err instanceof KasaRefreshExpiredError)) throw err;
+        if (!(err instanceof KasaError) || TRANSIENT_ACTIONS.has(err.action)) throw err;
+        this.log.info({ errorCode: err.code, error: err.name }, 'token refresh refused; logging in again with the password and the same terminal');
       }
+    } else {
+      this.log.info('no refresh token; logging in again with the password and the same terminal');
     }
-    this.log.info('refresh token expired; logging in again with the password and the same terminal');
     this.store.clearTokens();
     let result: LoginResult;
     try {
-      result = await this.passwordLogin(signal, true);
+      result = await this.automaticLogin(signal);
     } catch (err) {
       if (err instanceof KasaError) this.setState('lost', { automatic: true, error: err });
       throw err;
@@ -362,7 +429,7 @@ export class KasaCloudClient {
       token,
       deviceId,
       signal,
-      timeoutMs: this.timeoutMs,
+      timeoutMs: op === 'passthrough' ? this.passthroughTimeoutMs : this.timeoutMs,
     });
   }
 

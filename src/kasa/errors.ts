@@ -1,18 +1,23 @@
 /**
- * Typed errors for the Kasa cloud client. Each error carries the cloud code (when there is one)
- * and what the caller should do about it (`action`). Messages never contain a password, token,
- * refresh token or MFA code: they are built only from the operation name, the host, the cloud
- * code and the cloud's own `msg` text.
+ * Typed errors for the Kasa cloud client: the one place where a cloud answer gets its meaning.
+ * Each error carries the cloud code (when there is one) and what to do about it (`action`); the
+ * scheduler's failure classes and the public command error codes are both read from `action`
+ * through the tables at the end of this file. Messages never contain a password, token, refresh
+ * token or MFA code: they are built only from the operation name, the host, the cloud code and
+ * the cloud's own `msg` text. Evidence for each code: docs/protocol.md, "Error codes".
  */
 
 export type KasaErrorAction =
-  | 'retry' // transient: network, HTTP 5xx, throttling (with backoff)
-  | 'refresh' // access token expired: refresh it
-  | 'relogin' // refresh token expired or no session: log in with the password
+  | 'retry' // transient: network failure or timeout; retry later
+  | 'pause' // the cloud is failing (HTTP 5xx): pause background traffic, retry later
+  | 'back_off' // throttled (-20004): pause background traffic with a growing backoff
+  | 'stop' // blacklisted: stop and back off for a long time
+  | 'refresh' // the access token expired or was revoked: refresh it, retry once
+  | 'relogin' // no usable refresh: one password login on the trusted terminal
   | 'mfa' // two-step verification needed / code problem
-  | 'user_action' // credentials, lock, unknown account, app refused: a human must act
+  | 'ask_user' // credentials, lock, unknown account, app refused, automatic-login cap: a human must act
   | 'device_offline' // the device is not connected to the cloud
-  | 'bug'; // protocol violation on one side: do not retry blindly
+  | 'report'; // an answer the client does not understand, or a client bug: report it, never loop
 
 export interface KasaErrorOptions {
   code?: number | undefined;
@@ -41,7 +46,7 @@ export class KasaNetworkError extends KasaError {
   readonly status?: number;
 
   constructor(message: string, options: KasaErrorOptions & { timeout?: boolean; status?: number } = {}) {
-    super(message, 'retry', options);
+    super(message, options.status !== undefined && options.status >= 500 && options.status <= 599 ? 'pause' : 'retry', options);
     this.timeout = options.timeout ?? false;
     if (options.status !== undefined) this.status = options.status;
   }
@@ -52,15 +57,21 @@ export class KasaRateLimitError extends KasaError {
   readonly blacklisted: boolean;
 
   constructor(message: string, options: KasaErrorOptions & { blacklisted?: boolean } = {}) {
-    super(message, 'retry', options);
+    super(message, options.blacklisted === true ? 'stop' : 'back_off', options);
     this.blacklisted = options.blacklisted ?? false;
   }
 }
 
-/** `-20651`: the access token expired; refresh it and retry once. */
+/**
+ * `-20651`, or on a token-bearing call `-20675` or an answer saying the token is invalid
+ * (`revoked`): refresh the token and retry once.
+ */
 export class KasaTokenExpiredError extends KasaError {
-  constructor(message: string, options: KasaErrorOptions = {}) {
+  readonly revoked: boolean;
+
+  constructor(message: string, options: KasaErrorOptions & { revoked?: boolean } = {}) {
     super(message, 'refresh', options);
+    this.revoked = options.revoked ?? false;
   }
 }
 
@@ -78,22 +89,31 @@ export class KasaNotAuthenticatedError extends KasaError {
   }
 }
 
+/** How the cloud spelled its MFA answer; the verification echoes the same spelling. */
+export interface MfaDialect {
+  /** The process id and the key it came under; absent when the cloud gave none. */
+  process?: { key: 'MFAProcessId' | 'mfaProcessId'; id: string };
+  /** How the offered types were written: a list of ints, a list of strings, a bare `mfaType`, or not at all. */
+  typeEncoding: 'int' | 'string' | 'bare' | 'none';
+}
+
 /** `-20677`: two-step verification needed (the client dispatches the code and keeps the process). */
 export class KasaMfaRequiredError extends KasaError {
   /** Supported MFA types as the cloud lists them, normalised to ints: 1 = push, 2 = e-mail. */
   readonly mfaTypes: number[];
-  /** The MFA process id; not a secret, but never put in messages. */
-  readonly processId?: string;
+  /** The process id and spellings; not secret, but never put in messages. */
+  readonly dialect: MfaDialect;
   /** The type a code was dispatched with, when the client already dispatched one. */
   mfaType?: 'email' | 'push';
 
-  constructor(
-    message: string,
-    options: KasaErrorOptions & { mfaTypes?: number[]; processId?: string | undefined } = {},
-  ) {
+  constructor(message: string, options: KasaErrorOptions & { mfaTypes?: number[]; dialect?: MfaDialect } = {}) {
     super(message, 'mfa', options);
     this.mfaTypes = options.mfaTypes ?? [];
-    if (options.processId !== undefined) this.processId = options.processId;
+    this.dialect = options.dialect ?? { typeEncoding: 'none' };
+  }
+
+  get processId(): string | undefined {
+    return this.dialect.process?.id;
   }
 }
 
@@ -110,7 +130,8 @@ export class KasaMfaCodeError extends KasaError {
   }
 }
 
-export type KasaUserActionReason = 'credentials_invalid' | 'account_locked' | 'account_not_found' | 'app_rejected';
+/** `session_revoked`: the cloud kept rejecting the session and the automatic-login cap was reached. */
+export type KasaUserActionReason = 'credentials_invalid' | 'account_locked' | 'account_not_found' | 'app_rejected' | 'session_revoked';
 
 /** A human must act: wrong credentials (-20601), locked (-20675), unknown account (-20600), app refused (-23003). */
 export class KasaUserActionError extends KasaError {
@@ -123,7 +144,7 @@ export class KasaUserActionError extends KasaError {
     reason: KasaUserActionReason,
     options: KasaErrorOptions & { attemptsLeft?: number | undefined; lockedMinutes?: number | undefined } = {},
   ) {
-    super(message, 'user_action', options);
+    super(message, 'ask_user', options);
     this.reason = reason;
     if (options.attemptsLeft !== undefined) this.attemptsLeft = options.attemptsLeft;
     if (options.lockedMinutes !== undefined) this.lockedMinutes = options.lockedMinutes;
@@ -150,10 +171,14 @@ export class KasaWrongRegionError extends KasaError {
   }
 }
 
-/** The cloud rejected the request as malformed (-20104, -20103, -20573) or answered something unknown. */
+/**
+ * An answer the client does not understand (an unknown code, a success without the field it
+ * needs), or one saying the client sent something malformed (-20104, -20103, -20573). Never
+ * retried in a loop; the message says what was missing, for a bug report.
+ */
 export class KasaProtocolError extends KasaError {
   constructor(message: string, options: KasaErrorOptions = {}) {
-    super(message, 'bug', options);
+    super(message, 'report', options);
   }
 }
 
@@ -170,7 +195,7 @@ export class KasaDeviceError extends KasaError {
     details: { module: string; method?: string | undefined; errCode?: number | undefined; errMsg?: string | undefined },
     options: KasaErrorOptions = {},
   ) {
-    super(message, 'bug', options);
+    super(message, 'report', options);
     this.module = details.module;
     if (details.method !== undefined) this.method = details.method;
     if (details.errCode !== undefined) this.errCode = details.errCode;
@@ -186,7 +211,12 @@ export interface CloudErrorContext {
   op?: string | undefined;
   host?: string | undefined;
   deviceId?: string | undefined;
+  /** The request carried an access token: -20675 and "token invalid" then mean a revoked token. */
+  authed?: boolean | undefined;
 }
+
+/** The code that asks for two-step verification, at the top level or nested in `result.errorCode`. */
+export const MFA_REQUIRED_CODE = -20677;
 
 export const MFA_CHECK_OPS: ReadonlySet<string> = new Set(['checkMFACodeAndLogin']);
 
@@ -231,11 +261,15 @@ export const CLOUD_ERROR_TABLE: ReadonlyMap<number, Builder> = new Map<number, B
   ],
   [
     -20675,
+    // Sources disagree (docs/protocol.md, "Error codes"): "account locked" as the answer to a
+    // login, "token expired or invalid" on a token-bearing call.
     (t, o, x) =>
-      new KasaUserActionError(`${t}: the account is locked after too many failed logins; wait or unlock it in the Kasa app`, 'account_locked', {
-        ...o,
-        lockedMinutes: num(x.result?.['lockedMinutes']),
-      }),
+      x.ctx.authed === true
+        ? new KasaTokenExpiredError(`${t}: the cloud rejected the access token (revoked or invalid)`, { ...o, revoked: true })
+        : new KasaUserActionError(`${t}: the account is locked after too many failed logins; wait or unlock it in the Kasa app`, 'account_locked', {
+            ...o,
+            lockedMinutes: num(x.result?.['lockedMinutes']),
+          }),
   ],
   [
     -23003,
@@ -243,15 +277,7 @@ export const CLOUD_ERROR_TABLE: ReadonlyMap<number, Builder> = new Map<number, B
   ],
   [-20651, (t, o) => new KasaTokenExpiredError(`${t}: access token expired`, o)],
   [-20655, (t, o) => new KasaRefreshExpiredError(`${t}: refresh token expired, a password login is needed`, o)],
-  [
-    -20677,
-    (t, o, x) =>
-      new KasaMfaRequiredError(`${t}: two-step verification required`, {
-        ...o,
-        mfaTypes: mfaTypes(x.result?.['supportedMFATypes']),
-        processId: str(x.result?.['MFAProcessId']) ?? str(x.result?.['mfaProcessId']),
-      }),
-  ],
+  [MFA_REQUIRED_CODE, (t, o, x) => new KasaMfaRequiredError(`${t}: two-step verification required`, { ...o, ...readMfaAnswer(x.result) })],
 ]);
 
 /**
@@ -282,7 +308,10 @@ export function classifyCloudError(
   }
   const build = CLOUD_ERROR_TABLE.get(code);
   if (build) return build(text, options, extra);
-  return new KasaProtocolError(`${text}: unexpected cloud error`, options);
+  if (ctx.authed === true && TOKEN_INVALID.test(cleanMsg ?? '')) {
+    return new KasaTokenExpiredError(`${text}: the cloud rejected the access token`, { ...options, revoked: true });
+  }
+  return new KasaProtocolError(`${text}: a cloud error code this client does not know`, options);
 }
 
 /**
@@ -310,6 +339,32 @@ function classifyMfaCheck(
   return new KasaMfaCodeError(`${text}: the verification code is wrong`, { ...options, attemptsLeft });
 }
 
+const TOKEN_INVALID = /token.{0,20}(invalid|expired|revoked|not exist)|invalid.{0,10}token/i;
+
+/**
+ * Every published shape of the MFA-required answer (docs/protocol.md, "MFA"): the process id as
+ * `MFAProcessId`, `mfaProcessId` or absent; the offered types as ints, strings or a bare `mfaType`.
+ */
+export function readMfaAnswer(result: Record<string, unknown> | undefined): { mfaTypes: number[]; dialect: MfaDialect } {
+  const dialect: MfaDialect = { typeEncoding: 'none' };
+  for (const key of ['MFAProcessId', 'mfaProcessId'] as const) {
+    const id = str(result?.[key]);
+    if (id !== undefined) {
+      dialect.process = { key, id };
+      break;
+    }
+  }
+  const listed = result?.['supportedMFATypes'];
+  let types = mfaTypes(listed);
+  if (Array.isArray(listed) && listed.length > 0) {
+    dialect.typeEncoding = listed.every((v) => typeof v === 'number') ? 'int' : 'string';
+  } else if (str(result?.['mfaType']) !== undefined) {
+    dialect.typeEncoding = 'bare';
+    types = mfaTypes([result?.['mfaType']]);
+  }
+  return { mfaTypes: types, dialect };
+}
+
 function isBlackList(msg: string | undefined): boolean {
   return msg !== undefined && /black\s*list/i.test(msg);
 }
@@ -330,12 +385,12 @@ export function parseCode(value: unknown): number | undefined {
   return undefined;
 }
 
-/** MFA types as ints: 1 = push, 2 = e-mail; strings "push"/"email"/"1"/"2" accepted. */
+/** MFA types as ints: 1 = push, 2 = e-mail; strings "push"/"email"/"1"/"2", and "verifyCodeLogin" (an e-mailed code). */
 export function mfaTypes(value: unknown): number[] {
   if (!Array.isArray(value)) return [];
   const out: number[] = [];
   for (const v of value) {
-    const n = parseCode(v) ?? (typeof v === 'string' ? ({ push: 1, app: 1, email: 2, mail: 2 } as Record<string, number>)[v.toLowerCase()] : undefined);
+    const n = parseCode(v) ?? (typeof v === 'string' ? ({ push: 1, app: 1, email: 2, mail: 2, verifycodelogin: 2 } as Record<string, number>)[v.toLowerCase()] : undefined);
     if (n !== undefined && !out.includes(n)) out.push(n);
   }
   return out;
@@ -348,4 +403,41 @@ function num(value: unknown): number | undefined {
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// What each action means to the rest of the program: the scheduler and the public error codes.
+
+/** How the scheduler treats a failed call: pause background traffic, or not. */
+export type FailureClass = 'rate_limited' | 'blacklisted' | 'server_error' | 'other';
+
+const FAILURE_CLASS: Readonly<Partial<Record<KasaErrorAction, FailureClass>>> = {
+  back_off: 'rate_limited',
+  stop: 'blacklisted',
+  pause: 'server_error',
+};
+
+export function failureClass(err: unknown): FailureClass {
+  return err instanceof KasaError ? (FAILURE_CLASS[err.action] ?? 'other') : 'other';
+}
+
+/** The public `response/set` error codes a cloud failure can become (docs/mqtt-api.md). */
+export type CommandFailureCode = 'device_offline' | 'rate_limited' | 'auth_required' | 'timeout' | 'cloud_error';
+
+const COMMAND_CODE: Readonly<Record<KasaErrorAction, CommandFailureCode>> = {
+  retry: 'cloud_error',
+  pause: 'cloud_error',
+  back_off: 'rate_limited',
+  stop: 'rate_limited',
+  refresh: 'auth_required',
+  relogin: 'auth_required',
+  mfa: 'auth_required',
+  ask_user: 'auth_required',
+  device_offline: 'device_offline',
+  report: 'cloud_error',
+};
+
+export function commandFailureCode(err: KasaError): CommandFailureCode {
+  if (err instanceof KasaNetworkError && err.timeout) return 'timeout';
+  return COMMAND_CODE[err.action];
 }

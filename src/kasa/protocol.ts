@@ -1,8 +1,9 @@
 /**
  * Wire shapes of the Kasa cloud V2 API as the Kasa Android app 3.4.451 sends them
- * (docs/kasa-cloud-protocol.md §2, §4, §5). Body builders return plain objects whose key
- * insertion order is the order on the wire; the transport serialises them compactly.
+ * (docs/protocol.md). Body builders return plain objects whose key insertion order is the order
+ * on the wire; the transport serialises them compactly.
  */
+import type { MfaDialect } from './errors.js';
 
 export const APP_TYPE = 'Kasa_Android_Mix';
 export const APP_VERSION = '3.4.451';
@@ -71,37 +72,48 @@ export function refreshTokenBody(refreshToken: string, terminalUUID: string): Re
   return { appType: APP_TYPE, refreshToken, terminalUUID };
 }
 
-/** Dispatch body for `getEmailVC4TerminalMFA` and `getPushVC4TerminalMFA` (the union of §4.3). */
-export function mfaDispatchBody(
-  username: string,
-  password: string,
-  terminalUUID: string,
-  processId: string,
-): Record<string, unknown> {
+/**
+ * Dispatch body for `getEmailVC4TerminalMFA` and `getPushVC4TerminalMFA`: what the live clients
+ * send, plus the process id under the key the cloud used, when it gave one (docs/protocol.md, "MFA").
+ */
+export function mfaDispatchBody(username: string, password: string, terminalUUID: string, dialect: MfaDialect): Record<string, unknown> {
   return {
     appType: APP_TYPE,
     cloudUserName: username,
     cloudPassword: password,
     terminalUUID,
-    MFAProcessId: processId,
+    ...(dialect.process ? { [dialect.process.key]: dialect.process.id } : {}),
   };
 }
 
+/**
+ * `checkMFACodeAndLogin`: the union of the published bodies. The process id and the MFA type go
+ * in the spelling the cloud used, and are left out when it gave none (a bare `mfaType` is not echoed).
+ */
 export function checkMfaBody(
   username: string,
+  password: string,
   code: string,
-  processId: string,
   terminalUUID: string,
-  mfaType: number = MFA_TYPE_EMAIL,
+  dialect: MfaDialect,
+  mfaType: 'email' | 'push',
 ): Record<string, unknown> {
+  const typeField =
+    dialect.typeEncoding === 'int'
+      ? { MFAType: mfaType === 'push' ? MFA_TYPE_PUSH : MFA_TYPE_EMAIL }
+      : dialect.typeEncoding === 'string'
+        ? { mfaType }
+        : {};
   return {
     appType: APP_TYPE,
     cloudUserName: username,
+    cloudPassword: password,
     code,
-    MFAProcessId: processId,
-    MFAType: mfaType,
-    terminalBindEnabled: true,
     terminalUUID,
+    terminalBindEnabled: true,
+    refreshTokenNeeded: true,
+    ...(dialect.process ? { [dialect.process.key]: dialect.process.id } : {}),
+    ...typeField,
   };
 }
 

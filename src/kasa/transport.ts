@@ -19,6 +19,7 @@ import {
 import { APP_QUERY, CONTENT_TYPE, USER_AGENT, isRecord } from './protocol.js';
 import { linkSignals } from './signals.js';
 import { signRequest } from './signing.js';
+import { traceLine, type TraceOptions } from './trace.js';
 
 /** `certs/tplink-ca-chain.pem`, two levels up from this module in both `src/kasa/` and `dist/kasa/`. */
 export const BUNDLED_CA_PATH = fileURLToPath(new URL('../../certs/tplink-ca-chain.pem', import.meta.url));
@@ -47,6 +48,8 @@ export interface KasaTransportOptions {
   onRequest?: ((event: TransportRequestEvent) => void) | undefined;
   /** Use this dispatcher instead of building the Agent (tests: undici MockAgent). Not closed by `close()`. */
   dispatcher?: Dispatcher | undefined;
+  /** The redacted protocol trace (KASA_TRACE, `login --trace`). */
+  trace?: TraceOptions | undefined;
 }
 
 export interface PostOptions {
@@ -144,6 +147,8 @@ export class KasaTransport {
     const linked = linkSignals(options.signal, timeout.signal);
     const signal = linked.signal;
     const started = performance.now();
+    let status: number | undefined;
+    let text: string | undefined;
     const finish = (outcome: RequestOutcome, err?: unknown): void => {
       const event: TransportRequestEvent = { op: options.op, host, durationMs: Math.round(performance.now() - started), outcome };
       if (err instanceof KasaError) {
@@ -160,11 +165,23 @@ export class KasaTransport {
       } catch (hookErr) {
         this.log.warn({ err: hookErr }, 'onRequest hook threw');
       }
+      this.writeTrace({
+        op: options.op,
+        method: 'POST',
+        host,
+        path: url.pathname,
+        query,
+        body,
+        durationMs: event.durationMs,
+        outcome,
+        status,
+        answer: text,
+        errorCode: event.errorCode,
+        error: err instanceof Error ? `${err.name}: ${err.message}` : undefined,
+      });
     };
 
     try {
-      let status: number;
-      let text: string;
       try {
         const res = await request(url, {
           method: 'POST',
@@ -189,7 +206,7 @@ export class KasaTransport {
           { op: options.op, timeout: isTimeout, cause: err },
         );
       }
-      const result = parseEnvelope(status, text, { op: options.op, host, deviceId: options.deviceId });
+      const result = parseEnvelope(status, text, { op: options.op, host, deviceId: options.deviceId, authed: options.token !== undefined });
       finish('ok');
       return result;
     } catch (err) {
@@ -209,6 +226,16 @@ export class KasaTransport {
     }
   }
 
+  private writeTrace(exchange: Parameters<typeof traceLine>[0]): void {
+    const trace = this.options.trace;
+    if (!trace) return;
+    try {
+      trace.write(traceLine(exchange, trace.secrets()));
+    } catch (err) {
+      this.log.warn({ err }, 'could not write the protocol trace');
+    }
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     const agent = this.agentInstance;
@@ -221,7 +248,7 @@ export class KasaTransport {
 export function parseEnvelope(
   status: number,
   text: string,
-  ctx: { op: string; host: string; deviceId?: string | undefined },
+  ctx: { op: string; host: string; deviceId?: string | undefined; authed?: boolean | undefined },
 ): Record<string, unknown> {
   if (status !== 200) {
     throw new KasaNetworkError(`${ctx.op} to ${ctx.host} answered HTTP ${status}`, { op: ctx.op, status });
@@ -253,12 +280,28 @@ export function parseEnvelope(
   return result;
 }
 
+/** What each TLS verification failure means to a user, and what to do about it. */
+const TLS_FAILURES: ReadonlyArray<[RegExp, string]> = [
+  [/^CERT_HAS_EXPIRED$/, 'the server certificate has expired (check the clock of this machine; if it is right, the cloud host serves an old certificate)'],
+  [/^CERT_NOT_YET_VALID$/, 'the server certificate is not valid yet (check the clock of this machine)'],
+  [
+    /^ERR_TLS_CERT_ALTNAME_INVALID$/,
+    'the server certificate is for another host name (check KASA_CLOUD_URL; a proxy or captive portal may be answering)',
+  ],
+  [
+    /^(UNABLE_TO_VERIFY_LEAF_SIGNATURE|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|SELF_SIGNED_CERT_IN_CHAIN|DEPTH_ZERO_SELF_SIGNED_CERT)$/,
+    'the server certificate is issued by a CA this client does not trust (add that CA as a PEM file with KASA_CA_FILE; verification is never switched off)',
+  ],
+  [/CERT|ERR_TLS|SSL/i, 'the TLS handshake failed (if the host is right, add its CA with KASA_CA_FILE)'],
+];
+
 function describeNetworkError(err: unknown): string {
   if (!(err instanceof Error)) return String(err);
   const code = (err as { code?: unknown }).code;
   const base = typeof code === 'string' ? `${code} (${err.message})` : err.message;
-  if (typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code)) {
-    return `${base}; the server certificate is not trusted (add its CA with KASA_CA_FILE)`;
+  if (typeof code === 'string') {
+    const tls = TLS_FAILURES.find(([pattern]) => pattern.test(code));
+    if (tls) return `${base}: ${tls[1]}`;
   }
   const cause = err.cause;
   if (cause instanceof Error && cause !== err) return `${base}: ${describeNetworkError(cause)}`;

@@ -105,25 +105,41 @@ describe('KasaCloudClient (scripted cloud)', () => {
     answer(US, '/api/v2/account/checkMFACodeAndLogin', ok({ token: 'T', refreshToken: 'R' }));
 
     await expect(client.login()).resolves.toEqual({ status: 'mfa_required', mfaType: 'push', mfaTypes: [1] });
-    expect(seen[2]?.body).toMatchObject({ MFAProcessId: 'proc-1', terminalUUID: client.terminalUUID });
+    expect(seen[2]?.body).toEqual({
+      appType: 'Kasa_Android_Mix',
+      cloudUserName: 'u@example.com',
+      cloudPassword: 'pw',
+      terminalUUID: client.terminalUUID,
+      mfaProcessId: 'proc-1',
+    });
     await client.completeMfa(' 123456 ');
     expect(seen[3]?.body).toEqual({
       appType: 'Kasa_Android_Mix',
       cloudUserName: 'u@example.com',
+      cloudPassword: 'pw',
       code: '123456',
-      MFAProcessId: 'proc-1',
-      MFAType: 1,
-      terminalBindEnabled: true,
       terminalUUID: client.terminalUUID,
+      terminalBindEnabled: true,
+      refreshTokenNeeded: true,
+      mfaProcessId: 'proc-1',
+      mfaType: 'push',
     });
     expect(client.hasSession()).toBe(true);
     expect(client.pendingMfa).toBeUndefined();
   });
 
-  it('MFA required without a process id is a protocol error', async () => {
+  it('MFA required with nothing but the code: an e-mail round without process id or type', async () => {
     answer(GLOBAL, '/api/v2/account/getAccountStatusAndUrl', ok({ appServerUrl: US }));
     answer(US, '/api/v2/account/login', { error_code: -20677, msg: 'MFA' });
-    await expect(client.login()).rejects.toBeInstanceOf(KasaProtocolError);
+    answer(US, '/api/v2/account/getEmailVC4TerminalMFA', ok({ errorCode: 0 }));
+    answer(US, '/api/v2/account/checkMFACodeAndLogin', ok({ token: 'T', refreshToken: 'R' }));
+    await expect(client.login()).resolves.toEqual({ status: 'mfa_required', mfaType: 'email', mfaTypes: [] });
+    expect(Object.keys(seen[2]?.body ?? {}).sort()).toEqual(['appType', 'cloudPassword', 'cloudUserName', 'terminalUUID']);
+    await client.completeMfa('123456');
+    expect(Object.keys(seen[3]?.body ?? {}).sort()).toEqual(
+      ['appType', 'cloudPassword', 'cloudUserName', 'code', 'refreshTokenNeeded', 'terminalBindEnabled', 'terminalUUID'],
+    );
+    expect(client.hasSession()).toBe(true);
   });
 
   it('a login answer without a token is a protocol error and stores nothing', async () => {

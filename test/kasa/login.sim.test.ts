@@ -42,7 +42,7 @@ describe('login without MFA', () => {
     const client = env.client({ account: { username: PLAIN.username, password: 'wrong-password' } });
     const err = await thrown(() => client.login());
     expect(err).toBeInstanceOf(KasaUserActionError);
-    expect(err).toMatchObject({ reason: 'credentials_invalid', code: -20601, action: 'user_action', attemptsLeft: 4 });
+    expect(err).toMatchObject({ reason: 'credentials_invalid', code: -20601, action: 'ask_user', attemptsLeft: 4 });
     expect(client.hasSession()).toBe(false);
     expect(env.sim.count({ op: 'login' })).toBe(1);
   });

@@ -209,7 +209,7 @@ describe('cloud faults', () => {
     env.sim.faults.throttle = true;
     const err = await thrown(() => client.getDeviceList());
     expect(err).toBeInstanceOf(KasaRateLimitError);
-    expect(err).toMatchObject({ code: -20004, blacklisted: false, action: 'retry' });
+    expect(err).toMatchObject({ code: -20004, blacklisted: false, action: 'back_off' });
     env.sim.resetFaults();
     env.sim.faults.blackList = true;
     expect(await thrown(() => client.getDeviceList())).toMatchObject({ name: 'KasaRateLimitError', blacklisted: true });

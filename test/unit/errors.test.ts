@@ -19,16 +19,16 @@ import {
 
 describe('classifyCloudError', () => {
   it.each([
-    [-20004, 'API rate limit exceeded', KasaRateLimitError, 'retry'],
+    [-20004, 'API rate limit exceeded', KasaRateLimitError, 'back_off'],
     [-20651, 'Token expired', KasaTokenExpiredError, 'refresh'],
     [-20655, 'Refresh token expired', KasaRefreshExpiredError, 'relogin'],
     [-20677, 'MFA feature enabled', KasaMfaRequiredError, 'mfa'],
     [-20571, 'Device is offline', KasaDeviceOfflineError, 'device_offline'],
-    [-20104, "Parameter doesn't exist", KasaProtocolError, 'bug'],
-    [-20103, 'Method does not exist', KasaProtocolError, 'bug'],
-    [-20573, undefined, KasaProtocolError, 'bug'],
+    [-20104, "Parameter doesn't exist", KasaProtocolError, 'report'],
+    [-20103, 'Method does not exist', KasaProtocolError, 'report'],
+    [-20573, undefined, KasaProtocolError, 'report'],
     [-20212, 'Incorrect service entry address', KasaWrongRegionError, 'retry'],
-    [-99999, 'something new', KasaProtocolError, 'bug'],
+    [-99999, 'something new', KasaProtocolError, 'report'],
   ] as const)('maps %i to its class and action', (code, msg, cls, action) => {
     const err = classifyCloudError(code, msg, undefined, { op: 'login', host: 'https://h' });
     expect(err).toBeInstanceOf(cls);
@@ -51,7 +51,7 @@ describe('classifyCloudError', () => {
     const err = classifyCloudError(code, 'x', { remainAttempts: 2, lockedMinutes: '30' });
     expect(err).toBeInstanceOf(KasaUserActionError);
     expect((err as KasaUserActionError).reason).toBe(reason);
-    expect(err.action).toBe('user_action');
+    expect(err.action).toBe('ask_user');
   });
 
   it('carries attempt counters of a wrong password', () => {
@@ -155,7 +155,8 @@ describe('helpers', () => {
     const err = new KasaNetworkError('x', { timeout: true, status: 503 });
     expect(err.timeout).toBe(true);
     expect(err.status).toBe(503);
-    expect(err.action).toBe('retry');
+    expect(err.action).toBe('pause');
+    expect(new KasaNetworkError('z', { timeout: true }).action).toBe('retry');
     expect(new KasaNetworkError('y').timeout).toBe(false);
   });
 });
