@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { MockAgent } from 'undici';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { KasaCloudClient } from '../../src/kasa/cloudClient.js';
-import { KasaNotAuthenticatedError, KasaProtocolError } from '../../src/kasa/errors.js';
+import { KasaNotAuthenticatedError } from '../../src/kasa/errors.js';
 import { SessionStore } from '../../src/kasa/sessionStore.js';
 import { createLogger } from '../../src/logger.js';
 
