@@ -9,7 +9,9 @@ Usage:
   kasa2mqtt --check-config       validate the configuration, print it with secrets masked (exit 0 or 2)
   kasa2mqtt --version            print the version
   kasa2mqtt --help               this text
-  kasa2mqtt simulator [--port N] [--host H]
+  kasa2mqtt login [--trace]      log in from this terminal (reads the MFA code from standard input),
+                                 store the session in DATA_DIR and list the devices (exit 0, 1 or 2)
+  kasa2mqtt simulator [--port N] [--host H] [--mfa-dialect tapo|kasa|nested|wiki]
                                  serve a simulated Kasa cloud (prints {"url","username","password","mfa_code"})
   kasa2mqtt healthcheck          exit 0 when the running daemon's /healthz answers 200 (needs HEALTH_PORT)
 
@@ -44,6 +46,21 @@ async function main(argv: string[]): Promise<void> {
     case '--check-config': {
       const config = loadConfigOrExit();
       process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
+      return;
+    }
+    case 'login': {
+      const unknown = rest.filter((a) => a !== '--trace');
+      if (unknown.length > 0) {
+        process.stderr.write(`kasa2mqtt login: unknown argument ${JSON.stringify(unknown[0])} (usage: kasa2mqtt login [--trace])\n`);
+        process.exit(EXIT_CONFIG);
+      }
+      const config = loadConfigOrExit();
+      const { runLogin } = await import('./login.js');
+      process.exitCode = await runLogin(
+        config,
+        { trace: rest.includes('--trace') },
+        { input: process.stdin, output: process.stdout, errors: process.stderr },
+      );
       return;
     }
     case 'simulator': {

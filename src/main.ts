@@ -1,4 +1,5 @@
 import { Bridge } from './bridge/bridge.js';
+import { DataDirBusyError } from './dataDirLock.js';
 import { SessionStoreError } from './kasa/sessionStore.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
@@ -53,5 +54,13 @@ export async function runDaemon(config: Config): Promise<void> {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
-  await bridge.start();
+  try {
+    await bridge.start();
+  } catch (err) {
+    if (!(err instanceof DataDirBusyError)) throw err;
+    logger.fatal(err.message);
+    logger.flush();
+    process.stderr.write(`kasa2mqtt: ${err.message}\n`);
+    process.exit(EXIT_DATA_DIR);
+  }
 }

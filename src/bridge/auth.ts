@@ -13,8 +13,6 @@ import { describeError } from './errors.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 
 const MFA_ATTEMPTS = 3;
-const LOGIN_RETRY_MIN_MS = 30_000;
-const LOGIN_RETRY_MAX_MS = 15 * 60_000;
 
 interface MfaRound {
   challenge: string;
@@ -55,12 +53,13 @@ export class AuthManager {
   #payload: BridgeAuthPayload = { state: 'logging_in', since: new Date().toISOString() };
   #round: MfaRound | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
-  #retryDelayMs = LOGIN_RETRY_MIN_MS;
+  #retryDelayMs: number;
   #stopped = false;
   readonly #log;
 
   constructor(private readonly ctx: BridgeContext) {
     this.#log = ctx.logger.child({ module: 'auth' });
+    this.#retryDelayMs = ctx.timing.loginRetryMs[0];
   }
 
   get state(): AuthState {
@@ -127,7 +126,7 @@ export class AuthManager {
       this.#loginFailed(err);
       return;
     }
-    this.#retryDelayMs = LOGIN_RETRY_MIN_MS;
+    this.#retryDelayMs = this.ctx.timing.loginRetryMs[0];
     if (result.status === 'authenticated') {
       this.#log.info('logged in to the cloud');
       this.#setState({ state: 'authenticated' });
@@ -155,7 +154,7 @@ export class AuthManager {
       return;
     }
     const backoff = this.#retryDelayMs;
-    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, LOGIN_RETRY_MAX_MS);
+    this.#retryDelayMs = Math.min(this.#retryDelayMs * 2, this.ctx.timing.loginRetryMs[1]);
     // A login the cloud answered (throttled) counts against the automatic-login cap; wait for it.
     const delay = Math.max(backoff, this.ctx.client.nextAutomaticLoginAt - Date.now());
     this.#log.warn({ err: describeError(err), retryInMs: delay }, 'cloud login failed; will retry');

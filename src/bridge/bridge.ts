@@ -2,6 +2,7 @@ import { topics, type BridgeEvent } from '../api/types.js';
 import { CloudScheduler, type PauseReason, type RateLimitedEvent } from '../cloud/scheduler.js';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
+import { DataDirLock } from '../dataDirLock.js';
 import { TopicKeyStore } from '../devices/topicKeys.js';
 import { KasaCloudClient } from '../kasa/cloudClient.js';
 import { failureClass } from '../kasa/errors.js';
@@ -60,6 +61,7 @@ export class Bridge {
   readonly #bridgeApi: BridgeApiExtension;
   readonly #publisher: StatePublisher;
   #started = false;
+  #lock: DataDirLock | undefined;
   #syncRetry: NodeJS.Timeout | undefined;
   #offRateLimited: (() => void) | undefined;
   #sweepTimer: NodeJS.Timeout | undefined;
@@ -171,7 +173,9 @@ export class Bridge {
     }
   }
 
+  /** Throws DataDirBusyError when another kasa2mqtt holds DATA_DIR. */
   async start(): Promise<void> {
+    this.#lock = DataDirLock.acquire(this.ctx.config.DATA_DIR, 'daemon');
     this.#started = true;
     const { mqtt, scheduler, events } = this.ctx;
     await mqtt.start();
@@ -204,6 +208,7 @@ export class Bridge {
     await Promise.allSettled([this.auth.stop(), this.#commands.stop(), this.#homeassistant.stop(), this.#bridgeApi.stop()]);
     await mqtt.stop();
     await Promise.allSettled([client.close(), this.#healthServer?.stop()]);
+    this.#lock?.release();
   }
 
   /** The same verdict as GET /healthz, for `bridge/request/health_check`. */

@@ -33,9 +33,12 @@ export interface BridgeTiming {
   shutdownGraceMs: number;
   /** Overrides of the scheduler's rate-limit backoff (tests shorten the 60 s default pause). */
   schedulerBackoff?: Partial<BackoffOptions>;
+  /** Backoff of login retries after a transient failure: first delay and cap, ms. */
+  loginRetryMs: [min: number, max: number];
 }
 
 export const DEFAULT_TIMING: BridgeTiming = {
+  loginRetryMs: [30_000, 15 * 60_000],
   haBirthDelayMs: [2_000, 8_000],
   orphanScanMs: 2_000,
   shutdownGraceMs: 2_000,

@@ -20,7 +20,6 @@ export interface MfaProcess {
   readonly id: string;
   readonly username: string;
   readonly terminalUUID: string;
-  readonly refreshTokenNeeded: boolean;
   expiresAt: number;
   failures: number;
   code?: string;
@@ -104,12 +103,11 @@ export class AccountStore {
     return account.mfa && !account.trustedTerminals.has(terminalUUID);
   }
 
-  openMfaProcess(account: Account, terminalUUID: string, refreshTokenNeeded: boolean): MfaProcess {
+  openMfaProcess(account: Account, terminalUUID: string): MfaProcess {
     const process: MfaProcess = {
       id: randomUUID(),
       username: account.username,
       terminalUUID,
-      refreshTokenNeeded,
       expiresAt: this.policy.now() + this.policy.mfaCodeTtlMs,
       failures: 0,
     };

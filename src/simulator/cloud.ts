@@ -5,7 +5,7 @@ import { defaultFaults } from './faults.js';
 import { RateLimiter } from './rateLimit.js';
 import { RequestLog } from './requestLog.js';
 import { TokenStore, type AccessToken } from './tokens.js';
-import type { SimAccountSpec, SimDeviceSpec, SimErrorCodes, SimFaults, SimRequestLogEntry, SimulatorOptions } from './types.js';
+import type { MfaDialect, SimAccountSpec, SimDeviceSpec, SimErrorCodes, SimFaults, SimRequestLogEntry, SimulatorOptions } from './types.js';
 import { isObject, type JsonObject } from './util.js';
 
 export type HostRole = SimRequestLogEntry['host'];
@@ -58,6 +58,7 @@ export class Cloud {
   readonly tokens: TokenStore;
   readonly rateLimiter: RateLimiter;
   readonly rotateRefreshTokens: boolean;
+  mfaDialect: MfaDialect;
   urls: CloudUrls = { global: '', regional: '', device0: '', device1: '' };
   /** Pending latency/delay timers, cleared on stop. */
   readonly timers = new Set<NodeJS.Timeout>();
@@ -68,6 +69,7 @@ export class Cloud {
     this.codes = { ...DEFAULT_ERROR_CODES, ...options.errorCodes };
     this.now = options.clock ?? Date.now;
     this.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
+    this.mfaDialect = options.mfaDialect ?? 'tapo';
     this.accounts = new AccountStore({
       maxPasswordFailures: options.maxPasswordFailures ?? 5,
       maxMfaFailures: options.maxMfaFailures ?? 5,
@@ -135,7 +137,7 @@ export class Cloud {
     const token = query.get('token');
     if (token === null || token === '') fail(this.codes.missingToken, Msg.parameter);
     const check = this.tokens.checkAccess(token);
-    if (!check.ok) fail(CloudError.tokenExpired, Msg.tokenExpired);
+    if (!check.ok) fail(check.revoked ? CloudError.tokenInvalid : CloudError.tokenExpired, check.revoked ? Msg.tokenInvalid : Msg.tokenExpired);
     const account = this.accounts.find(check.token.username);
     if (!account) fail(CloudError.tokenExpired, Msg.tokenExpired);
     return { account, token, session: check.token };

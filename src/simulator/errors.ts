@@ -14,6 +14,8 @@ export const CloudError = {
   refreshTokenExpired: -20655,
   accountLocked: -20675,
   mfaRequired: -20677,
+  /** "Account locked" to a login; "token invalid" to a token-bearing call (docs/protocol.md, "Error codes"). */
+  tokenInvalid: -20675,
   appTooOld: -23003,
 } as const;
 
@@ -53,6 +55,7 @@ export const Msg = {
   mfaWrongCode: 'Incorrect verification code',
   mfaNoProcess: 'MFA process does not exist or has expired',
   tokenExpired: 'Token expired',
+  tokenInvalid: 'Cloud token expired or invalid',
   refreshTokenExpired: 'Refresh token expired',
   rateLimited: 'API rate limit exceeded',
   blackList: 'Access denied request in blackList',

@@ -9,6 +9,8 @@ export function defaultFaults(): SimFaults {
     throttle: false,
     blackList: false,
     emptyDeviceList: false,
+    holdPassthroughMs: 0,
+    unknownLoginAnswer: false,
   };
 }
 

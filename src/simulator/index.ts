@@ -68,7 +68,14 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     lastMfaCode: (username) => cloud.accounts.get(username).lastMfaCode,
     untrustTerminals: (username) => cloud.accounts.untrustTerminals(username),
     unlock: (username) => cloud.accounts.unlock(username),
+    get mfaDialect() {
+      return cloud.mfaDialect;
+    },
+    set mfaDialect(dialect) {
+      cloud.mfaDialect = dialect;
+    },
     expireAccessTokens: () => cloud.tokens.expireAllAccess(),
+    revokeTokens: (options) => cloud.tokens.revokeAll(options),
     expireRefreshTokens: () => cloud.tokens.expireAllRefresh(),
     count: (filter) => cloud.log.count(filter),
     clearRequests: () => cloud.log.clear(),

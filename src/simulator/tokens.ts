@@ -6,15 +6,18 @@ export interface AccessToken {
   expiresAt: number;
   /** The refresh token issued with it, revoked together on logout. */
   refreshToken?: string;
+  /** Revoked by the control API: answers -20675 instead of -20651. */
+  revoked?: boolean;
 }
 
 export interface RefreshToken {
   username: string;
   terminalUUID: string;
   expiresAt: number;
+  revoked?: boolean;
 }
 
-export type TokenCheck<T> = { ok: true; token: T } | { ok: false };
+export type TokenCheck<T> = { ok: true; token: T } | { ok: false; revoked: boolean };
 
 /** Opaque token shaped like the captures (`xxxxxxxx-xxxxxxxxxxxxxxxxxxxx`). */
 function newToken(): string {
@@ -62,15 +65,22 @@ export class TokenStore {
   }
 
   checkAccess(token: string): TokenCheck<AccessToken> {
-    const entry = this.access.get(token);
-    if (!entry || entry.expiresAt <= this.now()) return { ok: false };
-    return { ok: true, token: entry };
+    return this.check(this.access.get(token));
   }
 
   checkRefresh(token: string): TokenCheck<RefreshToken> {
-    const entry = this.refresh.get(token);
-    if (!entry || entry.expiresAt <= this.now()) return { ok: false };
+    return this.check(this.refresh.get(token));
+  }
+
+  private check<T extends { expiresAt: number; revoked?: boolean }>(entry: T | undefined): TokenCheck<T> {
+    if (entry?.revoked === true) return { ok: false, revoked: true };
+    if (!entry || entry.expiresAt <= this.now()) return { ok: false, revoked: false };
     return { ok: true, token: entry };
+  }
+
+  revokeAll(options: { refresh?: boolean } = {}): void {
+    for (const entry of this.access.values()) entry.revoked = true;
+    if (options.refresh === true) for (const entry of this.refresh.values()) entry.revoked = true;
   }
 
   /** Logout: the access token and the refresh token issued with it stop working. */

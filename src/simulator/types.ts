@@ -3,6 +3,17 @@
  * Kasa cloud over real sockets. Implementation lives beside this file; this is the contract.
  */
 
+/**
+ * Which published shape of the MFA-required answer the simulator speaks (docs/protocol.md, "MFA"):
+ * - `tapo`: `-20677` with `MFAProcessId` and `supportedMFATypes: [1, 2]` (the live Tapo/Deco clients);
+ * - `kasa`: `-20677` with only `mfaType: "verifyCodeLogin"` and no process id (the Kasa-app clients);
+ * - `nested`: `error_code 0` and `result {errorCode: "-20677", MFAProcessId, supportedMFATypes}`;
+ * - `wiki`: `-20677` with `mfaProcessId` and `supportedMFATypes: ["email"]` (the decompiled-app notes).
+ */
+export type MfaDialect = 'tapo' | 'kasa' | 'nested' | 'wiki';
+
+export const MFA_DIALECTS: readonly MfaDialect[] = ['tapo', 'kasa', 'nested', 'wiki'];
+
 export type DeviceFamily = 'plug' | 'switch' | 'dimmer' | 'strip' | 'bulb' | 'lightstrip' | 'tapo';
 
 /** Which generation of emeter field names a metered plug answers with. */
@@ -68,6 +79,8 @@ export interface SimulatorOptions {
   clock?: () => number;
   /** Codes for the outcomes the protocol reference leaves open (§10 "cfg"). */
   errorCodes?: Partial<SimErrorCodes>;
+  /** The MFA answer shape; default `tapo`. Can be changed at run time (`Simulator.mfaDialect`). */
+  mfaDialect?: MfaDialect;
 }
 
 /** Error codes that no capture pins down; each has a default in `src/simulator/errors.ts`. */
@@ -128,6 +141,10 @@ export interface SimFaults {
   blackList: boolean;
   /** Answer the device list as empty (the cloud's quirk). */
   emptyDeviceList: boolean;
+  /** Hold every passthrough this long before answering, ms (the cloud waking a slow device). */
+  holdPassthroughMs: number;
+  /** Answer logins with an error code no source knows (-29999), as a cloud that changed would. */
+  unknownLoginAnswer: boolean;
 }
 
 export interface SimDeviceHandle {
@@ -174,8 +191,16 @@ export interface Simulator {
   /** Unlock a locked account and reset failure counters. */
   unlock(username: string): void;
 
+  /** The MFA answer shape spoken from now on. */
+  mfaDialect: MfaDialect;
+
   expireAccessTokens(): void;
   expireRefreshTokens(): void;
+  /**
+   * Revoke every access token issued so far (as a password change or "log out everywhere"):
+   * token-bearing calls answer -20675; with `refresh`, refresh tokens answer -20675 too.
+   */
+  revokeTokens(options?: { refresh?: boolean }): void;
 
   /** Count requests matching a filter (op, host, deviceId…). */
   count(filter?: Partial<Pick<SimRequestLogEntry, 'op' | 'host' | 'deviceId' | 'username' | 'errorCode'>>): number;

@@ -102,7 +102,7 @@ describe('MFA', () => {
     expect(sent.body).toEqual({ error_code: 0, result: { errorCode: 0 } });
     const code = s.lastMfaCode(MFA.username)!;
     expect(code).toMatch(/^\d{6}$/);
-    const ok = await account(s, 'checkMFACodeAndLogin', checkBody(processId, code));
+    const ok = await account(s, 'checkMFACodeAndLogin', { ...checkBody(processId, code), refreshTokenNeeded: true });
     expect(ok.body).toMatchObject({ error_code: 0, result: { token: expect.any(String), refreshToken: expect.any(String) } });
 
     expect((await account(s, 'login', loginBody(MFA.username, MFA.password))).body.error_code).toBe(0);

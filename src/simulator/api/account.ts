@@ -52,6 +52,7 @@ function login(cloud: Cloud, req: ApiRequest): Answer {
   requireAppType(cloud, body);
   const username = requireString(body, 'cloudUserName');
   req.log.username = username;
+  if (cloud.faults.unknownLoginAnswer) fail(-29999, 'Service temporarily changed');
   const password = requireString(body, 'cloudPassword');
   const terminalUUID = requireString(body, 'terminalUUID');
   requireSameTerminal(cloud, req, terminalUUID);
@@ -69,15 +70,27 @@ function login(cloud: Cloud, req: ApiRequest): Answer {
   }
   const refreshTokenNeeded = body.refreshTokenNeeded === true;
   if (cloud.accounts.needsMfa(account, terminalUUID)) {
-    const process = cloud.accounts.openMfaProcess(account, terminalUUID, refreshTokenNeeded);
+    const process = cloud.accounts.openMfaProcess(account, terminalUUID);
     return mfaRequired(cloud, account, process);
   }
   return loginSuccess(cloud, account, terminalUUID, refreshTokenNeeded);
 }
 
+const MFA_TYPE_NAMES: Record<number, string> = { [MFA_PUSH]: 'push', [MFA_EMAIL]: 'email' };
+
+/** The MFA-required answer in the simulator's dialect (types.ts `MfaDialect`). */
 function mfaRequired(cloud: Cloud, account: Account, process: MfaProcess): Answer {
+  const dialect = cloud.mfaDialect;
+  if (dialect === 'kasa') fail(CloudError.mfaRequired, Msg.mfaRequired, { mfaType: 'verifyCodeLogin' });
+  if (dialect === 'wiki') {
+    fail(CloudError.mfaRequired, Msg.mfaRequired, {
+      mfaProcessId: process.id,
+      supportedMFATypes: account.mfaTypes.map((t) => MFA_TYPE_NAMES[t] ?? String(t)),
+      accountId: account.accountId,
+    });
+  }
   const result = { MFAProcessId: process.id, supportedMFATypes: [...account.mfaTypes] };
-  const nested = cloud.faults.nestedMfa;
+  const nested = dialect === 'nested' ? (cloud.faults.nestedMfa || 'string') : cloud.faults.nestedMfa;
   if (nested === false) fail(CloudError.mfaRequired, Msg.mfaRequired, result);
   const errorCode = nested === 'string' ? String(CloudError.mfaRequired) : CloudError.mfaRequired;
   return {
@@ -110,6 +123,8 @@ function loginSuccess(cloud: Cloud, account: Account, terminalUUID: string, with
 function mfaProcessFor(cloud: Cloud, req: ApiRequest): MfaProcess {
   const { body } = req;
   const processId = optionalString(body, 'MFAProcessId') ?? optionalString(body, 'mfaProcessId');
+  // The Kasa-app shape names no process: the cloud cannot have handed one out to echo.
+  if (cloud.strict && cloud.mfaDialect === 'kasa' && processId !== undefined) fail(cloud.codes.mfaNoProcess, Msg.mfaNoProcess);
   const username = optionalString(body, 'cloudUserName');
   if (username !== undefined) req.log.username = username;
   const bodyTerminal = optionalString(body, 'terminalUUID');
@@ -135,8 +150,7 @@ function dispatchMfaCode(cloud: Cloud, req: ApiRequest, type: number): Answer {
   const process = mfaProcessFor(cloud, req);
   const account = cloud.accounts.get(process.username);
   cloud.throttle(account.username);
-  const password = optionalString(req.body, 'cloudPassword');
-  if (password !== undefined && password !== account.password) fail(CloudError.wrongPassword, Msg.wrongPassword);
+  checkMfaPassword(cloud, req.body, account);
   if (!account.mfaTypes.includes(type)) fail(CloudError.parameterMissing, Msg.parameter);
   cloud.accounts.dispatchCode(process);
   return ok({ errorCode: 0 });
@@ -162,13 +176,24 @@ function checkMFACodeAndLogin(cloud: Cloud, req: ApiRequest): Answer {
   cloud.throttle(account.username);
   if (type !== undefined && !account.mfaTypes.includes(type)) fail(CloudError.parameterMissing, Msg.parameter);
 
+  checkMfaPassword(cloud, body, account);
   const outcome = cloud.accounts.checkCode(process, code);
   if (outcome.kind === 'wrong') {
     fail(cloud.codes.mfaWrongCode, Msg.mfaWrongCode, { remainAttempts: outcome.remainAttempts });
   }
   if (body.terminalBindEnabled === true) cloud.accounts.trust(account.username, process.terminalUUID);
-  const withRefresh = process.refreshTokenNeeded || body.refreshTokenNeeded === true;
-  return loginSuccess(cloud, account, process.terminalUUID, withRefresh);
+  // Answered literally: a refresh token only when this body asks for one, whatever the login asked.
+  return loginSuccess(cloud, account, process.terminalUUID, body.refreshTokenNeeded === true);
+}
+
+/**
+ * Without a process id the password is what ties the call to the login (the Kasa-app shape
+ * requires it); in the other dialects a password that is sent must be right.
+ */
+function checkMfaPassword(cloud: Cloud, body: JsonObject, account: Account): void {
+  const password = optionalString(body, 'cloudPassword');
+  if (password === undefined && cloud.strict && cloud.mfaDialect === 'kasa') fail(CloudError.parameterMissing, Msg.parameter);
+  if (password !== undefined && password !== account.password) fail(CloudError.wrongPassword, Msg.wrongPassword);
 }
 
 /** Shared by `/api/v2/account/refreshToken` and the V1 `refreshToken` method (params as body). */
@@ -179,6 +204,7 @@ export function refreshToken(cloud: Cloud, req: ApiRequest, fields: JsonObject):
   const terminalUUID = requireString(fields, 'terminalUUID');
   requireSameTerminal(cloud, req, terminalUUID);
   const check = cloud.tokens.checkRefresh(presented);
+  if (!check.ok && check.revoked) fail(CloudError.tokenInvalid, Msg.tokenInvalid);
   if (!check.ok) fail(CloudError.refreshTokenExpired, Msg.refreshTokenExpired);
   req.log.username = check.token.username;
   if (cloud.strict && check.token.terminalUUID !== terminalUUID) {

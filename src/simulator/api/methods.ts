@@ -61,7 +61,7 @@ async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
   // Tapo devices are listed but the Kasa passthrough cannot reach them (§4.7).
   if (!device.online || device.family === 'tapo') fail(CloudError.deviceOffline, Msg.deviceOffline);
 
-  await delay(device.latencyMs, cloud.timers);
+  await delay(device.latencyMs + cloud.faults.holdPassthroughMs, cloud.timers);
   if (!device.online) fail(CloudError.deviceOffline, Msg.deviceOffline);
   const reply = device.execute(request);
   return ok({ responseData: cloud.faults.responseDataAsObject ? reply : JSON.stringify(reply) });
