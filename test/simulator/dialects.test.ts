@@ -80,7 +80,7 @@ describe('MFA-required answer per dialect', () => {
 describe('refresh tokens are answered literally', () => {
   it('a login without refreshTokenNeeded gets no refresh token', async () => {
     const s = await start();
-    const { refreshTokenNeeded: _omit, ...body } = loginBody(PLAIN.username, PLAIN.password) as Record<string, unknown>;
+    const { refreshTokenNeeded: _omit, ...body } = loginBody(PLAIN.username, PLAIN.password);
     const res = await account(s, 'login', body);
     expect(res.body.error_code).toBe(0);
     expect(res.body.result.token).toEqual(expect.any(String));
