@@ -20,7 +20,7 @@ export class SessionUnavailableError extends Error {
   }
 }
 
-/** Maps any failure of a cloud command to the public error code of `response/set` (interface.md §5). */
+/** Maps any failure of a cloud command to the public error code of `response/set` (docs/mqtt-api.md, "Set answers"). */
 export function commandErrorCode(err: unknown): CommandErrorCode {
   if (err instanceof KasaDeviceOfflineError) return 'device_offline';
   if (err instanceof KasaRateLimitError) return 'rate_limited';

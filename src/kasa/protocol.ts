@@ -1,6 +1,6 @@
 /**
  * Wire shapes of the Kasa cloud V2 API as the Kasa Android app 3.4.451 sends them
- * (docs/kasa-cloud-protocol.md §2, §4, §5). Body builders return plain objects whose key
+ * (docs/protocol.md, "Signing", "Login", "MFA", "Device list"). Body builders return plain objects whose key
  * insertion order is the order on the wire; the transport serialises them compactly.
  */
 
@@ -13,7 +13,7 @@ export const TERMINAL_META = 'Pixel';
 export const CONTENT_TYPE = 'application/json;charset=UTF-8';
 export const USER_AGENT = 'Dalvik/2.1.0 (Linux; U; Android 14; Pixel Build/UP1A)';
 
-/** §2.1: sent on every request, in this order (the server does not care about order). */
+/** docs/protocol.md, "Signing": sent on every request, in this order (the server does not care about order). */
 export const APP_QUERY: Readonly<Record<string, string>> = {
   appName: APP_TYPE,
   appVer: APP_VERSION,
@@ -41,7 +41,7 @@ export function accountPath(name: AccountEndpoint): string {
   return `/api/v2/account/${name}`;
 }
 
-/** MFA type numbers as the live service encodes them (§4.3). */
+/** MFA type numbers as the live service encodes them (docs/protocol.md, "MFA"). */
 export const MFA_TYPE_PUSH = 1;
 export const MFA_TYPE_EMAIL = 2;
 
@@ -51,7 +51,7 @@ export function accountStatusBody(username: string): Record<string, unknown> {
   return { appType: APP_TYPE, cloudUserName: username };
 }
 
-/** §4.2, exact key order. */
+/** docs/protocol.md, "Login": exact key order. */
 export function loginBody(username: string, password: string, terminalUUID: string): Record<string, unknown> {
   return {
     appType: APP_TYPE,
@@ -71,7 +71,7 @@ export function refreshTokenBody(refreshToken: string, terminalUUID: string): Re
   return { appType: APP_TYPE, refreshToken, terminalUUID };
 }
 
-/** Dispatch body for `getEmailVC4TerminalMFA` and `getPushVC4TerminalMFA` (the union of §4.3). */
+/** Dispatch body for `getEmailVC4TerminalMFA` and `getPushVC4TerminalMFA` (the union of docs/protocol.md, "MFA"). */
 export function mfaDispatchBody(
   username: string,
   password: string,
@@ -117,7 +117,7 @@ export function passthroughBody(deviceId: string, requestData: Record<string, un
 
 // --- answers ---------------------------------------------------------------------------------
 
-/** One `getDeviceList` entry (§5). Only `deviceId` is guaranteed; everything else may be absent. */
+/** One `getDeviceList` entry (docs/protocol.md, "Device list"). Only `deviceId` is guaranteed; everything else may be absent. */
 export interface CloudDevice {
   deviceId: string;
   deviceType?: string;
