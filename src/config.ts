@@ -3,7 +3,7 @@ import envSchema from 'env-schema';
 import { Type, type Static } from 'typebox';
 
 /**
- * The one source of truth for configuration (interface.md §1). The README table and
+ * The one source of truth for configuration (README.md, "Configuration"). The README table and
  * config.example.env are checked against this schema by a test.
  */
 export const ConfigSchema = Type.Object({

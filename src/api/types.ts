@@ -1,5 +1,5 @@
 /**
- * The public MQTT API (interface.md §2–§6) written once: topic shapes and payload types used by
+ * The public MQTT API (docs/mqtt-api.md) written once: topic shapes and payload types used by
  * the code and by the tests. `<base>` is MQTT_BASE_TOPIC (default `kasa`).
  */
 

@@ -45,7 +45,7 @@ function authErrorOf(err: unknown): AuthError {
 }
 
 /**
- * The cloud session as a state machine published on `<base>/bridge/auth` (interface.md §4),
+ * The cloud session as a state machine published on `<base>/bridge/auth` (docs/mqtt-api.md, "Login and MFA"),
  * including the one-shot MFA round over `<base>/bridge/mfa`.
  */
 export class AuthManager {

@@ -29,7 +29,7 @@ import { StatePublisher } from './statePublisher.js';
 
 const SYNC_RETRY_MIN_MS = 5_000;
 
-/** Scheduler pause reasons as `rate_limited` events name them (interface.md §2). */
+/** Scheduler pause reasons as `rate_limited` events name them (docs/mqtt-api.md). */
 const PAUSE_REASONS: Record<PauseReason, Extract<BridgeEvent, { type: 'rate_limited' }>['reason']> = {
   rate_limited: 'throttled',
   blacklisted: 'blacklisted',
@@ -222,7 +222,7 @@ export class Bridge {
   /**
    * Availability retained by an earlier run may say "online" for nodes this run has not read: after
    * a restart into an unusable session (MFA, locked account) or a cloud outage nothing would correct
-   * it, against interface.md §4/§5. For a short while after start, each retained "online" of a node
+   * it, against docs/mqtt-api.md, "Availability". For a short while after start, each retained "online" of a node
    * that is not available in this run is replaced by "offline"; the node's first read brings it back.
    */
   async #sweepStaleAvailability(): Promise<void> {

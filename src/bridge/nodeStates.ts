@@ -19,7 +19,7 @@ export type ReadingSource = 'main' | 'energy';
 
 /**
  * The state cache: what each node's state is, what was last published, and whether the
- * next publish is a change. `last_seen` alone changing is not a change (interface.md §5).
+ * next publish is a change. `last_seen` alone changing is not a change.
  */
 export class NodeStates {
   readonly #entries = new Map<string, Entry>();

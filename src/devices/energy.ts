@@ -1,5 +1,5 @@
 /**
- * Energy-meter answers → state keys (interface.md §5). Both firmware generations (old: `power` W,
+ * Energy-meter answers → state keys (docs/mqtt-api.md, "Node state"). Both firmware generations (old: `power` W,
  * `voltage` V, `current` A, `total` kWh; new: `power_mw`, `voltage_mv`, `current_ma`, `total_wh`)
  * come out in W, V, A and kWh. A failed read leaves its keys out, never 0.
  */

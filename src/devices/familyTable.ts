@@ -1,5 +1,5 @@
 /**
- * The device-family table (interface.md §3, kasa-cloud-protocol.md §6). Supporting a new model is
+ * The device-family table (docs/mqtt-api.md, docs/protocol.md "Passthrough"). Supporting a new model is
  * one row here: its `deviceModel` prefix and whatever differs from its family's defaults.
  */
 import type { NodeType } from '../api/types.js';

@@ -11,7 +11,7 @@ export type MeterKind = 'emeter' | 'light' | 'outlets';
 /**
  * A controllable thing the bridge exposes: a physical device, or one outlet of a strip.
  * `id` never changes (cloud deviceId; outlets: the child id = parent id + two digits);
- * `key` is the persisted topic key (interface.md §3).
+ * `key` is the persisted topic key (docs/mqtt-api.md, "Topic keys").
  */
 export interface DeviceNode {
   id: string;

@@ -124,7 +124,7 @@ export function unsupportedDevice(entry: DeviceListEntry): UnsupportedDevice {
 }
 
 /**
- * Tapo entries carry the alias base64-encoded (kasa-cloud-protocol.md, device list). Decoded only
+ * Tapo entries carry the alias base64-encoded (docs/protocol.md, "Device list"). Decoded only
  * when it is canonical base64 of valid UTF-8 text; anything else is shown as given.
  */
 export function decodeBase64Alias(alias: string): string {

@@ -1,6 +1,6 @@
 /**
  * Reading a device's passthrough reply `{"<module>": {"<method>": {..., "err_code": 0}}}`
- * (kasa-cloud-protocol.md §6.1, §6.7). An error may sit at module level or at method level; a
+ * (docs/protocol.md, "Passthrough"). An error may sit at module level or at method level; a
  * failed module only hides its own values.
  */
 

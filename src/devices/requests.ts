@@ -1,5 +1,5 @@
 /**
- * The `requestData` of each passthrough (kasa-cloud-protocol.md §6): one poll per physical device
+ * The `requestData` of each passthrough (docs/protocol.md, "Passthrough"): one poll per physical device
  * per cycle, per-outlet energy reads for HS300 strips, and one set-and-read-back per set.
  * Key order is execution order: every `set_*` comes textually before `get_sysinfo`; `context` is last.
  */
@@ -83,7 +83,7 @@ function relayRequest(node: DeviceNode, set: SetPayload): RequestData {
   if (node.type === 'outlet') {
     request['context'] = { child_ids: [node.id] };
   } else if (node.type === 'strip' && bit !== undefined && node.childIds && node.childIds.length > 0) {
-    // Parent-level set_relay_state without a context is unverified (§6.3); naming every outlet is not.
+    // Parent-level set_relay_state without a context is unverified (docs/protocol.md, "Passthrough"); naming every outlet is not.
     request['context'] = { child_ids: [...node.childIds] };
   }
   return request;

@@ -1,6 +1,6 @@
 /**
  * `<base>/<key>/set` and `<base>/<key>/set/<attr>` payloads → a validated SetPayload
- * (interface.md §2, §5). Never throws: anything not understood is an `invalid_payload` answer,
+ * (docs/mqtt-api.md, "Set"). Never throws: anything not understood is an `invalid_payload` answer,
  * anything the node cannot do is `unsupported`.
  */
 import type { NodeState, OnOff, SetPayload } from '../api/types.js';

@@ -1,6 +1,6 @@
 /**
  * The `data` of `<base>/<key>/response/set`, and a check that the read-back confirms the set
- * (§6.2: methods normally run in textual order, but nothing guarantees it; a caller that finds
+ * (docs/protocol.md, "Passthrough": methods normally run in textual order, but nothing guarantees it; a caller that finds
  * unconfirmed attributes may read the device once more).
  */
 import type { NodeState, SetPayload } from '../api/types.js';

@@ -1,5 +1,5 @@
 /**
- * A device's passthrough reply → the state of each node it covers (interface.md §5). Only values
+ * A device's passthrough reply → the state of each node it covers (docs/mqtt-api.md, "Node state"). Only values
  * the reply actually carries are set: a module that failed leaves its keys out (never 0), and a
  * node the reply says nothing about is absent from the result. `last_seen` is the caller's.
  */

@@ -1,5 +1,5 @@
 /**
- * Topic keys (interface.md §3): made once from the alias, stored in `DATA_DIR/topic-keys.json`,
+ * Topic keys (docs/mqtt-api.md, "Topic keys"): made once from the alias, stored in `DATA_DIR/topic-keys.json`,
  * and never changed by an alias change or a restart; only `rename` changes one.
  */
 import { randomBytes } from 'node:crypto';

@@ -1,5 +1,5 @@
 /**
- * The bridge itself as a Home Assistant device (interface.md §6): connectivity, whether the cloud
+ * The bridge itself as a Home Assistant device (docs/home-assistant.md, "The bridge device"): connectivity, whether the cloud
  * needs a login, the cloud session state, the MFA code entry and the Log in / Refresh buttons.
  */
 import type { AuthState } from '../api/types.js';

@@ -1,4 +1,4 @@
-/** Pieces shared by the node and bridge discovery payloads (mqtt-conventions.md §2.2–2.5). */
+/** Pieces shared by the node and bridge discovery payloads (docs/home-assistant.md). */
 
 export interface DiscoveryContext {
   /** MQTT_BASE_TOPIC, e.g. `kasa`. */

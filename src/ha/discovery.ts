@@ -1,5 +1,5 @@
 /**
- * Home Assistant device-based discovery for nodes (interface.md §6): one retained
+ * Home Assistant device-based discovery for nodes (docs/home-assistant.md): one retained
  * `<prefix>/device/kasa_<id>/config` per node, its entities under `components`.
  */
 import type { DeviceNode } from '../devices/node.js';

@@ -20,7 +20,7 @@ export interface HealthServerOptions {
 
 const ALLOWED_METHODS = 'GET, HEAD';
 
-/** `GET /healthz` and `GET /metrics` on HEALTH_HOST:HEALTH_PORT (interface.md §1). */
+/** `GET /healthz` and `GET /metrics` on HEALTH_HOST:HEALTH_PORT. */
 export class HealthServer {
   private server: Server | undefined;
 

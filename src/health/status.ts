@@ -16,7 +16,7 @@ export interface HealthReport {
 /** Auth error codes are short snake_case words; anything else is reported as `unknown` so nothing odd leaks. */
 const ERROR_CODE = /^[a-z][a-z0-9_]{0,63}$/;
 
-/** Healthy means MQTT is connected and the cloud session is usable (interface.md §1, HEALTH_PORT). */
+/** Healthy means MQTT is connected and the cloud session is usable (README.md, "Configuration": HEALTH_PORT). */
 export function evaluateHealth(source: HealthSource, baseTopic: string): HealthReport {
   const mqttUp = source.mqttConnected();
   const auth = source.authState();

@@ -1,5 +1,5 @@
 /**
- * Reading a device's passthrough reply (§6): `{"<module>": {"<method>": {..., "err_code": 0}}}`.
+ * Reading a device's passthrough reply (docs/protocol.md, "Passthrough"): `{"<module>": {"<method>": {..., "err_code": 0}}}`.
  * A device error may sit at module level (`{"emeter":{"err_code":-1,...}}`) or method level;
  * each module is checked on its own, so one unsupported module does not hide the others.
  */

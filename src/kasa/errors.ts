@@ -315,7 +315,7 @@ export function classifyCloudError(
 }
 
 /**
- * On `checkMFACodeAndLogin` the cloud's wrong-code answer is not pinned by any capture (§4.3):
+ * On `checkMFACodeAndLogin` the cloud's wrong-code answer is not pinned by any capture (docs/protocol.md, "MFA"):
  * credential-style codes mean "wrong code", and anything mentioning expiry or an unknown process
  * means the round is over.
  */

@@ -27,7 +27,7 @@ export interface LogFields {
   requestData?: unknown;
 }
 
-/** A request that passed the transport, signature and query checks (§10 steps 1–7). */
+/** A request that passed the transport, signature and query checks (docs/protocol.md, "Simulator", steps 1–7). */
 export interface ApiRequest {
   role: HostRole;
   query: URLSearchParams;
@@ -127,12 +127,12 @@ export class Cloud {
     return device.host === 1 ? 'device1' : 'device0';
   }
 
-  /** -20004 once an account goes over its per-minute budget (§12). */
+  /** -20004 once an account goes over its per-minute budget (docs/protocol.md, "Error codes"). */
   throttle(username: string): void {
     if (this.rateLimiter.exceeded(username.toLowerCase())) fail(CloudError.rateLimited, Msg.rateLimited);
   }
 
-  /** The account a `token` query parameter belongs to (§10 step 12). */
+  /** The account a `token` query parameter belongs to (docs/protocol.md, "Simulator", step 12). */
   authenticate(query: URLSearchParams): { account: Account; token: string; session: AccessToken } {
     const token = query.get('token');
     if (token === null || token === '') fail(this.codes.missingToken, Msg.parameter);
@@ -162,7 +162,7 @@ export function optionalString(body: JsonObject, name: string): string | undefin
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Account bodies must name the Kasa app (§10 step 8): missing → -20104, other → cfg. */
+/** Account bodies must name the Kasa app (docs/protocol.md, "Simulator", step 8): missing → -20104, other → cfg. */
 export function requireAppType(cloud: Cloud, body: JsonObject, required = true): void {
   const appType = body.appType;
   if (appType === undefined && !required) return;

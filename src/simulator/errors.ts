@@ -1,6 +1,6 @@
 import type { SimErrorCodes } from './types.js';
 
-/** Cloud error codes pinned by captures (protocol reference §8). */
+/** Cloud error codes pinned by captures (docs/protocol.md, "Error codes"). */
 export const CloudError = {
   rateLimited: -20004,
   methodNotExist: -20103,
@@ -20,7 +20,7 @@ export const CloudError = {
 } as const;
 
 /**
- * Defaults for the codes no capture settles (§10 "cfg"):
+ * Defaults for the codes no capture settles (docs/protocol.md, "Simulator", "cfg"):
  * - signature: -20571 "Invalid request or signature", the only code [S0] names for it.
  * - mfaWrongCode: -20601 with `remainAttempts`, like a wrong password (TP-Link login answers carry counters).
  * - mfaNoProcess: -20104, the process id (or the user/terminal pair) does not name a live process.

@@ -1,7 +1,7 @@
 /**
- * Device identities and initial states from the [PY] WireMock fixtures
+ * Device identities and initial states from the WireMock fixtures of piekstra/tplink-cloud-api
  * (`tests/wiremock/__files/get_device_list_response.json` and the `*_get_sys_info_response.json`
- * files), copied so the running simulator does not depend on the shared fixture directory.
+ * files), copied so the running simulator does not depend on test/fixtures/.
  */
 export interface FixtureDevice {
   deviceId: string;

@@ -19,7 +19,7 @@ import { delay, isObject, type JsonObject } from './util.js';
 const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 const ACCOUNT_PATH = /^\/api\/v2\/account\/([A-Za-z0-9]+)$/;
 const MAX_BODY_BYTES = 1 << 20;
-/** The key pair is not tied to appType (a Tapo client signs with the Kasa pair and vice versa, §3). */
+/** The key pair is not tied to appType (a Tapo client signs with the Kasa pair and vice versa; docs/protocol.md, "Signing"). */
 const SECRETS = new Map([
   [KASA_ACCESS_KEY, KASA_SECRET_KEY],
   [TAPO_ACCESS_KEY, TAPO_SECRET_KEY],
@@ -106,7 +106,7 @@ function logEntry(
   };
 }
 
-/** The protocol reference §10 checks, in its order. */
+/** The checks of docs/protocol.md, "Simulator", in its order. */
 async function evaluate(
   cloud: Cloud,
   role: HostRole,
@@ -157,7 +157,7 @@ async function readBody(req: IncomingMessage): Promise<Buffer> {
     if (size > MAX_BODY_BYTES) throw new HttpStatus(413);
     chunks.push(buf);
   }
-  // The app signs `{}` for a bodiless call (§2.3), so an empty body counts as `{}`.
+  // The app signs `{}` for a bodiless call (docs/protocol.md, "Signing"), so an empty body counts as `{}`.
   return size === 0 ? Buffer.from('{}') : Buffer.concat(chunks);
 }
 
@@ -172,7 +172,7 @@ function parseBody(raw: Buffer): JsonObject | undefined {
   }
 }
 
-/** §10 steps 3–6, over the raw bytes received (no canonicalisation, §2.3). */
+/** "Simulator" steps 3–6, over the raw bytes received (no canonicalisation; docs/protocol.md, "Signing"). */
 function verifySignature(cloud: Cloud, req: IncomingMessage, raw: Buffer, path: string): void {
   const header = req.headers['x-authorization'];
   const auth = typeof header === 'string' ? parseAuthorization(header) : undefined;
@@ -187,7 +187,7 @@ function verifySignature(cloud: Cloud, req: IncomingMessage, raw: Buffer, path: 
   }
 }
 
-/** §10 step 7: app identity, terminal id, and (strict) the rest of the app's query string. */
+/** docs/protocol.md, "Simulator" step 7: app identity, terminal id, and (strict) the rest of the app's query string. */
 function checkQuery(cloud: Cloud, query: URLSearchParams): void {
   if (query.get('appName') !== KASA_APP_TYPE || !query.get('appVer')) fail(cloud.codes.appIdentity, Msg.appTooOld);
   if (!query.get('termID')) fail(CloudError.parameterMissing, Msg.parameter);

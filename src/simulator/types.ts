@@ -52,7 +52,7 @@ export interface SimulatorOptions {
   host?: string; // default 127.0.0.1
   /** Serve HTTPS with this key/cert (PEM); plain HTTP otherwise. */
   tls?: { key: string | Buffer; cert: string | Buffer };
-  /** Strict mode (default true): protocol §10 checks including Content-MD5 presence, strict query, terminal match, device host. */
+  /** Strict mode (default true): the docs/protocol.md "Simulator" checks, including Content-MD5 presence, strict query, terminal match, device host. */
   strict?: boolean;
   accounts?: SimAccountSpec[];
   accessTokenTtlMs?: number; // default 24 h
@@ -77,7 +77,7 @@ export interface SimulatorOptions {
   rotateRefreshTokens?: boolean;
   /** Time source for expiry, lockout, rate windows and meters; default Date.now. */
   clock?: () => number;
-  /** Codes for the outcomes the protocol reference leaves open (§10 "cfg"). */
+  /** Codes for the outcomes docs/protocol.md leaves open ("Simulator", "cfg"). */
   errorCodes?: Partial<SimErrorCodes>;
   /** The MFA answer shape; default `tapo`. Can be changed at run time (`Simulator.mfaDialect`). */
   mfaDialect?: MfaDialect;

@@ -1,6 +1,6 @@
 /**
  * Abuse: well over 1,000 generated hostile messages on every topic the bridge listens on
- * (interface.md §2), against a real broker and the cloud simulator. The bridge must keep running,
+ * (docs/mqtt-api.md), against a real broker and the cloud simulator. The bridge must keep running,
  * cause no cloud write for an invalid message, answer every addressable error on its response
  * topic, keep memory bounded, retain nothing of its own making from the abuse, and never show a
  * secret.

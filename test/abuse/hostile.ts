@@ -1,6 +1,6 @@
 /**
  * fast-check arbitraries for the abuse tests: hostile MQTT messages for every topic the bridge
- * listens on (interface.md §2), each with what the bridge must do about it.
+ * listens on (docs/mqtt-api.md), each with what the bridge must do about it.
  *
  * Payloads for set topics are invalid by construction (the structured kinds) or filtered by a
  * conservative oracle that knows nothing of the bridge's parser (the random kinds), so any
@@ -9,9 +9,9 @@
 import fc from 'fast-check';
 import type { BridgeDeviceEntry } from '../../src/api/types.js';
 
-/** The set keys of interface.md §5. */
+/** The set keys (docs/mqtt-api.md, "Set"). */
 export const SET_KEYS = ['state', 'brightness', 'color_temp', 'color', 'transition'] as const;
-/** Bridge requests of interface.md §2. */
+/** Bridge requests (docs/mqtt-api.md, "Bridge requests"). */
 export const BRIDGE_REQUESTS = ['devices/refresh', 'device/rename', 'homeassistant/rediscover', 'auth/login', 'health_check'] as const;
 
 export type Expectation =
@@ -298,7 +298,7 @@ export interface TopicWorld {
 /** A node (or not) to address: keys, ids in both cases, outlet child ids, unknown ones. */
 function givenArb(world: TopicWorld): fc.Arbitrary<{ given: string; known: boolean }> {
   const supported = world.devices.filter((d) => d.supported);
-  // Keys match as given or lower-cased, ids case-insensitively (interface.md §2).
+  // Keys match as given or lower-cased, ids case-insensitively (docs/mqtt-api.md, "Conventions").
   const isKnown = (given: string) =>
     supported.some((d) => d.key === given || d.key === given.toLowerCase() || d.id.toUpperCase() === given.toUpperCase());
   const known = fc.oneof(

@@ -1,5 +1,5 @@
 /**
- * Abuse of the one-shot MFA code topic (interface.md §4): hostile payloads during an open round
+ * Abuse of the one-shot MFA code topic (docs/mqtt-api.md, "Login and MFA"): hostile payloads during an open round
  * cost no attempt and no cloud request, retained ones are rejected and cleared, only well-formed
  * codes are checked with the cloud (three per round), and codes outside a round do nothing.
  */

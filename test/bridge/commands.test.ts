@@ -185,9 +185,12 @@ describe('set, get and state through a real broker', () => {
     expect(await set('no_such_thing', 'ON')).toMatchObject({ status: 'error', error: { code: 'unknown_device' } });
   });
 
-  it('echoes the transaction and answers on an MQTT 5 response topic with correlation data', async () => {
+  it('echoes the transaction', async () => {
     expect(await set('bedroom_desk_light', '{"state":"ON","transaction":42}')).toMatchObject({ status: 'ok', transaction: 42 });
-    if (!broker.mqtt5) return;
+  });
+
+  it('answers on an MQTT 5 response topic with correlation data', async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(`the ${broker.kind} broker speaks MQTT 3.1.1 only`);
     await h.obs.subscribe('my/replies');
     await h.obs.publish('kasa/bedroom_desk_light/set', 'OFF', {
       qos: 1,

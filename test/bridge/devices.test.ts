@@ -1,7 +1,7 @@
 /**
  * Device management through a real broker and the simulated cloud: `bridge/devices`, topic keys
  * (made once, stored, stable), addressing by key or id, renames, device-list changes and
- * availability (interface.md §2, §3, §5).
+ * availability (docs/mqtt-api.md).
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,6 @@
 /**
- * Home Assistant discovery through a real broker and the simulated cloud (interface.md §6,
- * mqtt-conventions.md §2): what a subscriber on `homeassistant/#` sees, and that the topics in
- * it lead to real bridge topics.
+ * Home Assistant discovery through a real broker and the simulated cloud (docs/home-assistant.md):
+ * what a subscriber on `homeassistant/#` sees, and that the topics in it lead to real bridge topics.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeDeviceEntry, BridgeResponse, SetResponse } from '../../src/api/types.js';
@@ -154,7 +153,7 @@ describe('Home Assistant discovery', () => {
     expect(await h.obs.retained(configTopic(IDS.tapo))).toBeUndefined();
   });
 
-  it('gives each family the components of interface §6', async () => {
+  it('gives each family the components of docs/home-assistant.md', async () => {
     const switchOf = async (id: string) => (await retainedConfig(h, id)).components;
     for (const id of [IDS.hs103, IDS.hs110, IDS.kp125, IDS.garage, `${IDS.hs300}00`, `${IDS.kp303}02`]) {
       expect((await switchOf(id)).switch, id).toMatchObject({ platform: 'switch', name: null, device_class: 'outlet', payload_on: 'ON', payload_off: 'OFF' });

@@ -1,6 +1,6 @@
 /**
- * Fixture answers copied from the WireMock set (docs/kasa-cloud-protocol.md §11) plus shapes from
- * the protocol reference §6 for families the WireMock set lacks.
+ * Fixture answers copied from the WireMock set (test/fixtures/README.md) plus shapes from
+ * docs/protocol.md, "Passthrough", for families the WireMock set lacks.
  */
 import { readFileSync } from 'node:fs';
 import type { DeviceListEntry } from '../../src/devices/nodes.js';
@@ -10,7 +10,7 @@ interface Envelope {
 }
 
 function readJson(name: string): Envelope {
-  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8')) as Envelope;
+  return JSON.parse(readFileSync(new URL(`../fixtures/devices/${name}`, import.meta.url), 'utf8')) as Envelope;
 }
 
 /** The device's reply (`responseData`, double-encoded in the cloud envelope). */
@@ -51,7 +51,7 @@ export function entry(overrides: Partial<DeviceListEntry> & { deviceId?: string 
   };
 }
 
-/** KP125 (new-generation meter), protocol reference §6.4. */
+/** KP125 (new-generation meter), docs/protocol.md, "Passthrough". */
 export const kp125Sysinfo = {
   sw_ver: '1.0.6 Build 210928 Rel.185924', hw_ver: '1.0', model: 'KP125(US)',
   deviceId: '0000000000000000000000000000000000000001', rssi: -41, alias: 'Desk',
@@ -59,10 +59,10 @@ export const kp125Sysinfo = {
   led_off: 0, relay_state: 1, on_time: 301, err_code: 0,
 };
 export const kp125Realtime = { current_ma: 978, power_mw: 100277, total_wh: 12170, voltage_mv: 119425, err_code: 0 };
-/** HS110 v1 (old-generation meter), protocol reference §6.4. */
+/** HS110 v1 (old-generation meter), docs/protocol.md, "Passthrough". */
 export const hs110v1Realtime = { current: 0.128037, power: 7.677094, total: 30.404, voltage: 118.917389, err_code: 0 };
 
-/** KL130 (colour bulb), protocol reference §6.6. */
+/** KL130 (colour bulb), docs/protocol.md, "Passthrough". */
 export const kl130Sysinfo = {
   sw_ver: '1.8.11 Build 191113 Rel.105336', hw_ver: '1.0', model: 'KL130(US)', alias: 'Lamp',
   mic_type: 'IOT.SMARTBULB', mic_mac: '000000000001', deviceId: '0000000000000000000000000000000000000002',
@@ -72,7 +72,7 @@ export const kl130Sysinfo = {
   rssi: -52, err_code: 0,
 };
 
-/** HS220 dimmer, protocol reference §6.5. */
+/** HS220 dimmer, docs/protocol.md, "Passthrough". */
 export const hs220Sysinfo = {
   sw_ver: '1.0.3 Build 200804 Rel.000000', hw_ver: '2.0', model: 'HS220(US)', alias: 'Hall Dimmer',
   mic_type: 'IOT.SMARTPLUGSWITCH', feature: 'TIM', mac: 'AA:BB:CC:00:00:03', relay_state: 1,

@@ -402,7 +402,7 @@ describe('node-red-flow.json covers the required features', () => {
     expect(values.length).toBeGreaterThanOrEqual(2);
     for (const v of values) {
       expect(v).toEqual(expect.any(Number));
-      // a brightness without state also turns the light on (interface.md §5)
+      // a brightness without state also turns the light on
       expect(parseSetPayload(dimmer, wire(v), 'brightness')).toEqual({ ok: { brightness: v, state: 'ON' } });
     }
   });

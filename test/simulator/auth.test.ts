@@ -124,7 +124,7 @@ describe('MFA', () => {
     const processId = await mfaLogin(s);
     const res = await account(s, 'checkMFACodeAndLogin', checkBody(processId, '135790'));
     expect(res.body).toMatchObject({ error_code: -20601, result: { remainAttempts: 4 } });
-    // The [PY] body: no process id, no dispatch.
+    // tplink-cloud-api's body: no process id, no dispatch.
     const py = { appType: APP_TYPE, cloudPassword: MFA.password, cloudUserName: MFA.username, code: '135790', terminalUUID: TERMINAL };
     expect((await account(s, 'checkMFACodeAndLogin', py)).body).toMatchObject({ error_code: -20601 });
     await account(s, 'getEmailVC4TerminalMFA', dispatchBody(processId));

@@ -1,4 +1,4 @@
-/** §10 transport, signing, query and host checks, over real sockets. */
+/** docs/protocol.md, "Simulator": transport, signing, query and host checks, over real sockets. */
 import { Agent } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startSimulator } from '../../src/simulator/index.js';

@@ -41,7 +41,7 @@ afterAll(async () => {
 const run = (deviceId: string, requestData: unknown) => passthrough(sim, token, deviceId, requestData);
 
 describe('device list', () => {
-  it('lists every device with the §5 fields, status 1/0 and the device host as appServerUrl', async () => {
+  it('lists every device with the device-list fields, status 1/0 and the device host as appServerUrl', async () => {
     const res = await call(sim.regionalUrl, '/', { method: 'getDeviceList' }, { token });
     const list = res.body.result.deviceList as Record<string, unknown>[];
     expect(list).toHaveLength(Object.keys(D).length);

@@ -12,7 +12,7 @@ interface Vector {
 }
 
 const vectors = JSON.parse(
-  readFileSync(new URL('../../../shared/fixtures/kasa-cloud/signing-vectors.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../fixtures/kasa-cloud/signing-vectors.json', import.meta.url), 'utf8'),
 ) as Vector[];
 
 describe('request signing', () => {

@@ -99,7 +99,7 @@ function mfaRequired(cloud: Cloud, account: Account, process: MfaProcess): Answe
   };
 }
 
-/** The union of the success shapes seen (§4.2); clients should read only token/refreshToken. */
+/** The union of the success shapes seen (docs/protocol.md, "Login"); clients should read only token/refreshToken. */
 function loginSuccess(cloud: Cloud, account: Account, terminalUUID: string, withRefresh: boolean): Answer {
   const issued = cloud.tokens.issue(account.username, terminalUUID, withRefresh);
   const result: JsonObject = {
@@ -139,7 +139,7 @@ function mfaProcessFor(cloud: Cloud, req: ApiRequest): MfaProcess {
   if (!process) fail(cloud.codes.mfaNoProcess, Msg.mfaNoProcess);
   req.log.username = process.username;
   const sameUser = username === undefined || username.toLowerCase() === process.username.toLowerCase();
-  // The code is bound to the terminal that logged in ([CLI-0.2] docs/api.md).
+  // The code is bound to the terminal that logged in (docs/protocol.md, "MFA").
   if (!sameUser || terminalUUID !== process.terminalUUID) fail(cloud.codes.mfaNoProcess, Msg.mfaNoProcess);
   return process;
 }

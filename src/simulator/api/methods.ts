@@ -58,7 +58,7 @@ async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
   if (cloud.strict && req.role !== cloud.roleOfDevice(device)) {
     fail(cloud.codes.wrongDeviceHost, messageFor(cloud.codes.wrongDeviceHost));
   }
-  // Tapo devices are listed but the Kasa passthrough cannot reach them (§4.7).
+  // Tapo devices are listed but the Kasa passthrough cannot reach them (docs/protocol.md, "Passthrough").
   if (!device.online || device.family === 'tapo') fail(CloudError.deviceOffline, Msg.deviceOffline);
 
   await delay(device.latencyMs + cloud.faults.holdPassthroughMs, cloud.timers);

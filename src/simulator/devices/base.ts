@@ -3,7 +3,7 @@ import type { DeviceFamily, SimDeviceHandle } from '../types.js';
 import { isObject, type JsonObject } from '../util.js';
 import type { ModelInfo } from './models.js';
 
-/** A device-level failure, answered inside responseData as `err_code`/`err_msg` (§6.7). */
+/** A device-level failure, answered inside responseData as `err_code`/`err_msg` (docs/protocol.md, "Passthrough"). */
 export class DeviceError extends Error {
   constructor(
     readonly errCode: number,
@@ -171,7 +171,7 @@ export abstract class SimDevice implements SimDeviceHandle {
     return reply;
   }
 
-  /** The common part of a device-list entry (§5); the server adds appServerUrl and region. */
+  /** The common part of a device-list entry (docs/protocol.md, "Device list"); the server adds appServerUrl and region. */
   listFields(): JsonObject {
     return {
       deviceType: this.info.deviceType,

@@ -34,7 +34,7 @@ const STRIP_LENGTH = 16;
 
 /**
  * Bulbs (`smartlife.iot.smartbulb.lightingservice`) and light strips (`smartlife.iot.lightStrip`,
- * setter `set_light_state`). Each answers -2001 for the other's lighting module (§6.6).
+ * setter `set_light_state`). Each answers -2001 for the other's lighting module (docs/protocol.md, "Passthrough").
  */
 export class LightDevice extends SimDevice {
   readonly family: 'bulb' | 'lightstrip';

@@ -9,7 +9,7 @@ export interface ModelInfo {
   /** Metered models and the generation of field names their firmware answers with. */
   meter?: MeterGeneration;
   outlets?: number;
-  /** Bulbs: Kelvin range when the colour temperature is variable (protocol §6.6). */
+  /** Bulbs: Kelvin range when the colour temperature is variable (docs/protocol.md, "Passthrough"). */
   kelvin?: readonly [number, number];
   color?: boolean;
 }

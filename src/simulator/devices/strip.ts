@@ -41,7 +41,7 @@ export interface StripOptions {
 
 /**
  * Multi-outlet devices. Outlets are addressed with `context.child_ids`; without a context,
- * `set_relay_state` switches every outlet (the [PY] README claim, §6.3).
+ * `set_relay_state` switches every outlet (tplink-cloud-api's README claim; docs/protocol.md, "Passthrough").
  */
 export class StripDevice extends SimDevice {
   readonly family = 'strip' as const;
@@ -137,7 +137,7 @@ export class StripDevice extends SimDevice {
     return modules;
   }
 
-  /** Per outlet with a context; without one the parent answers slot 0 (not the sum, §6.3). */
+  /** Per outlet with a context; without one the parent answers slot 0 (not the sum; docs/protocol.md, "Passthrough"). */
   private emeterModule(generation: MeterGeneration): Module {
     const forOutlet = (ctx: CallContext): Module => {
       const outlet = this.targets(ctx, false)[0] ?? this.outlets[0];
