@@ -1,6 +1,6 @@
 import { topics, type BridgeEvent } from '../api/types.js';
-import { classifyKasaFailure } from '../cloud/classify.js';
-import { CloudScheduler, type PauseReason, type RateLimitedEvent } from '../cloud/scheduler.js';
+import { classifyKasaFailure } from '../scheduler/classify.js';
+import { CloudScheduler, type PauseReason, type RateLimitedEvent } from '../scheduler/scheduler.js';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import { TopicKeyStore } from '../devices/topicKeys.js';

@@ -1,8 +1,8 @@
 import { energyRequests, parseEnergyResponse, parseResponse, pollRequest } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
-import { spreadOffsetMs } from '../cloud/spread.js';
-import { SchedulerStoppedError } from '../cloud/errors.js';
-import type { Priority } from '../cloud/priority.js';
+import { spreadOffsetMs } from '../scheduler/spread.js';
+import { SchedulerStoppedError } from '../scheduler/errors.js';
+import type { Priority } from '../scheduler/priority.js';
 import { KasaDeviceOfflineError } from '../kasa/errors.js';
 import { tryMethodResult } from '../kasa/deviceResponse.js';
 import type { BridgeContext } from './context.js';

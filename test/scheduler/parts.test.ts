@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs } from '../../src/cloud/backoff.js';
-import { classifyKasaFailure } from '../../src/cloud/classify.js';
-import { SlidingWindow } from '../../src/cloud/slidingWindow.js';
-import { spreadOffsetMs, stablePhaseMs } from '../../src/cloud/spread.js';
-import { TokenBucket } from '../../src/cloud/tokenBucket.js';
+import { backoffDelayMs } from '../../src/scheduler/backoff.js';
+import { classifyKasaFailure } from '../../src/scheduler/classify.js';
+import { SlidingWindow } from '../../src/scheduler/slidingWindow.js';
+import { spreadOffsetMs, stablePhaseMs } from '../../src/scheduler/spread.js';
+import { TokenBucket } from '../../src/scheduler/tokenBucket.js';
 import { KasaError, KasaNetworkError, KasaRateLimitError } from '../../src/kasa/errors.js';
 
 describe('TokenBucket', () => {
