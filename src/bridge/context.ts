@@ -1,5 +1,5 @@
 import type { BridgeEvent, Topics } from '../api/types.js';
-import type { BackoffOptions } from '../scheduler/backoff.js';
+import type { BackoffOptions } from '../scheduler/scheduler.js';
 import type { CloudScheduler } from '../scheduler/scheduler.js';
 import type { Config } from '../config.js';
 import type { KasaCloudClient } from '../kasa/cloudClient.js';

@@ -1,5 +1,5 @@
 import type { CommandErrorCode } from '../api/types.js';
-import { SchedulerStoppedError } from '../scheduler/errors.js';
+import { SchedulerStoppedError } from '../scheduler/scheduler.js';
 import {
   KasaDeviceOfflineError,
   KasaMfaCodeError,

@@ -1,8 +1,6 @@
 import { energyRequests, parseEnergyResponse, parseResponse, pollRequest } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
-import { spreadOffsetMs } from '../scheduler/spread.js';
-import { SchedulerStoppedError } from '../scheduler/errors.js';
-import type { Priority } from '../scheduler/priority.js';
+import { SchedulerStoppedError, spreadOffsetMs, type Priority } from '../scheduler/scheduler.js';
 import { KasaDeviceOfflineError } from '../kasa/errors.js';
 import { tryMethodResult } from '../kasa/deviceResponse.js';
 import type { BridgeContext } from './context.js';

@@ -1,49 +1,153 @@
+import type PQueue from 'p-queue';
 import type { Logger } from '../logger.js';
-import { DEFAULT_BACKOFF } from './backoff.js';
 import { classifyKasaFailure, type FailureClassifier } from './classify.js';
-import { systemClock, type Clock } from './clock.js';
-import { TypedEmitter } from './emitter.js';
-import { SchedulerStoppedError } from './errors.js';
-import { PRIORITY_ORDER, isInteractive, isPriority, type Priority } from './priority.js';
-import { SlidingWindow } from './slidingWindow.js';
-import { Throttle, type PauseChange, type TaskOutcome } from './throttle.js';
-import { TokenBucket } from './tokenBucket.js';
-import type { RunOptions, SchedulerEvents, SchedulerOptions, SchedulerStats, TaskInfo } from './schedulerTypes.js';
+import { DeviceTurns } from './deviceTurns.js';
+import { AdmissionGate } from './gate.js';
+import { PRIORITY_ORDER, RANK, isInteractive, isPriority, pausedQueue, type LaneQueue, type Priority, type QueuedOptions } from './lanes.js';
+import { DEFAULT_BACKOFF, Throttle, type BackoffOptions, type PauseChange, type PauseReason, type TaskOutcome } from './throttle.js';
 
-export type { Priority } from './priority.js';
-export type { PauseReason, TaskOutcome } from './throttle.js';
-export type * from './schedulerTypes.js';
+export type { BackoffOptions, PauseReason, TaskOutcome } from './throttle.js';
+export type { Priority } from './lanes.js';
+
+/** Time source of the scheduler; injectable so tests never sleep. */
+export interface Clock {
+  now(): number;
+  setTimeout(callback: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
 
 /**
- * Rate guarantee. `KASA_RATE_LIMIT` is a hard ceiling: in ANY 60 s window at most
- * `ratePerMinute` requests start. A token bucket alone (capacity B, refill R/min) allows up to
- * R + B in a window (a full bucket plus a minute of refill), so two limits apply together:
- *
- * 1. a token bucket, capacity `burst`, refilling `ratePerMinute / 60` per second — shapes bursts
- *    and lets an isolated request start at once;
- * 2. a sliding-window guard — a request starts only if fewer than `ratePerMinute` started in the
- *    last 60 s plus a margin (a start at time s counts until s + 61 000 ms, exclusive). The margin
- *    is for the cloud, which counts arrivals: two requests started exactly 60 s apart can arrive
- *    less than 60 s apart when the first one's connection was slower.
- *
- * While throttled (after -20004, "blackList" or repeated 5xx) background lanes stop and the refill
- * rate drops to `ratePerMinute × commandRateFactorWhenLimited`; the window ceiling stays the
- * configured limit. Tokens already in the bucket (background lanes always leave one for commands)
- * are kept, so the first command after a rate-limit answer still goes out at once.
+ * Wall-clock time (`until` in events is a Unix epoch in ms). The globals are looked up on every
+ * call, so test fake timers installed after import are honoured.
  */
-export const RATE_WINDOW_MS = 60_000;
-/** Arrival-time slack on top of the 60 s window (see above). */
-export const RATE_WINDOW_MARGIN_MS = 1_000;
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  setTimeout: (callback, ms) => setTimeout(callback, ms),
+  clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout> | undefined),
+};
+
+/** The scheduler is stopping or stopped: a queued request was never sent, or an in-flight one was cut off. */
+export class SchedulerStoppedError extends Error {
+  readonly priority?: Priority;
+  readonly label?: string;
+
+  constructor(message: string, details: { priority?: Priority; label?: string | undefined } = {}) {
+    super(message);
+    this.name = 'SchedulerStoppedError';
+    if (details.priority !== undefined) this.priority = details.priority;
+    if (details.label !== undefined) this.label = details.label;
+  }
+}
+
+export interface SchedulerOptions {
+  /** KASA_RATE_LIMIT: most requests started in any 60 s window, and the token refill rate per minute. */
+  ratePerMinute: number;
+  /** KASA_RATE_BURST: token bucket capacity. */
+  burst: number;
+  /** KASA_CONCURRENCY: requests in flight at once. */
+  concurrency: number;
+  logger: Logger;
+  /** Maps a task's rejection to a throttling signal; defaults to `classifyKasaFailure`. */
+  classifyFailure?: FailureClassifier;
+  backoff?: Partial<BackoffOptions>;
+  /** Rate multiplier for commands and read-backs while background traffic is paused (default 0.5). */
+  commandRateFactorWhenLimited?: number;
+  /**
+   * Headroom kept for commands and read-backs: background lanes leave this many tokens (and the
+   * same share of the 60 s window) and this many concurrency slots unused. Clamped so background
+   * work can always run (at most burst - 1 tokens, concurrency - 1 slots). Default 1 each.
+   */
+  interactiveReserve?: { tokens?: number; slots?: number };
+  /** After `stop()` has aborted in-flight tasks, how long to wait for them before giving up (default 1000 ms). */
+  abandonAfterAbortMs?: number;
+  /** Called once per settled task, for metrics. Must not throw (a throw is logged and ignored). */
+  onTaskDone?: (priority: Priority, durationMs: number, outcome: TaskOutcome, info: TaskInfo) => void;
+  clock?: Clock;
+  /** [0, 1) random source for backoff jitter (default Math.random). */
+  random?: () => number;
+}
+
+export interface TaskInfo {
+  /** Time spent queued before the task started, ms. */
+  queuedMs: number;
+  label?: string;
+}
+
+export interface RunOptions {
+  /** Aborting removes a queued task (rejecting with the signal's reason) or aborts a running one's signal. */
+  signal?: AbortSignal;
+  /** Short description for logs (no secrets). */
+  label?: string;
+  /**
+   * HTTP requests the task makes (default 1): a login is a region lookup plus the login, and both
+   * count against the rate limit. The task starts when the bucket and the window have room for all.
+   */
+  cost?: number;
+  /**
+   * The physical device the task talks to (an outlet's strip for an outlet). At most one task per
+   * device runs at a time; the others wait — holding no concurrency slot and no token — and then
+   * run in priority order. A task for a device that is queued (not running) gives way to a
+   * higher-priority task for the same device.
+   */
+  device?: string;
+}
+
+export interface RateLimitedEvent {
+  /** Epoch ms when background traffic resumes (may be extended later; see `pausedUntil`). */
+  until: number;
+  reason: PauseReason;
+  delayMs: number;
+  attempt: number;
+}
+
+export interface ResumedEvent {
+  at: number;
+  pausedMs: number;
+}
+
+export interface SchedulerEvents {
+  rate_limited: RateLimitedEvent;
+  resumed: ResumedEvent;
+}
+
+export interface SchedulerStats {
+  /** Requests started, in total and per lane. */
+  requests: number;
+  requestsByPriority: Record<Priority, number>;
+  outcomes: Record<TaskOutcome, number>;
+  /** Tasks waiting, including those waiting for their device. */
+  queueDepth: number;
+  queueDepthByPriority: Record<Priority, number>;
+  inFlight: number;
+  /** Requests started in the last 60 s. */
+  requestsLastMinute: number;
+  paused: boolean;
+  pausedUntil: number | undefined;
+  pauseReason: PauseReason | undefined;
+  /** Pauses started since creation. */
+  pauses: number;
+  /** Total time spent paused, including the current pause, ms. */
+  rateLimitedMs: number;
+  /** Consecutive throttling signals (drives the backoff doubling). */
+  backoffAttempt: number;
+}
 
 interface Task {
   readonly priority: Priority;
   readonly label: string | undefined;
+  readonly device: string | undefined;
   readonly cost: number;
+  /** Submission order: ties between tasks waiting for the same device. */
+  readonly order: number;
   readonly work: (signal: AbortSignal) => Promise<unknown>;
   readonly resolve: (value: unknown) => void;
   readonly reject: (reason: unknown) => void;
+  /** The signal the task's work gets. */
   readonly controller: AbortController;
   readonly enqueuedAt: number;
+  /** waiting: for its device (see DeviceTurns); queued: in p-queue, `withdraw` takes it out again. */
+  place: 'waiting' | 'queued' | 'running' | 'done';
+  withdraw: AbortController | undefined;
   detachCallerSignal: () => void;
   seq: number;
   startedAt: number;
@@ -51,83 +155,91 @@ interface Task {
 }
 
 type State = 'created' | 'running' | 'stopping' | 'stopped';
+type Listener<T> = (payload: T) => void;
 
-/** The one scheduler every TP-Link cloud call goes through. */
+/**
+ * The one scheduler every TP-Link cloud call goes through. p-queue holds the waiting tasks in
+ * priority order and bounds how many run; it stays paused, and the scheduler lets it start one
+ * task at a time whenever the admission gate (token bucket and 60 s window, see gate.ts) has room
+ * for the one it would start next. While throttled (after -20004, "blackList" or repeated 5xx)
+ * background lanes wait and commands go on at a reduced refill rate; see throttle.ts.
+ */
 export class CloudScheduler {
-  private readonly log: Logger;
-  private readonly clock: Clock;
-  private readonly classify: FailureClassifier;
-  private readonly limitedFactor: number;
-  /** Most starts in any RATE_WINDOW_MS. */
-  private readonly windowLimit: number;
-  private readonly reservedTokens: number;
-  private readonly reservedSlots: number;
-  private readonly abandonAfterAbortMs: number;
-  private readonly onTaskDone: SchedulerOptions['onTaskDone'];
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #classify: FailureClassifier;
+  readonly #limitedFactor: number;
+  readonly #abandonAfterAbortMs: number;
+  readonly #onTaskDone: SchedulerOptions['onTaskDone'];
 
-  private readonly bucket: TokenBucket;
-  private readonly window = new SlidingWindow(RATE_WINDOW_MS + RATE_WINDOW_MARGIN_MS);
-  private readonly throttle: Throttle;
-  private readonly events: TypedEmitter<SchedulerEvents>;
-  private readonly queues = new Map<Priority, Set<Task>>(PRIORITY_ORDER.map((p) => [p, new Set<Task>()]));
-  private readonly running = new Set<Task>();
+  readonly #gate: AdmissionGate;
+  readonly #throttle: Throttle;
+  readonly #lanes: LaneQueue<Task>;
+  readonly #queue: PQueue<LaneQueue<Task>, QueuedOptions<Task>>;
+  readonly #running = new Set<Task>();
+  readonly #turns = new DeviceTurns<Task>();
+  readonly #listeners: { [K in keyof SchedulerEvents]: Set<Listener<SchedulerEvents[K]>> } = {
+    rate_limited: new Set(),
+    resumed: new Set(),
+  };
 
-  private state: State = 'created';
-  private nextSeq = 0;
-  private pumping = false;
-  private pumpAgain = false;
-  private wakeTimer: unknown;
-  private resumeTimer: unknown;
-  private stopTimer: unknown;
-  private stopPromise: Promise<void> | undefined;
-  private stopDone: (() => void) | undefined;
+  #state: State = 'created';
+  #nextOrder = 0;
+  #nextSeq = 0;
+  #pumping = false;
+  #pumpAgain = false;
+  #wakeTimer: unknown;
+  #resumeTimer: unknown;
+  #stopTimer: unknown;
+  #stopPromise: Promise<void> | undefined;
 
-  private requests = 0;
-  private readonly requestsByPriority = zeroed(PRIORITY_ORDER);
-  private readonly outcomes = zeroed(['ok', 'aborted', 'rate_limited', 'blacklisted', 'server_error', 'other'] as const);
-  private pauses = 0;
-  private rateLimitedMsDone = 0;
+  #requests = 0;
+  readonly #requestsByPriority = zeroed(PRIORITY_ORDER);
+  readonly #outcomes = zeroed(['ok', 'aborted', 'rate_limited', 'blacklisted', 'server_error', 'other'] as const);
+  #pauses = 0;
+  #rateLimitedMsDone = 0;
 
-  constructor(private readonly options: SchedulerOptions) {
+  constructor(options: SchedulerOptions) {
     const { ratePerMinute, burst, concurrency } = options;
     if (!(ratePerMinute > 0)) throw new RangeError('ratePerMinute must be > 0');
     if (!Number.isInteger(burst) || burst < 1) throw new RangeError('burst must be an integer ≥ 1');
     if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError('concurrency must be an integer ≥ 1');
-    this.limitedFactor = options.commandRateFactorWhenLimited ?? 0.5;
-    if (!(this.limitedFactor > 0 && this.limitedFactor <= 1)) {
+    this.#limitedFactor = options.commandRateFactorWhenLimited ?? 0.5;
+    if (!(this.#limitedFactor > 0 && this.#limitedFactor <= 1)) {
       throw new RangeError('commandRateFactorWhenLimited must be in (0, 1]');
     }
 
-    this.log = options.logger.child({ module: 'scheduler' });
-    this.clock = options.clock ?? systemClock;
-    this.classify = options.classifyFailure ?? classifyKasaFailure;
-    this.abandonAfterAbortMs = options.abandonAfterAbortMs ?? 1000;
-    this.onTaskDone = options.onTaskDone;
-    this.windowLimit = Math.max(1, Math.floor(ratePerMinute));
-    const reserve = options.interactiveReserve ?? {};
-    this.reservedTokens = clamp(reserve.tokens ?? 1, 0, Math.min(burst - 1, this.windowLimit - 1));
-    this.reservedSlots = clamp(reserve.slots ?? 1, 0, concurrency - 1);
-    this.bucket = new TokenBucket(burst, ratePerMinute, this.clock.now());
-    this.throttle = new Throttle({ ...DEFAULT_BACKOFF, ...options.backoff }, options.random ?? Math.random);
-    this.events = new TypedEmitter<SchedulerEvents>(this.log);
+    this.#log = options.logger.child({ module: 'scheduler' });
+    this.#clock = options.clock ?? systemClock;
+    this.#classify = options.classifyFailure ?? classifyKasaFailure;
+    this.#abandonAfterAbortMs = options.abandonAfterAbortMs ?? 1000;
+    this.#onTaskDone = options.onTaskDone;
+    this.#gate = new AdmissionGate(
+      { ratePerMinute, burst, concurrency, ...(options.interactiveReserve ? { interactiveReserve: options.interactiveReserve } : {}) },
+      this.#clock.now(),
+    );
+    this.#throttle = new Throttle({ ...DEFAULT_BACKOFF, ...options.backoff }, options.random ?? Math.random);
+    ({ queue: this.#queue, lanes: this.#lanes } = pausedQueue<Task>(concurrency));
+    // A slot freed or a queued task removed: the gate may let the next one go.
+    this.#queue.on('next', () => this.#pump());
   }
 
   /** Begin dispatching. Tasks submitted before `start()` wait in the queue. */
   start(): void {
-    if (this.state !== 'created') return;
-    this.state = 'running';
-    this.pump();
+    if (this.#state !== 'created') return;
+    this.#state = 'running';
+    this.#pump();
   }
 
   /**
-   * Queue `task` in lane `priority`; it is called with an AbortSignal once a token and a
-   * concurrency slot are free. An isolated task with capacity available is called synchronously,
-   * before `run()` returns. The task's result or error is passed through unchanged: the scheduler
-   * never retries.
+   * Queue `task` in lane `priority`; it is called with an AbortSignal once the gate and a
+   * concurrency slot allow (and, with `device`, no other task for that device runs). An isolated
+   * task with capacity available is called synchronously, before `run()` returns. The task's
+   * result or error is passed through unchanged: the scheduler never retries.
    */
   run<T>(priority: Priority, task: (signal: AbortSignal) => Promise<T>, options: RunOptions = {}): Promise<T> {
     if (!isPriority(priority)) return Promise.reject(new TypeError(`unknown scheduler priority: ${String(priority)}`));
-    if (this.state === 'stopping' || this.state === 'stopped') {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(
         new SchedulerStoppedError('cloud scheduler is stopped; request not sent', { priority, label: options.label }),
       );
@@ -141,24 +253,28 @@ export class CloudScheduler {
       const entry: Task = {
         priority,
         label: options.label,
+        device: options.device,
         cost: Math.max(1, Math.floor(options.cost ?? 1)),
+        order: this.#nextOrder++,
         work: task,
         resolve: resolve as (value: unknown) => void,
         reject,
         controller: new AbortController(),
-        enqueuedAt: this.clock.now(),
+        enqueuedAt: this.#clock.now(),
+        place: 'waiting',
+        withdraw: undefined,
         detachCallerSignal: noop,
         seq: -1,
         startedAt: 0,
         startedWhilePaused: false,
       };
       if (signal) {
-        const onAbort = (): void => this.abortTask(entry, signal.reason);
+        const onAbort = (): void => this.#cancel(entry, signal.reason);
         signal.addEventListener('abort', onAbort, { once: true });
         entry.detachCallerSignal = () => signal.removeEventListener('abort', onAbort);
       }
-      this.queue(priority).add(entry);
-      this.pump();
+      this.#submit(entry);
+      this.#pump();
     });
   }
 
@@ -168,260 +284,311 @@ export class CloudScheduler {
    * `abandonAfterAbortMs` they are abandoned. Resolves when all have settled or been abandoned.
    */
   stop(graceMs = 5000): Promise<void> {
-    if (this.stopPromise) return this.stopPromise;
-    const wasPaused = this.throttle.pause !== undefined;
-    this.state = 'stopping';
-    this.cancelTimer('wakeTimer');
-    this.cancelTimer('resumeTimer');
-    if (wasPaused) this.rateLimitedMsDone += this.throttle.end(this.clock.now());
-    for (const lane of this.queues.values()) {
-      for (const task of lane) {
-        lane.delete(task);
-        task.detachCallerSignal();
-        task.reject(
-          new SchedulerStoppedError('cloud scheduler stopped before this request was sent', {
-            priority: task.priority,
-            label: task.label,
-          }),
-        );
-      }
-    }
-    this.stopPromise = new Promise<void>((resolve) => {
-      this.stopDone = resolve;
-      if (this.running.size === 0) {
-        this.finishStop();
+    if (this.#stopPromise) return this.#stopPromise;
+    if (this.#throttle.pause) this.#rateLimitedMsDone += this.#throttle.end(this.#clock.now());
+    this.#state = 'stopping';
+    this.#cancelTimer('wake');
+    this.#cancelTimer('resume');
+    const notSent = (task: Task) =>
+      new SchedulerStoppedError('cloud scheduler stopped before this request was sent', {
+        priority: task.priority,
+        label: task.label,
+      });
+    for (const task of [...this.#turns.drain(), ...this.#lanes.tasks()]) this.#drop(task, notSent(task));
+
+    this.#stopPromise = new Promise<void>((resolve) => {
+      const finish = (): void => {
+        if (this.#state === 'stopped') return;
+        this.#state = 'stopped';
+        this.#cancelTimer('stop');
+        resolve();
+      };
+      if (this.#running.size === 0) {
+        finish();
         return;
       }
-      this.log.info({ inFlight: this.running.size, graceMs }, 'waiting for in-flight cloud requests');
-      this.stopTimer = this.clock.setTimeout(() => this.abortInFlight(), graceMs);
+      this.#log.info({ inFlight: this.#running.size, graceMs }, 'waiting for in-flight cloud requests');
+      void this.#queue.onPendingZero().then(finish);
+      this.#stopTimer = this.#clock.setTimeout(() => {
+        this.#abortInFlight();
+        this.#stopTimer = this.#clock.setTimeout(() => {
+          this.#stopTimer = undefined;
+          if (this.#running.size > 0) {
+            this.#log.warn({ abandoned: this.#running.size }, 'in-flight cloud requests ignored abort; abandoning them');
+          }
+          finish();
+        }, this.#abandonAfterAbortMs);
+      }, graceMs);
     });
-    return this.stopPromise;
+    return this.#stopPromise;
   }
 
-  on<K extends keyof SchedulerEvents>(event: K, listener: (payload: SchedulerEvents[K]) => void): () => void {
-    return this.events.on(event, listener);
+  /** Subscribe; returns the unsubscribe function. A throwing listener is logged and ignored. */
+  on<K extends keyof SchedulerEvents>(event: K, listener: Listener<SchedulerEvents[K]>): () => void {
+    this.#listeners[event].add(listener);
+    return () => this.off(event, listener);
   }
 
-  off<K extends keyof SchedulerEvents>(event: K, listener: (payload: SchedulerEvents[K]) => void): void {
-    this.events.off(event, listener);
+  off<K extends keyof SchedulerEvents>(event: K, listener: Listener<SchedulerEvents[K]>): void {
+    this.#listeners[event].delete(listener);
   }
 
   /** True while `priority` is held back by a rate-limit backoff (always false for commands and read-backs). */
   isPaused(priority: Priority): boolean {
-    return this.throttle.pause !== undefined && !isInteractive(priority);
+    return this.#throttle.pause !== undefined && !isInteractive(priority);
   }
 
   /** Epoch ms when background traffic resumes, or undefined when not paused. */
   get pausedUntil(): number | undefined {
-    return this.throttle.pause?.until;
+    return this.#throttle.pause?.until;
   }
 
+  /** Tasks waiting, including those waiting for their device. */
   get queueDepth(): number {
-    let depth = 0;
-    for (const lane of this.queues.values()) depth += lane.size;
-    return depth;
+    return this.#queue.size + [...this.#turns.waiting()].length;
   }
 
   get inFlight(): number {
-    return this.running.size;
+    return this.#running.size;
   }
 
   stats(): SchedulerStats {
-    const now = this.clock.now();
-    const pause = this.throttle.pause;
+    const now = this.#clock.now();
+    const pause = this.#throttle.pause;
     const queueDepthByPriority = zeroed(PRIORITY_ORDER);
-    for (const [priority, lane] of this.queues) queueDepthByPriority[priority] = lane.size;
+    for (const priority of PRIORITY_ORDER) queueDepthByPriority[priority] = this.#queue.sizeBy({ priority: RANK[priority] });
+    for (const task of this.#turns.waiting()) queueDepthByPriority[task.priority]++;
     return {
-      requests: this.requests,
-      requestsByPriority: { ...this.requestsByPriority },
-      outcomes: { ...this.outcomes },
+      requests: this.#requests,
+      requestsByPriority: { ...this.#requestsByPriority },
+      outcomes: { ...this.#outcomes },
       queueDepth: this.queueDepth,
       queueDepthByPriority,
-      inFlight: this.running.size,
-      requestsLastMinute: this.window.count(now),
+      inFlight: this.#running.size,
+      requestsLastMinute: this.#gate.startsInWindow(now),
       paused: pause !== undefined,
       pausedUntil: pause?.until,
       pauseReason: pause?.reason,
-      pauses: this.pauses,
-      rateLimitedMs: this.rateLimitedMsDone + (pause ? Math.max(0, now - pause.startedAt) : 0),
-      backoffAttempt: this.throttle.consecutiveSignals,
+      pauses: this.#pauses,
+      rateLimitedMs: this.#rateLimitedMsDone + (pause ? Math.max(0, now - pause.startedAt) : 0),
+      backoffAttempt: this.#throttle.consecutiveSignals,
     };
+  }
+
+  // ── waiting ──────────────────────────────────────────────────────────────────────────────────
+
+  /** Into p-queue, unless another task for its device is running (or queued at a higher priority). */
+  #submit(task: Task): void {
+    const { go, displaced } = this.#turns.claim(task, (holder) => holder.place !== 'queued');
+    if (displaced) this.#withdraw(displaced);
+    if (go) this.#enqueue(task);
+  }
+
+  #enqueue(task: Task): void {
+    const withdraw = new AbortController();
+    task.place = 'queued';
+    task.withdraw = withdraw;
+    // The job never rejects (the task's own promise carries its outcome); only a withdrawal does.
+    this.#queue.add(() => this.#begin(task), { priority: RANK[task.priority], signal: withdraw.signal, task }).catch(noop);
+  }
+
+  /** Out of p-queue again, back to waiting for its device. */
+  #withdraw(task: Task): void {
+    task.withdraw?.abort();
+    task.withdraw = undefined;
+    task.place = 'waiting';
+  }
+
+  /** `task` left p-queue: its device's next task goes in. */
+  #release(task: Task): void {
+    const next = this.#turns.release(task);
+    if (next) this.#enqueue(next);
+  }
+
+  /** The caller's signal fired. */
+  #cancel(task: Task, reason: unknown): void {
+    if (task.place === 'running') {
+      task.controller.abort(reason);
+      return;
+    }
+    if (task.place === 'done') return;
+    this.#drop(task, reason); // the signal's own reason, as fetch() does
+    this.#pump();
+  }
+
+  /** Take a task that has not started out of the scheduler and reject it. */
+  #drop(task: Task, reason: unknown): void {
+    if (task.place === 'queued') {
+      this.#withdraw(task);
+      this.#release(task);
+    } else {
+      this.#turns.forget(task);
+    }
+    task.place = 'done';
+    task.detachCallerSignal();
+    task.reject(reason);
   }
 
   // ── dispatching ──────────────────────────────────────────────────────────────────────────────
 
   /** Start every task that may start now, highest priority first; arm a timer for the next one. */
-  private pump(): void {
-    if (this.pumping) {
+  #pump(): void {
+    if (this.#pumping) {
       // A task called run() synchronously from inside a dispatch: let the outer loop pick it up.
-      this.pumpAgain = true;
+      this.#pumpAgain = true;
       return;
     }
-    this.pumping = true;
+    this.#pumping = true;
     try {
       do {
-        this.pumpAgain = false;
-        this.dispatch();
-      } while (this.pumpAgain);
+        this.#pumpAgain = false;
+        this.#dispatch();
+      } while (this.#pumpAgain);
     } finally {
-      this.pumping = false;
+      this.#pumping = false;
     }
-  }
-
-  private dispatch(): void {
-    this.cancelTimer('wakeTimer');
-    if (this.state !== 'running') return;
-    for (;;) {
-      const task = this.nextCandidate();
-      if (!task) return;
-      const now = this.clock.now();
-      const waitMs = this.msUntilStartable(task.priority, now, task.cost);
-      if (waitMs > 0) {
-        // Blocked on concurrency (Infinity): a finishing task pumps again. Otherwise wake up later.
-        if (Number.isFinite(waitMs)) this.wakeTimer = this.clock.setTimeout(() => this.onWake(), Math.max(1, Math.ceil(waitMs)));
-        return;
-      }
-      this.startTask(task, now);
-    }
-  }
-
-  private onWake(): void {
-    this.wakeTimer = undefined;
-    this.pump();
   }
 
   /**
-   * Strict priority: the head of the highest non-empty, non-paused lane. Lower lanes never need
-   * less capacity than higher ones, so if that head cannot start, nothing below it can either.
+   * Strict priority: only p-queue's head may start. Paused lanes are all below the interactive
+   * ones, and lower lanes never need less capacity than higher ones, so when the head cannot
+   * start, nothing behind it could either.
    */
-  private nextCandidate(): Task | undefined {
-    for (const priority of PRIORITY_ORDER) {
-      if (this.isPaused(priority)) continue;
-      const head = this.queue(priority).values().next();
-      if (!head.done) return head.value;
+  #dispatch(): void {
+    this.#cancelTimer('wake');
+    if (this.#state !== 'running') return;
+    for (;;) {
+      const head = this.#lanes.peek();
+      if (!head || this.isPaused(head.priority)) return;
+      const now = this.#clock.now();
+      const waitMs = this.#gate.msUntilStart(isInteractive(head.priority), head.cost, this.#queue.pending, now);
+      if (waitMs > 0) {
+        // Waiting for a slot (Infinity): p-queue's 'next' pumps again. Otherwise wake up later.
+        if (Number.isFinite(waitMs)) {
+          this.#wakeTimer = this.#clock.setTimeout(() => this.#onWake(), Math.max(1, Math.ceil(waitMs)));
+        }
+        return;
+      }
+      // p-queue hands out its head, whose job pauses it again before p-queue looks further.
+      this.#queue.start();
+      this.#queue.pause();
+      if (head.place === 'queued') return; // not started after all: never spin
     }
-    return undefined;
   }
 
-  /** 0 if a task of `priority` may start now; Infinity if it waits for a slot; else ms until capacity. */
-  private msUntilStartable(priority: Priority, now: number, cost = 1): number {
-    const interactive = isInteractive(priority);
-    const slots = this.options.concurrency - (interactive ? 0 : this.reservedSlots);
-    if (this.running.size >= slots) return Infinity;
-    // A task costing more than the bucket or window can ever hold still starts once they are full.
-    const extra = Math.min(cost, this.options.burst, this.windowLimit) - 1;
-    const tokensNeeded = 1 + extra + (interactive ? 0 : this.reservedTokens);
-    const windowLimit = this.windowLimit - extra - (interactive ? 0 : this.reservedTokens);
-    return Math.max(this.bucket.msUntil(tokensNeeded, now), this.window.msUntilRoomFor(windowLimit, now));
+  #onWake(): void {
+    this.#wakeTimer = undefined;
+    this.#pump();
   }
 
-  private startTask(task: Task, now: number): void {
-    this.queue(task.priority).delete(task);
-    this.bucket.take(now, task.cost);
-    for (let i = 0; i < task.cost; i++) this.window.record(now);
-    this.running.add(task);
-    task.seq = this.nextSeq++;
+  /** p-queue's job for `task`: called synchronously by `#queue.start()`. */
+  #begin(task: Task): Promise<void> {
+    this.#queue.pause();
+    const now = this.#clock.now();
+    this.#gate.admit(task.cost, now);
+    task.place = 'running';
+    task.withdraw = undefined;
+    this.#running.add(task);
+    task.seq = this.#nextSeq++;
     task.startedAt = now;
-    task.startedWhilePaused = this.throttle.pause !== undefined;
-    this.requests++;
-    this.requestsByPriority[task.priority]++;
-    this.log.trace({ priority: task.priority, label: task.label, queuedMs: now - task.enqueuedAt }, 'cloud request start');
+    task.startedWhilePaused = this.#throttle.pause !== undefined;
+    this.#requests++;
+    this.#requestsByPriority[task.priority]++;
+    this.#log.trace({ priority: task.priority, label: task.label, queuedMs: now - task.enqueuedAt }, 'cloud request start');
 
     // The executor runs `work` synchronously (no timer or microtask before the request goes out)
     // and turns a synchronous throw into a rejection.
     const settled = new Promise<unknown>((resolve) => resolve(task.work(task.controller.signal)));
-    void settled.then(
-      (value) => this.finishTask(task, value, undefined, true),
-      (err: unknown) => this.finishTask(task, undefined, err, false),
+    return settled.then(
+      (value) => this.#finish(task, value, undefined, true),
+      (err: unknown) => this.#finish(task, undefined, err, false),
     );
   }
 
-  private finishTask(task: Task, value: unknown, error: unknown, ok: boolean): void {
-    this.running.delete(task);
+  #finish(task: Task, value: unknown, error: unknown, ok: boolean): void {
+    this.#running.delete(task);
+    task.place = 'done';
     task.detachCallerSignal();
-    const now = this.clock.now();
-    const outcome = ok ? 'ok' : this.outcomeOf(task, error);
-    this.outcomes[outcome]++;
-    this.reportDone(task, now, outcome);
+    const now = this.#clock.now();
+    const outcome = ok ? 'ok' : this.#outcomeOf(task, error);
+    this.#outcomes[outcome]++;
+    this.#reportDone(task, now, outcome);
 
-    if (this.state === 'running') {
-      const change = this.throttle.record(outcome, task, now, this.nextSeq);
-      if (change) this.applyPauseChange(change);
+    if (this.#state === 'running') {
+      const change = this.#throttle.record(outcome, task, now, this.#nextSeq);
+      if (change) this.#applyPauseChange(change);
     }
     if (ok) task.resolve(value);
     else task.reject(error);
-
-    if (this.state === 'stopping' && this.running.size === 0) this.finishStop();
-    else this.pump();
+    this.#release(task);
+    this.#pump();
   }
 
-  private outcomeOf(task: Task, error: unknown): TaskOutcome {
+  #outcomeOf(task: Task, error: unknown): TaskOutcome {
     if (task.controller.signal.aborted) return 'aborted';
     try {
-      return this.classify(error);
+      return this.#classify(error);
     } catch (err) {
-      this.log.error({ err }, 'failure classifier threw; treating the failure as "other"');
+      this.#log.error({ err }, 'failure classifier threw; treating the failure as "other"');
       return 'other';
     }
   }
 
-  private reportDone(task: Task, now: number, outcome: TaskOutcome): void {
-    if (!this.onTaskDone) return;
+  #reportDone(task: Task, now: number, outcome: TaskOutcome): void {
+    if (!this.#onTaskDone) return;
     const info: TaskInfo = { queuedMs: task.startedAt - task.enqueuedAt };
     if (task.label !== undefined) info.label = task.label;
     try {
-      this.onTaskDone(task.priority, now - task.startedAt, outcome, info);
+      this.#onTaskDone(task.priority, now - task.startedAt, outcome, info);
     } catch (err) {
-      this.log.error({ err }, 'onTaskDone hook threw');
-    }
-  }
-
-  private abortTask(task: Task, reason: unknown): void {
-    const lane = this.queue(task.priority);
-    if (lane.delete(task)) {
-      task.detachCallerSignal();
-      task.reject(reason); // the signal's own reason, as fetch() does
-      this.pump();
-    } else if (this.running.has(task)) {
-      task.controller.abort(reason);
+      this.#log.error({ err }, 'onTaskDone hook threw');
     }
   }
 
   // ── rate-limit pause ─────────────────────────────────────────────────────────────────────────
 
-  private applyPauseChange(change: PauseChange): void {
+  #applyPauseChange(change: PauseChange): void {
     const { pause, delayMs, attempt } = change;
-    const now = this.clock.now();
+    const now = this.#clock.now();
     const logFields = { reason: pause.reason, delayMs, attempt, until: new Date(pause.until).toISOString() };
     if (change.kind === 'started') {
-      this.pauses++;
-      this.bucket.setRate(this.options.ratePerMinute * this.limitedFactor, now);
-      this.log.warn(logFields, 'cloud throttling: pausing polls, commands continue at a reduced rate');
-      this.events.emit('rate_limited', { until: pause.until, reason: pause.reason, delayMs, attempt });
+      this.#pauses++;
+      this.#gate.setRateFactor(this.#limitedFactor, now);
+      this.#log.warn(logFields, 'cloud throttling: pausing polls, commands continue at a reduced rate');
+      this.#emit('rate_limited', { until: pause.until, reason: pause.reason, delayMs, attempt });
     } else {
-      this.log.warn(logFields, 'cloud throttling continues: pause extended');
+      this.#log.warn(logFields, 'cloud throttling continues: pause extended');
     }
-    this.cancelTimer('resumeTimer');
-    this.resumeTimer = this.clock.setTimeout(() => this.resume(), Math.max(1, pause.until - now));
+    this.#cancelTimer('resume');
+    this.#resumeTimer = this.#clock.setTimeout(() => this.#resume(), Math.max(1, pause.until - now));
   }
 
-  private resume(): void {
-    this.resumeTimer = undefined;
-    const now = this.clock.now();
-    const pausedMs = this.throttle.end(now);
-    this.rateLimitedMsDone += pausedMs;
-    this.bucket.setRate(this.options.ratePerMinute, now);
-    this.log.info({ pausedMs }, 'cloud throttling over: polling resumes');
-    this.events.emit('resumed', { at: now, pausedMs });
-    this.pump();
+  #resume(): void {
+    this.#resumeTimer = undefined;
+    const now = this.#clock.now();
+    const pausedMs = this.#throttle.end(now);
+    this.#rateLimitedMsDone += pausedMs;
+    this.#gate.setRateFactor(1, now);
+    this.#log.info({ pausedMs }, 'cloud throttling over: polling resumes');
+    this.#emit('resumed', { at: now, pausedMs });
+    this.#pump();
+  }
+
+  #emit<K extends keyof SchedulerEvents>(event: K, payload: SchedulerEvents[K]): void {
+    for (const listener of [...this.#listeners[event]]) {
+      try {
+        listener(payload);
+      } catch (err) {
+        this.#log.error({ err, event }, 'scheduler event listener threw');
+      }
+    }
   }
 
   // ── stopping ─────────────────────────────────────────────────────────────────────────────────
 
-  private abortInFlight(): void {
-    this.stopTimer = undefined;
-    this.log.warn({ inFlight: this.running.size }, 'grace period over: aborting in-flight cloud requests');
-    for (const task of this.running) {
+  #abortInFlight(): void {
+    this.#log.warn({ inFlight: this.#running.size }, 'grace period over: aborting in-flight cloud requests');
+    for (const task of this.#running) {
       task.controller.abort(
         new SchedulerStoppedError('cloud scheduler stopped: request aborted after the grace period', {
           priority: task.priority,
@@ -429,44 +596,30 @@ export class CloudScheduler {
         }),
       );
     }
-    this.stopTimer = this.clock.setTimeout(() => {
-      this.stopTimer = undefined;
-      if (this.running.size > 0) {
-        this.log.warn({ abandoned: this.running.size }, 'in-flight cloud requests ignored abort; abandoning them');
-      }
-      this.finishStop();
-    }, this.abandonAfterAbortMs);
   }
 
-  private finishStop(): void {
-    if (this.state === 'stopped') return;
-    this.state = 'stopped';
-    this.cancelTimer('stopTimer');
-    this.stopDone?.();
-    this.stopDone = undefined;
+  #cancelTimer(name: 'wake' | 'resume' | 'stop'): void {
+    const handle = name === 'wake' ? this.#wakeTimer : name === 'resume' ? this.#resumeTimer : this.#stopTimer;
+    if (handle !== undefined) this.#clock.clearTimeout(handle);
+    if (name === 'wake') this.#wakeTimer = undefined;
+    else if (name === 'resume') this.#resumeTimer = undefined;
+    else this.#stopTimer = undefined;
   }
+}
 
-  // ── helpers ──────────────────────────────────────────────────────────────────────────────────
-
-  private queue(priority: Priority): Set<Task> {
-    const lane = this.queues.get(priority);
-    if (!lane) throw new TypeError(`unknown scheduler priority: ${priority}`);
-    return lane;
-  }
-
-  private cancelTimer(name: 'wakeTimer' | 'resumeTimer' | 'stopTimer'): void {
-    const handle = this[name];
-    if (handle !== undefined) this.clock.clearTimeout(handle);
-    this[name] = undefined;
-  }
+/**
+ * Offset of item `index` of `count` when `count` periodic polls are evenly spread over
+ * `intervalMs`: the scheduler shapes bursts, but a poller that enqueues everything at once still
+ * builds a queue that delays its own later polls by up to the whole burst.
+ */
+export function spreadOffsetMs(index: number, count: number, intervalMs: number): number {
+  if (count <= 0 || intervalMs <= 0) return 0;
+  const slot = ((index % count) + count) % count;
+  return Math.floor((slot * intervalMs) / count);
 }
 
 function zeroed<K extends string>(keys: readonly K[]): Record<K, number> {
   return Object.fromEntries(keys.map((k) => [k, 0])) as Record<K, number>;
-}
-
-function clamp(value: number, min: number, max: number): number {
-  return Math.max(min, Math.min(max, Math.floor(value)));
 }
 
 function noop(): void {}

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs } from '../../src/scheduler/backoff.js';
 import { classifyKasaFailure } from '../../src/scheduler/classify.js';
-import { SlidingWindow } from '../../src/scheduler/slidingWindow.js';
-import { spreadOffsetMs, stablePhaseMs } from '../../src/scheduler/spread.js';
-import { TokenBucket } from '../../src/scheduler/tokenBucket.js';
+import { SlidingWindow, TokenBucket } from '../../src/scheduler/gate.js';
+import { spreadOffsetMs } from '../../src/scheduler/scheduler.js';
+import { backoffDelayMs } from '../../src/scheduler/throttle.js';
 import { KasaError, KasaNetworkError, KasaRateLimitError } from '../../src/kasa/errors.js';
 
 describe('TokenBucket', () => {
@@ -99,14 +98,5 @@ describe('spreading polls', () => {
   it('spreads n polls evenly over the interval', () => {
     expect([0, 1, 2, 3].map((i) => spreadOffsetMs(i, 4, 60_000))).toEqual([0, 15_000, 30_000, 45_000]);
     expect(spreadOffsetMs(0, 0, 60_000)).toBe(0);
-  });
-
-  it('gives each key a stable phase inside the interval', () => {
-    const a = stablePhaseMs('8006ABCDEF', 60_000);
-    expect(stablePhaseMs('8006ABCDEF', 60_000)).toBe(a);
-    expect(a).toBeGreaterThanOrEqual(0);
-    expect(a).toBeLessThan(60_000);
-    const phases = new Set(Array.from({ length: 50 }, (_, i) => stablePhaseMs(`device-${i}`, 60_000)));
-    expect(phases.size).toBeGreaterThan(45);
   });
 });
