@@ -24,38 +24,62 @@ export function isPriority(value: unknown): value is Priority {
 export type QueuedOptions<T> = QueueAddOptions & { task: T };
 type RunFunction = Parameters<PriorityQueue['enqueue']>[0];
 
-/** p-queue's own priority queue, which can also say which task it would hand out next. */
+/**
+ * p-queue's own priority queue, which can also say which task it would hand out next, and take
+ * a task out again (a task overtaken for its device, aborted by its caller, or dropped at stop).
+ */
 export class LaneQueue<T> extends PriorityQueue {
   readonly #tasks = new Map<RunFunction, T>();
+  readonly #runs = new Map<T, RunFunction>();
+  /** Per lane, its tasks in p-queue's order (FIFO): the head of the first non-empty lane is next. */
+  readonly #lanes = new Map<number, Set<T>>(PRIORITY_ORDER.map((p) => [RANK[p], new Set<T>()]));
 
   override enqueue(run: RunFunction, options?: Partial<QueuedOptions<T>>): void {
-    if (options?.task !== undefined) this.#tasks.set(run, options.task);
+    const task = options?.task;
+    const lane = this.#lanes.get(options?.priority ?? 0);
+    if (task === undefined || !lane) throw new TypeError('LaneQueue takes tasks of a known lane only');
+    this.#tasks.set(run, task);
+    this.#runs.set(task, run);
+    lane.add(task);
     super.enqueue(run, options);
   }
 
   override dequeue(): RunFunction | undefined {
     const run = super.dequeue();
-    if (run) this.#tasks.delete(run);
+    if (run) this.#forget(run);
     return run;
   }
 
   override remove(idOrRun: string | RunFunction): void {
     if (typeof idOrRun === 'string') throw new TypeError('LaneQueue removes entries by function only');
-    this.#tasks.delete(idOrRun);
+    this.#forget(idOrRun);
     super.remove(idOrRun);
+  }
+
+  /** Takes a queued task out; its add() promise never settles, the task's own promise does. */
+  withdraw(task: T): void {
+    const run = this.#runs.get(task);
+    if (run) this.remove(run);
   }
 
   /** The task dequeue() would return. */
   peek(): T | undefined {
-    for (const priority of PRIORITY_ORDER) {
-      const [run] = this.filter({ priority: RANK[priority] });
-      if (run) return this.#tasks.get(run);
+    for (const lane of this.#lanes.values()) {
+      for (const task of lane) return task;
     }
     return undefined;
   }
 
   tasks(): T[] {
-    return [...this.#tasks.values()];
+    return [...this.#runs.keys()];
+  }
+
+  #forget(run: RunFunction): void {
+    const task = this.#tasks.get(run);
+    if (task === undefined) return;
+    this.#tasks.delete(run);
+    this.#runs.delete(task);
+    for (const lane of this.#lanes.values()) if (lane.delete(task)) return;
   }
 }
 

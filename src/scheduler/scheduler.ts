@@ -145,9 +145,8 @@ interface Task {
   /** The signal the task's work gets. */
   readonly controller: AbortController;
   readonly enqueuedAt: number;
-  /** waiting: for its device (see DeviceTurns); queued: in p-queue, `withdraw` takes it out again. */
+  /** waiting: for its device (see DeviceTurns); queued: in p-queue. */
   place: 'waiting' | 'queued' | 'running' | 'done';
-  withdraw: AbortController | undefined;
   detachCallerSignal: () => void;
   seq: number;
   startedAt: number;
@@ -262,7 +261,6 @@ export class CloudScheduler {
         controller: new AbortController(),
         enqueuedAt: this.#clock.now(),
         place: 'waiting',
-        withdraw: undefined,
         detachCallerSignal: noop,
         seq: -1,
         startedAt: 0,
@@ -385,17 +383,14 @@ export class CloudScheduler {
   }
 
   #enqueue(task: Task): void {
-    const withdraw = new AbortController();
     task.place = 'queued';
-    task.withdraw = withdraw;
-    // The job never rejects (the task's own promise carries its outcome); only a withdrawal does.
-    this.#queue.add(() => this.#begin(task), { priority: RANK[task.priority], signal: withdraw.signal, task }).catch(noop);
+    // The job never rejects: the task's own promise carries its outcome.
+    void this.#queue.add(() => this.#begin(task), { priority: RANK[task.priority], task });
   }
 
   /** Out of p-queue again, back to waiting for its device. */
   #withdraw(task: Task): void {
-    task.withdraw?.abort();
-    task.withdraw = undefined;
+    this.#lanes.withdraw(task);
     task.place = 'waiting';
   }
 
@@ -487,7 +482,6 @@ export class CloudScheduler {
     const now = this.#clock.now();
     this.#gate.admit(task.cost, now);
     task.place = 'running';
-    task.withdraw = undefined;
     this.#running.add(task);
     task.seq = this.#nextSeq++;
     task.startedAt = now;
