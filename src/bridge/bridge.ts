@@ -1,5 +1,5 @@
 import { topics, type BridgeEvent } from '../api/types.js';
-import { CloudScheduler, type PauseReason, type RateLimitedEvent } from '../cloud/scheduler.js';
+import { CloudScheduler, type PauseReason, type RateLimitedEvent } from '../scheduler/scheduler.js';
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import { DataDirLock } from '../dataDirLock.js';

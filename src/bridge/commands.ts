@@ -139,7 +139,7 @@ export class CommandsExtension {
           const request = setRequest(node, batch.set, this.states.peek(node.id));
           return await this.ctx.client.passthrough(device, request, signal);
         },
-        { label: `set ${node.key}` },
+        { label: `set ${node.key}`, device: device.id },
       )
       .then(async (response) => {
         this.poller.applyResponse(device, response, node);

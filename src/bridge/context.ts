@@ -1,6 +1,6 @@
 import type { BridgeEvent, Topics } from '../api/types.js';
-import type { BackoffOptions } from '../cloud/backoff.js';
-import type { CloudScheduler } from '../cloud/scheduler.js';
+import type { BackoffOptions } from '../scheduler/scheduler.js';
+import type { CloudScheduler } from '../scheduler/scheduler.js';
 import type { Config } from '../config.js';
 import type { KasaCloudClient } from '../kasa/cloudClient.js';
 import type { Logger } from '../logger.js';

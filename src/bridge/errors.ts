@@ -1,5 +1,5 @@
 import type { CommandErrorCode } from '../api/types.js';
-import { SchedulerStoppedError } from '../cloud/errors.js';
+import { SchedulerStoppedError } from '../scheduler/scheduler.js';
 import { KasaError, commandFailureCode } from '../kasa/errors.js';
 
 /** The bridge cannot use the cloud session right now (login, MFA or error state). */

@@ -1,8 +1,6 @@
 import { energyRequests, parseEnergyResponse, parseResponse, pollRequest } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
-import { spreadOffsetMs } from '../cloud/spread.js';
-import { SchedulerStoppedError } from '../cloud/errors.js';
-import type { Priority } from '../cloud/priority.js';
+import { SchedulerStoppedError, spreadOffsetMs, type Priority } from '../scheduler/scheduler.js';
 import { KasaDeviceOfflineError } from '../kasa/errors.js';
 import { tryMethodResult } from '../kasa/deviceResponse.js';
 import type { BridgeContext } from './context.js';
@@ -28,6 +26,8 @@ export class Poller {
   readonly #timers = new Map<string, DeviceTimers>();
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #energyRead = new Set<string>();
+  /** Outlets whose energy read is queued or in flight: a slow device must not collect a pile of them. */
+  readonly #energyPending = new Set<string>();
   #energyTimer: NodeJS.Timeout | undefined;
   #running = false;
   readonly #log;
@@ -80,7 +80,7 @@ export class Poller {
       response = await this.ctx.scheduler.run(
         priority,
         (signal) => this.ctx.client.passthrough(device, pollRequest(device), signal),
-        { label: `poll ${device.key}` },
+        { label: `poll ${device.key}`, device: device.id },
       );
     } catch (err) {
       if (err instanceof KasaDeviceOfflineError) {
@@ -115,13 +115,18 @@ export class Poller {
   #readEnergy(device: DeviceNode): void {
     for (const { childId: nodeId, requestData } of energyRequests(device)) {
       const node = this.registry.node(nodeId);
-      if (!node || this.ctx.scheduler.isPaused('energy') || !this.sessionUsable()) continue;
+      if (!node || this.#energyPending.has(nodeId) || this.ctx.scheduler.isPaused('energy') || !this.sessionUsable()) continue;
+      this.#energyPending.add(nodeId);
       this.ctx.scheduler
-        .run('energy', (signal) => this.ctx.client.passthrough(device, requestData, signal), { label: `energy ${node.key}` })
+        .run('energy', (signal) => this.ctx.client.passthrough(device, requestData, signal), {
+          label: `energy ${node.key}`,
+          device: device.id,
+        })
         .then((response) => {
           this.publisher.reading(node, parseEnergyResponse(node, response), 'energy');
         })
-        .catch((err: unknown) => this.#log.debug({ id: nodeId, err: describeError(err) }, 'energy read failed'));
+        .catch((err: unknown) => this.#log.debug({ id: nodeId, err: describeError(err) }, 'energy read failed'))
+        .finally(() => this.#energyPending.delete(nodeId));
     }
   }
 

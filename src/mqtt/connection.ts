@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { readFile } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IClientSubscribeOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { SubscriptionTable, mergedOptions, toIncomingMessage, optionsKey, type FilterGroup, type IncomingMessage, type MessageHandler, type SubscribeOptions } from './subscriptions.js';
 import { isValidTopicFilter, isValidTopicName } from './topicMatch.js';
@@ -246,6 +247,14 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     client.on('message', (topic, payload, packet) => {
       if (mine()) this.#dispatch(topic, payload, packet);
     });
+    // Nagle's algorithm on our socket holds a small publish until the broker ACKs the previous one,
+    // and a broker that delays its ACKs (stock mosquitto) makes that ~40 ms per command. The first
+    // socket exists once mqtt.connect() returns; each reconnect makes a new one, reachable when its
+    // CONNECT is sent.
+    disableNagle(client.stream);
+    client.on('packetsend', (packet) => {
+      if (packet.cmd === 'connect') disableNagle(client.stream);
+    });
     client.on('packetreceive', (packet) => {
       if (packet.cmd === 'connack') this.#attempt.connack = true;
     });
@@ -412,4 +421,12 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       }
     }
   }
+}
+
+/**
+ * TCP_NODELAY on mqtt:// and mqtts:// sockets (a TLSSocket is a net.Socket and passes it on to its
+ * TCP socket). ws:// and wss:// streams are not sockets: the ws library sets it on its own.
+ */
+function disableNagle(stream: MqttClient['stream']): void {
+  if (stream instanceof Socket) stream.setNoDelay(true);
 }

@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { nextEvent, observe, waitFor, type Observer } from '../helpers/mqttObserver.js';
 import type { IncomingMessage, MqttConnection } from '../../src/mqtt/connection.js';
-import { makeConnection, uniqueBase } from './setup.js';
+import { NO_NODELAY_RECORD, makeConnection, noDelayOf, uniqueBase } from './setup.js';
 
 let broker: TestBroker;
 const cleanups: Array<() => Promise<void>> = [];
@@ -55,6 +55,19 @@ describe('MqttConnection lifecycle', () => {
     expect(offline.json()).toEqual({ state: 'offline' });
     await back;
     expect((await obs.next(`${base}/bridge/state`)).json()).toEqual({ state: 'online' });
+  });
+
+  it('sets TCP_NODELAY on its socket at connect and again on the new socket after a reconnect', async (ctx) => {
+    const { conn } = await connected();
+    const first = conn.client!.stream;
+    if (noDelayOf(first) === undefined) ctx.skip(NO_NODELAY_RECORD);
+    expect(noDelayOf(first)).toBe(true);
+    const back = nextEvent(conn, 'connected');
+    first.destroy(); // as a network drop would
+    await back;
+    const second = conn.client!.stream;
+    expect(second).not.toBe(first);
+    expect(noDelayOf(second)).toBe(true);
   });
 
   it('waitForConnection resolves once connected and honours an abort signal', async () => {

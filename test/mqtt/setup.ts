@@ -23,3 +23,14 @@ export function makeConnection(url: string, overrides: Partial<MqttConnectionOpt
     ...overrides,
   });
 }
+
+/**
+ * Whether TCP_NODELAY is on for `socket`, as Node recorded it when setNoDelay() reached the socket's
+ * handle (an internal symbol; undefined when this Node keeps no such record).
+ */
+export function noDelayOf(socket: object): boolean | undefined {
+  const record = Object.getOwnPropertySymbols(socket).find((s) => s.description === 'kSetNoDelay');
+  return record === undefined ? undefined : (socket as Record<symbol, boolean>)[record];
+}
+
+export const NO_NODELAY_RECORD = 'this Node keeps no record of TCP_NODELAY on its sockets';

@@ -2,11 +2,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { userInfo } from 'node:os';
+import { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, hasMosquitto, waitForPort } from '../helpers/broker.js';
 import { nextEvent, observe } from '../helpers/mqttObserver.js';
 import { makeTestTls, type TestTls } from '../helpers/tls.js';
-import { makeConnection, uniqueBase } from './setup.js';
+import { NO_NODELAY_RECORD, makeConnection, noDelayOf, uniqueBase } from './setup.js';
 
 const canRun = hasMosquitto() && spawnSync('mosquitto_passwd', ['-h'], { stdio: 'ignore' }).error === undefined;
 
@@ -48,7 +49,7 @@ describe.skipIf(!canRun)('MQTT over TLS with a user name and password', () => {
     tls?.cleanup();
   });
 
-  it('connects with MQTT_CA_FILE, MQTT_USERNAME and MQTT_PASSWORD and publishes online', async () => {
+  it('connects with MQTT_CA_FILE, MQTT_USERNAME and MQTT_PASSWORD and publishes online, TCP_NODELAY on', async (ctx) => {
     const baseTopic = uniqueBase();
     const conn = makeConnection(`mqtts://localhost:${port}`, {
       baseTopic,
@@ -60,6 +61,10 @@ describe.skipIf(!canRun)('MQTT over TLS with a user name and password', () => {
     await conn.start();
     try {
       await connected;
+      const socket = conn.client!.stream;
+      expect(socket).toBeInstanceOf(TLSSocket);
+      if (noDelayOf(socket) === undefined) ctx.skip(NO_NODELAY_RECORD);
+      expect(noDelayOf(socket)).toBe(true);
       const obs = await observe(`mqtts://localhost:${port}`, [`${baseTopic}/#`], {
         clientOptions: { ca: tls.caPem, username: 'bridge', password: 's3cret-mqtt' },
       });

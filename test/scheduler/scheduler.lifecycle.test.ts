@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { CloudScheduler } from '../../src/cloud/scheduler.js';
-import { SchedulerStoppedError } from '../../src/cloud/errors.js';
+import { CloudScheduler, SchedulerStoppedError } from '../../src/scheduler/scheduler.js';
 import { StartLog, deferred, flush, makeScheduler, silentLogger, useFakeClock } from './helpers.js';
 
 beforeEach(useFakeClock);

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { CloudScheduler, RateLimitedEvent, ResumedEvent, SchedulerOptions } from '../../src/cloud/scheduler.js';
+import type { CloudScheduler, RateLimitedEvent, ResumedEvent, SchedulerOptions } from '../../src/scheduler/scheduler.js';
 import {
   FakeHttpError,
   FakeRateLimitError,

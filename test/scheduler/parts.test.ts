@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { backoffDelayMs } from '../../src/cloud/backoff.js';
-import { classifyKasaFailure } from '../../src/cloud/classify.js';
-import { SlidingWindow } from '../../src/cloud/slidingWindow.js';
-import { spreadOffsetMs, stablePhaseMs } from '../../src/cloud/spread.js';
-import { TokenBucket } from '../../src/cloud/tokenBucket.js';
-import { KasaError, KasaNetworkError, KasaRateLimitError } from '../../src/kasa/errors.js';
+import { SlidingWindow, TokenBucket } from '../../src/scheduler/gate.js';
+import { spreadOffsetMs } from '../../src/scheduler/scheduler.js';
+import { backoffDelayMs } from '../../src/scheduler/throttle.js';
+import { KasaError, KasaNetworkError, KasaRateLimitError, failureClass } from '../../src/kasa/errors.js';
 
 describe('TokenBucket', () => {
   it('starts full, refills at rate/60 per second, never above capacity', () => {
@@ -77,7 +75,7 @@ describe('backoffDelayMs', () => {
   });
 });
 
-describe('classifyKasaFailure (by shape, matching src/kasa/errors.ts)', () => {
+describe('failureClass (read from KasaError.action)', () => {
   it.each([
     [new KasaRateLimitError('API rate limit exceeded', { code: -20004 }), 'rate_limited'],
     [new KasaRateLimitError('Access denied request in blackList', { blacklisted: true }), 'blacklisted'],
@@ -85,13 +83,14 @@ describe('classifyKasaFailure (by shape, matching src/kasa/errors.ts)', () => {
     [new KasaNetworkError('HTTP 500', { status: 500 }), 'server_error'],
     [new KasaNetworkError('HTTP 404', { status: 404 }), 'other'],
     [new KasaNetworkError('timed out', { timeout: true }), 'other'],
-    [new KasaError('rate limited', 'retry', { code: -20004 }), 'rate_limited'],
-    [new Error('Access denied request in blackList'), 'blacklisted'],
+    [new KasaError('rate limited', 'back_off', { code: -20004 }), 'rate_limited'],
+    [new KasaError('blacklisted', 'stop'), 'blacklisted'],
+    [new Error('Access denied request in blackList'), 'other'],
     [new Error('boom'), 'other'],
     ['a string', 'other'],
     [undefined, 'other'],
   ] as const)('%s → %s', (err, expected) => {
-    expect(classifyKasaFailure(err)).toBe(expected);
+    expect(failureClass(err)).toBe(expected);
   });
 });
 
@@ -99,14 +98,5 @@ describe('spreading polls', () => {
   it('spreads n polls evenly over the interval', () => {
     expect([0, 1, 2, 3].map((i) => spreadOffsetMs(i, 4, 60_000))).toEqual([0, 15_000, 30_000, 45_000]);
     expect(spreadOffsetMs(0, 0, 60_000)).toBe(0);
-  });
-
-  it('gives each key a stable phase inside the interval', () => {
-    const a = stablePhaseMs('8006ABCDEF', 60_000);
-    expect(stablePhaseMs('8006ABCDEF', 60_000)).toBe(a);
-    expect(a).toBeGreaterThanOrEqual(0);
-    expect(a).toBeLessThan(60_000);
-    const phases = new Set(Array.from({ length: 50 }, (_, i) => stablePhaseMs(`device-${i}`, 60_000)));
-    expect(phases.size).toBeGreaterThan(45);
   });
 });

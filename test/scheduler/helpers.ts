@@ -1,7 +1,6 @@
 import { vi } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { CloudScheduler, type SchedulerOptions } from '../../src/cloud/scheduler.js';
-import type { Priority } from '../../src/cloud/priority.js';
+import { CloudScheduler, type Priority, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
 
 export const silentLogger = createLogger({ level: 'silent' });
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Priority } from '../../src/cloud/priority.js';
+import type { Priority } from '../../src/scheduler/scheduler.js';
 import { StartLog, deferred, makeScheduler, maxInAnyWindow, useFakeClock } from './helpers.js';
 
 beforeEach(useFakeClock);
