@@ -1,3 +1,4 @@
+import { KasaNetworkError, KasaRateLimitError } from '../../src/kasa/errors.js';
 import { vi } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { CloudScheduler, type Priority, type SchedulerOptions } from '../../src/scheduler/scheduler.js';
@@ -90,19 +91,17 @@ export function maxInAnyWindow(times: number[], windowMs: number): number {
   return max;
 }
 
-/** Error shaped like src/kasa's KasaRateLimitError (the scheduler classifies by shape). */
-export class FakeRateLimitError extends Error {
-  override readonly name = 'KasaRateLimitError';
-  constructor(readonly blacklisted = false) {
-    super(blacklisted ? 'Access denied request in blackList' : 'API rate limit exceeded');
+/** The cloud client's throttling answer (-20004), or its blackList answer. */
+export class FakeRateLimitError extends KasaRateLimitError {
+  constructor(blacklisted = false) {
+    super(blacklisted ? 'Access denied request in blackList' : 'API rate limit exceeded', { blacklisted });
   }
 }
 
-/** Error shaped like src/kasa's KasaNetworkError with an HTTP status. */
-export class FakeHttpError extends Error {
-  override readonly name = 'KasaNetworkError';
-  constructor(readonly status: number) {
-    super(`HTTP ${status}`);
+/** The cloud client's error for an HTTP status other than 200. */
+export class FakeHttpError extends KasaNetworkError {
+  constructor(status: number) {
+    super(`HTTP ${status}`, { status });
   }
 }
 

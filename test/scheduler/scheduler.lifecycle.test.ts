@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CloudScheduler, SchedulerStoppedError } from '../../src/scheduler/scheduler.js';
+import { KasaRateLimitError } from '../../src/kasa/errors.js';
 import { StartLog, deferred, flush, makeScheduler, silentLogger, useFakeClock } from './helpers.js';
 
 beforeEach(useFakeClock);
@@ -135,7 +136,7 @@ describe('start and stop', () => {
 
   it('clears a pause and its timer when stopped', async () => {
     const scheduler = makeScheduler();
-    const err = Object.assign(new Error('API rate limit exceeded'), { code: -20004 });
+    const err = new KasaRateLimitError('API rate limit exceeded', { code: -20004 });
     await expect(scheduler.run('poll', () => Promise.reject(err))).rejects.toBe(err);
     expect(scheduler.isPaused('poll')).toBe(true);
     await vi.advanceTimersByTimeAsync(1_000);

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { CloudScheduler, RateLimitedEvent, ResumedEvent, SchedulerOptions } from '../../src/scheduler/scheduler.js';
+import { KasaNetworkError } from '../../src/kasa/errors.js';
 import {
   FakeHttpError,
   FakeRateLimitError,
@@ -212,7 +213,7 @@ describe('server errors', () => {
 
   it('ignores 4xx, timeouts and other failures', async () => {
     const { scheduler, limited } = setup({ burst: 20 });
-    const timeout = Object.assign(new Error('timed out'), { name: 'KasaNetworkError', timeout: true });
+    const timeout = new KasaNetworkError('timed out', { timeout: true });
     for (const err of [new FakeHttpError(404), new FakeHttpError(400), timeout, new Error('device offline')]) {
       await failPoll(scheduler, err);
       await failPoll(scheduler, err);
