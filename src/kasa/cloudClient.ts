@@ -3,6 +3,7 @@
  * one single-flight refresh for any number of concurrent requests, device list and passthrough.
  * The password, tokens and MFA codes are never logged and never appear in error messages.
  */
+import { isRecord } from '../isRecord.js';
 import type { Logger } from '../logger.js';
 import type {
   KasaCloudClientOptions,
@@ -32,7 +33,6 @@ import {
   accountStatusBody,
   checkMfaBody,
   deviceListBody,
-  isRecord,
   loginBody,
   mfaDispatchBody,
   nonEmpty,
