@@ -190,5 +190,3 @@ export function discoveryTopics(prefix: string) {
     },
   };
 }
-
-export type DiscoveryTopics = ReturnType<typeof discoveryTopics>;

@@ -29,7 +29,7 @@ interface MfaRound {
   verifying: boolean;
 }
 
-export type LoginRequestOutcome = 'started' | 'already_authenticated' | 'busy';
+type LoginRequestOutcome = 'started' | 'already_authenticated' | 'busy';
 
 /**
  * The cloud session as a state machine published on `<base>/bridge/auth` (interface.md §4),

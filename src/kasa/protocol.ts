@@ -4,6 +4,8 @@
  * insertion order is the order on the wire; the transport serialises them compactly.
  */
 
+import { isRecord } from '../isRecord.js';
+
 export const APP_TYPE = 'Kasa_Android_Mix';
 export const APP_VERSION = '3.4.451';
 export const PLATFORM = 'Android';
@@ -146,8 +148,7 @@ export interface CloudDevice {
 export function parseDeviceList(value: unknown): CloudDevice[] | undefined {
   if (!Array.isArray(value)) return undefined;
   return value.filter(
-    (e): e is CloudDevice =>
-      typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['deviceId'] === 'string',
+    (e): e is CloudDevice => isRecord(e) && typeof e['deviceId'] === 'string',
   );
 }
 
