@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from './lib/bridgeProcess.js';
+import { benchNodeArgs, ROOT } from './lib/bridgeProcess.js';
 import { table, type Figure } from './lib/stats.js';
 import { burst } from './scenarios/burst.js';
 import { commandPath } from './scenarios/commandPath.js';
@@ -71,6 +71,8 @@ function machine(): Record<string, unknown> {
     memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     freeMemoryGb: Math.round((freemem() / 2 ** 30) * 10) / 10,
     node: process.version,
+    /** The bridge's node flags (the image's CMD unless BENCH_NODE_ARGS is set). */
+    nodeArgs: benchNodeArgs().join(' '),
     os: `${platform()} ${release()}`,
     /** Other load on the machine when the run started (1, 5, 15 min). */
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
