@@ -18,7 +18,7 @@ import { AuthStatus, DEFAULT_TIMING, type BridgeContext, type BridgePart, type B
 import { DeviceListExtension } from './deviceList.js';
 import { describeError } from './errors.js';
 import { EventBus } from './eventBus.js';
-import { HealthExtension } from './health.js';
+import { HealthCheckExtension } from './healthCheck.js';
 import { HomeAssistantExtension } from './homeassistant.js';
 import { NodeStates } from './nodeStates.js';
 import { Poller } from './poller.js';
@@ -139,17 +139,16 @@ export class Bridge {
       new HomeAssistantExtension(ctx),
       new DeviceListExtension(ctx),
       new Poller(ctx),
-      new HealthExtension(ctx),
+      new HealthCheckExtension(ctx),
       new AuthManager(ctx),
     ];
   }
 
-  /** The bridge's internal event bus: the one window tests get onto the parts. */
-  get events(): EventBus {
-    return this.#ctx.events;
-  }
-
-  /** Handles for the soak's leak accounting (listener and queue counts); not for control. */
+  /**
+   * The one window onto the inside, for tests and the soak's leak accounting: the event bus, and
+   * the MQTT connection, scheduler and cloud client to count listeners and queued requests. Not
+   * for control: parts stay private.
+   */
   diagnostics(): Pick<BridgeContext, 'events' | 'mqtt' | 'scheduler' | 'client'> {
     const { events, mqtt, scheduler, client } = this.#ctx;
     return { events, mqtt, scheduler, client };

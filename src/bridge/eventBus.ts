@@ -67,16 +67,6 @@ export class EventBus {
     this.#listeners.get(event)?.delete(listener);
   }
 
-  /** Resolves with the arguments of the next `event` (tests and one-shot waits). */
-  once<K extends keyof BridgeEventMap>(event: K): Promise<BridgeEventMap[K]> {
-    return new Promise((resolve) => {
-      const off = this.on(event, (...args: BridgeEventMap[K]) => {
-        off();
-        resolve(args);
-      });
-    });
-  }
-
   emit<K extends keyof BridgeEventMap>(event: K, ...args: BridgeEventMap[K]): void {
     const set = this.#listeners.get(event);
     if (!set) return;

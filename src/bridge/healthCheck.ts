@@ -7,8 +7,8 @@ import type { BridgeContext, BridgePart } from './context.js';
  * metrics (prom-client) and the HTTP server are only loaded when HEALTH_PORT is set: they cost
  * several MB that a bridge without the endpoint does not need.
  */
-export class HealthExtension implements BridgePart {
-  readonly name = 'health';
+export class HealthCheckExtension implements BridgePart {
+  readonly name = 'health check';
   readonly #source: HealthSource;
   readonly #off: (() => void)[] = [];
   #stopServer: (() => Promise<void>) | undefined;
