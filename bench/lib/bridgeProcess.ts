@@ -63,6 +63,8 @@ export function spawnBridge(env: Record<string, string>): BridgeChild {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? dir,
       DATA_DIR: join(dir, 'data'),
+      // BENCH_HEALTH_PORT: run with the health endpoint and metrics on, as the image does.
+      ...(process.env.BENCH_HEALTH_PORT ? { HEALTH_PORT: process.env.BENCH_HEALTH_PORT } : {}),
       ...env,
     },
     stdio: ['ignore', fd, fd],
