@@ -4,7 +4,7 @@
  * outside (an MQTT client, the simulator's request log, /proc of the child), prints a table and
  * writes bench/results.json.
  *
- *   node --import tsx bench/run.ts [--quick] [--only poll,command,burst,startup]
+ *   node --import tsx bench/run.ts [--quick] [--only poll,command,burst,startup] [--devices 20,1000]
  *
  * Exit code 1 when a scenario fails to run or the rate limit is exceeded; a missed performance
  * target is reported in the table (MISSED) but does not fail the run unless --strict is given.
@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import { cpus, freemem, loadavg, platform, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ROOT } from './lib/bridgeProcess.js';
+import { benchNodeArgs, ROOT } from './lib/bridgeProcess.js';
 import { table, type Figure } from './lib/stats.js';
 import { burst } from './scenarios/burst.js';
 import { commandPath } from './scenarios/commandPath.js';
@@ -24,6 +24,8 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     only: { type: 'string' },
+    /** Poll-economy sizes to run, e.g. `--devices 20,1000` (default: all of the mode's sizes). */
+    devices: { type: 'string' },
     strict: { type: 'boolean', default: false },
     out: { type: 'string', default: join(ROOT, 'bench', 'results.json') },
   },
@@ -45,10 +47,12 @@ const pollSizes: { devices: number; intervalS: number; cycles: number }[] = quic
     ]
   : [
       { devices: 1, intervalS: 1, cycles: 10 },
+      { devices: 20, intervalS: 1, cycles: 10 },
       { devices: 100, intervalS: 2, cycles: 5 },
       { devices: 1000, intervalS: 5, cycles: 4 },
     ];
-for (const size of pollSizes) scenarios.push({ name: 'poll', run: () => pollEconomy(size) });
+const sizesWanted = values.devices ? new Set(values.devices.split(',').map(Number)) : undefined;
+for (const size of pollSizes.filter((s) => !sizesWanted || sizesWanted.has(s.devices))) scenarios.push({ name: 'poll', run: () => pollEconomy(size) });
 scenarios.push({ name: 'command', run: () => commandPath({ iterations: quick ? 200 : 1000, warmup: quick ? 30 : 100 }) });
 scenarios.push({
   name: 'burst',
@@ -67,6 +71,8 @@ function machine(): Record<string, unknown> {
     memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     freeMemoryGb: Math.round((freemem() / 2 ** 30) * 10) / 10,
     node: process.version,
+    /** The bridge's node flags (the image's CMD unless BENCH_NODE_ARGS is set). */
+    nodeArgs: benchNodeArgs().join(' '),
     os: `${platform()} ${release()}`,
     /** Other load on the machine when the run started (1, 5, 15 min). */
     loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),

@@ -207,11 +207,11 @@ async function main(): Promise<number> {
     gc!();
     requests += sim.requests.length;
     sim.clearRequests(); // the simulator's log would otherwise grow in this same heap
-    const mqtt = bridge.ctx.mqtt;
+    const { mqtt, scheduler, client: cloud, events } = bridge.diagnostics();
     const client = mqtt.client;
-    const schedulerEvents = (bridge.ctx.scheduler as unknown as { events: { listeners: Map<string, Set<unknown>> } }).events.listeners;
+    const schedulerEvents = (scheduler as unknown as { events: { listeners: Map<string, Set<unknown>> } }).events.listeners;
     const listeners =
-      emitterListeners(bridge.ctx.events) +
+      events.listenerCount() +
       emitterListeners(mqtt) +
       emitterListeners(client) +
       emitterListeners(client?.stream) +
@@ -226,8 +226,8 @@ async function main(): Promise<number> {
       unrefTimers: timers.unref,
       handles: handleCount(),
       listeners,
-      abortDependants: dependantSignals((bridge.ctx.client as unknown as { closing?: AbortController }).closing?.signal),
-      queue: bridge.ctx.scheduler.queueDepth + bridge.ctx.scheduler.inFlight,
+      abortDependants: dependantSignals((cloud as unknown as { closing?: AbortController }).closing?.signal),
+      queue: scheduler.queueDepth + scheduler.inFlight,
       pendingCommands: pending.size,
       requests,
       commandsOk,

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import envSchema from 'env-schema';
-import { Type, type Static } from 'typebox';
+import { Type, type Static } from './configSchema.js';
 
 /**
  * The one source of truth for configuration (README.md, "Configuration"). The README table and

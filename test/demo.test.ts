@@ -13,7 +13,7 @@ import { DEMO_IDENTITY } from '../src/simulator/catalog.js';
 import { cleanupDir, freePort, startTestBroker, type TestBroker } from './helpers/broker.js';
 import { observe, type Observer } from './helpers/mqttObserver.js';
 
-const demoEntry = fileURLToPath(new URL('../src/demo.ts', import.meta.url));
+const demoEntry = fileURLToPath(new URL('../src/demo/index.ts', import.meta.url));
 const tsx = import.meta.resolve('tsx');
 const WAIT_MS = 30_000;
 const PLUG = 'bedroom_desk_light';

@@ -29,20 +29,42 @@ export interface BridgeChild {
   stop(keep?: boolean): Promise<number | null>;
 }
 
+/**
+ * The node flags the bridge runs with: those of the image's CMD (the Dockerfile), so the bench
+ * measures what ships; BENCH_NODE_ARGS replaces them (experiments; empty for bare node).
+ */
+export function benchNodeArgs(): string[] {
+  const override = process.env.BENCH_NODE_ARGS;
+  if (override !== undefined) return override.split(' ').filter(Boolean);
+  return imageNodeFlags();
+}
+
+function imageNodeFlags(): string[] {
+  const cmd = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+    .split('\n')
+    .filter((line) => line.startsWith('CMD ['))
+    .at(-1);
+  if (cmd === undefined) return [];
+  const argv = JSON.parse(cmd.slice('CMD '.length)) as string[];
+  // ["node", ...flags, "dist/cli.js"]
+  return argv.slice(1, -1).filter((flag) => flag.startsWith('--'));
+}
+
 export function spawnBridge(env: Record<string, string>): BridgeChild {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run \`npm run build\` first (npm run bench does)`);
   const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-bench-bridge-'));
   const logPath = join(dir, 'bridge.log');
   const fd = openSync(logPath, 'a');
   const spawnedAt = performance.now();
-  // BENCH_NODE_ARGS: extra node flags for the bridge (experiments, e.g. "--max-semi-space-size=2").
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const nodeArgs = benchNodeArgs();
   const child = spawn(process.execPath, [...nodeArgs, CLI], {
     cwd: dir,
     env: {
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? dir,
       DATA_DIR: join(dir, 'data'),
+      // BENCH_HEALTH_PORT: run with the health endpoint and metrics on, as the image does.
+      ...(process.env.BENCH_HEALTH_PORT ? { HEALTH_PORT: process.env.BENCH_HEALTH_PORT } : {}),
       ...env,
     },
     stdio: ['ignore', fd, fd],

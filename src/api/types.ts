@@ -148,8 +148,9 @@ export interface SetResponse {
   transaction?: unknown;
 }
 
-/** Topic builders, so code and tests spell topics the same way. */
+/** Topic builders, so code and tests spell topics the same way; `…Filter` are subscription filters. */
 export function topics(base: string) {
+  const prefix = `${base}/`;
   return {
     bridgeState: `${base}/bridge/state`,
     bridgeAuth: `${base}/bridge/auth`,
@@ -158,14 +159,38 @@ export function topics(base: string) {
     bridgeDevices: `${base}/bridge/devices`,
     bridgeEvent: `${base}/bridge/event`,
     bridgeRequest: (cmd: string) => `${base}/bridge/request/${cmd}`,
+    bridgeRequestFilter: `${base}/bridge/request/#`,
     bridgeResponse: (cmd: string) => `${base}/bridge/response/${cmd}`,
     nodeState: (key: string) => `${base}/${key}`,
     nodeAvailability: (key: string) => `${base}/${key}/availability`,
+    nodeAvailabilityFilter: `${base}/+/availability`,
     nodeSet: (key: string) => `${base}/${key}/set`,
+    nodeSetFilter: `${base}/+/set`,
     nodeSetAttribute: (key: string, attr: string) => `${base}/${key}/set/${attr}`,
+    nodeSetAttributeFilter: `${base}/+/set/+`,
     nodeGet: (key: string) => `${base}/${key}/get`,
+    nodeGetFilter: `${base}/+/get`,
     nodeSetResponse: (key: string) => `${base}/${key}/response/set`,
+    /** The levels of `topic` below `<base>/` (`[key, 'set', attr]`, `['bridge', 'request', …]`); undefined elsewhere. */
+    levels: (topic: string): string[] | undefined => (topic.startsWith(prefix) ? topic.slice(prefix.length).split('/') : undefined),
   };
 }
 
 export type Topics = ReturnType<typeof topics>;
+
+/** Home Assistant device-based discovery topics under HA_DISCOVERY_PREFIX. */
+export function discoveryTopics(prefix: string) {
+  const head = `${prefix}/device/`;
+  const tail = '/config';
+  return {
+    /** `<prefix>/device/<objectId>/config`. */
+    device: (objectId: string) => `${head}${objectId}${tail}`,
+    deviceFilter: `${head}+${tail}`,
+    /** The object id of a device discovery topic; undefined for any other topic. */
+    objectIdOf: (topic: string): string | undefined => {
+      if (!topic.startsWith(head) || !topic.endsWith(tail)) return undefined;
+      const objectId = topic.slice(head.length, -tail.length);
+      return objectId === '' || objectId.includes('/') ? undefined : objectId;
+    },
+  };
+}

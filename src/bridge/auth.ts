@@ -8,7 +8,9 @@ import {
   type KasaUserActionReason,
 } from '../kasa/errors.js';
 import type { LoginResult } from '../kasa/cloudClient.js';
-import type { BridgeContext } from './context.js';
+import { isRecord } from '../isRecord.js';
+import { RequestError } from './bridgeRequests.js';
+import type { BridgeContext, BridgePart } from './context.js';
 import { describeError } from './errors.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 
@@ -25,7 +27,7 @@ interface MfaRound {
   verifying: boolean;
 }
 
-export type LoginRequestOutcome = 'started' | 'already_authenticated' | 'busy';
+type LoginRequestOutcome = 'started' | 'already_authenticated' | 'busy';
 
 const USER_ACTION_ERRORS: Readonly<Record<KasaUserActionReason, AuthError>> = {
   credentials_invalid: 'credentials_invalid',
@@ -48,13 +50,13 @@ function authErrorOf(err: unknown): AuthError {
  * The cloud session as a state machine published on `<base>/bridge/auth` (docs/mqtt-api.md, "Login and MFA"),
  * including the one-shot MFA round over `<base>/bridge/mfa`.
  */
-export class AuthManager {
-  #state: AuthState = 'logging_in';
-  #payload: BridgeAuthPayload = { state: 'logging_in', since: new Date().toISOString() };
+export class AuthManager implements BridgePart {
+  readonly name = 'auth';
   #round: MfaRound | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelayMs: number;
   #stopped = false;
+  readonly #off: (() => void)[] = [];
   readonly #log;
 
   constructor(private readonly ctx: BridgeContext) {
@@ -62,20 +64,24 @@ export class AuthManager {
     this.#retryDelayMs = ctx.timing.loginRetryMs[0];
   }
 
-  get state(): AuthState {
-    return this.#state;
+  get #state(): AuthState {
+    return this.ctx.auth.state;
   }
 
-  get usable(): boolean {
-    return this.#state === 'authenticated';
-  }
-
-  get payload(): BridgeAuthPayload {
-    return this.#payload;
+  get #payload(): BridgeAuthPayload {
+    return this.ctx.auth.payload;
   }
 
   /** Reuses a stored session when there is one; logs in otherwise. */
   async start(): Promise<void> {
+    this.#off.push(
+      this.ctx.events.on('sessionLost', (error, mfa) => this.#onSessionLost(error, mfa)),
+      this.ctx.requests.handle('auth/login', async () => {
+        const outcome = this.#requestLogin();
+        if (outcome === 'busy') throw new RequestError('busy', `a login is already under way (${this.#state})`);
+        return { state: outcome === 'already_authenticated' ? 'authenticated' : 'logging_in' };
+      }),
+    );
     if (this.ctx.client.hasSession()) {
       this.#log.info('reusing the stored cloud session');
       this.#setState({ state: 'authenticated' });
@@ -86,12 +92,13 @@ export class AuthManager {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    for (const off of this.#off.splice(0)) off();
     clearTimeout(this.#retryTimer);
     await this.#closeRound();
   }
 
   /** `bridge/request/auth/login`, the HA "Log in" button: a new login round. */
-  requestLogin(): LoginRequestOutcome {
+  #requestLogin(): LoginRequestOutcome {
     if (this.#state === 'authenticated') return 'already_authenticated';
     if (this.#state === 'logging_in' || this.#state === 'verifying') return 'busy';
     void this.login();
@@ -102,7 +109,7 @@ export class AuthManager {
    * The cloud client reports the session changed underneath a request: a relogin needed MFA
    * (the code is already dispatched) or the session is lost for good.
    */
-  onSessionLost(error: KasaError | undefined, mfa?: { mfaType: 'email' | 'push' }): void {
+  #onSessionLost(error: KasaError | undefined, mfa: { mfaType: 'email' | 'push' } | undefined): void {
     if (this.#stopped) return;
     if (mfa) {
       void this.#openRound(mfa.mfaType);
@@ -291,8 +298,7 @@ export class AuthManager {
 
   #setState(payload: Omit<BridgeAuthPayload, 'since'>): void {
     const changed = payload.state !== this.#state;
-    this.#state = payload.state;
-    this.#payload = { ...payload, since: changed ? new Date().toISOString() : this.#payload.since };
+    this.ctx.auth.set({ ...payload, since: changed ? new Date().toISOString() : this.#payload.since });
     void this.ctx.mqtt.publish(this.ctx.topics.bridgeAuth, this.#payload, { retain: true });
     if (changed) {
       this.ctx.events.emit('sessionUsable', payload.state === 'authenticated');
@@ -319,8 +325,8 @@ export function parseCodeSubmission(payload: Buffer): { code: string; challenge?
   } catch {
     return undefined;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
-  const { code, challenge } = parsed as Record<string, unknown>;
+  if (!isRecord(parsed)) return undefined;
+  const { code, challenge } = parsed;
   const codeText = typeof code === 'number' ? String(code) : code;
   if (typeof codeText !== 'string' || !CODE_PATTERN.test(codeText.trim())) return undefined;
   if (challenge !== undefined && typeof challenge !== 'string') return undefined;

@@ -2,17 +2,10 @@ import type { CommandErrorCode, SetPayload, SetResponse } from '../api/types.js'
 import { appliedData, mergeSets, parseSetPayload, setRequest, unconfirmedAttributes } from '../devices/families.js';
 import { MAX_SET_PAYLOAD_BYTES, structureProblem } from '../devices/setPayload.js';
 import type { DeviceNode } from '../devices/node.js';
-import { KasaDeviceOfflineError } from '../kasa/errors.js';
 import type { MqttMessage } from '../mqtt/connection.js';
-import type { BridgeContext } from './context.js';
-import type { DevicesExtension } from './devices.js';
+import type { BridgeContext, BridgePart } from './context.js';
 import { commandErrorCode, commandErrorMessage, describeError } from './errors.js';
-import type { NodeStates } from './nodeStates.js';
-import type { Poller } from './poller.js';
-import type { DeviceRegistry } from './registry.js';
 import { transactionOf } from './transaction.js';
-import type { StatePublisher } from './statePublisher.js';
-
 
 interface Waiter {
   given: string;
@@ -38,31 +31,24 @@ interface NodeQueue {
  * arrive while one is queued or in flight merge into the next request (later values win), so a
  * burst collapses into few requests while an isolated command pays nothing.
  */
-export class CommandsExtension {
+export class CommandsExtension implements BridgePart {
+  readonly name = 'commands';
   readonly #queues = new Map<string, NodeQueue>();
   readonly #unsubscribe: (() => Promise<void>)[] = [];
   readonly #log;
 
-  constructor(
-    private readonly ctx: BridgeContext,
-    private readonly registry: DeviceRegistry,
-    private readonly states: NodeStates,
-    private readonly publisher: StatePublisher,
-    private readonly poller: Poller,
-    private readonly devices: DevicesExtension,
-    private readonly sessionUsable: () => boolean,
-  ) {
+  constructor(private readonly ctx: BridgeContext) {
     this.#log = ctx.logger.child({ module: 'commands' });
   }
 
   async start(): Promise<void> {
-    const base = this.ctx.config.MQTT_BASE_TOPIC;
+    const t = this.ctx.topics;
     const subscribe = (filter: string, handler: (m: MqttMessage) => void) =>
       this.ctx.mqtt.subscribe(filter, handler, { qos: 1 });
     this.#unsubscribe.push(
-      await subscribe(`${base}/+/set`, (m) => this.#onSet(m)),
-      await subscribe(`${base}/+/set/+`, (m) => this.#onSet(m)),
-      await subscribe(`${base}/+/get`, (m) => this.#onGet(m)),
+      await subscribe(t.nodeSetFilter, (m) => this.#onSet(m)),
+      await subscribe(t.nodeSetAttributeFilter, (m) => this.#onSet(m)),
+      await subscribe(t.nodeGetFilter, (m) => this.#onGet(m)),
     );
   }
 
@@ -70,15 +56,11 @@ export class CommandsExtension {
     await Promise.all(this.#unsubscribe.splice(0).map((u) => u()));
   }
 
-  #segments(topic: string): string[] {
-    return topic.slice(this.ctx.config.MQTT_BASE_TOPIC.length + 1).split('/');
-  }
-
   #onSet(message: MqttMessage): void {
-    const [given = '', , attribute] = this.#segments(message.topic);
+    const [given = '', , attribute] = this.ctx.topics.levels(message.topic) ?? [];
     if (given === 'bridge' || message.retain) return;
     const receivedAt = performance.now();
-    const node = this.registry.resolve(given);
+    const node = this.ctx.registry.resolve(given);
     if (!node) {
       this.#fail(given, message, receivedAt, undefined, 'unknown_device', `no device with key or id "${given}"`, transactionOfRaw(message.payload));
       return;
@@ -93,7 +75,7 @@ export class CommandsExtension {
     }
     const { transaction, ...set } = parsed.ok;
     const waiter: Waiter = { given, request: message, receivedAt, ...(transaction !== undefined ? { transaction } : {}) };
-    if (!this.sessionUsable()) {
+    if (!this.ctx.auth.usable) {
       this.#failWaiters(node, [waiter], 'auth_required', 'the cloud session is not usable: see kasa/bridge/auth');
       return;
     }
@@ -124,7 +106,7 @@ export class CommandsExtension {
   }
 
   #send(node: DeviceNode, batch: Batch): void {
-    const device = node.parentId === undefined ? node : this.registry.node(node.parentId);
+    const device = node.parentId === undefined ? node : this.ctx.registry.node(node.parentId);
     if (!device) {
       this.#failWaiters(node, batch.waiters, 'unknown_device', `the strip of ${node.name} is gone`);
       this.#advance(node);
@@ -136,22 +118,22 @@ export class CommandsExtension {
         async (signal) => {
           batch.started = true;
           // TOGGLE resolves against the newest known state at the moment the request goes out.
-          const request = setRequest(node, batch.set, this.states.peek(node.id));
+          const request = setRequest(node, batch.set, this.ctx.states.peek(node.id));
           return await this.ctx.client.passthrough(device, request, signal);
         },
         { label: `set ${node.key}`, device: device.id },
       )
       .then(async (response) => {
-        this.poller.applyResponse(device, response, node);
+        this.ctx.readings.apply(device, response, node);
         // Methods normally run in textual order; if the read-back does not show the set, read once more.
-        if (unconfirmedAttributes(node, batch.set, this.states.peek(node.id)).length > 0) {
-          await this.poller.poll(node, 'readback').catch(() => undefined);
+        if (unconfirmedAttributes(node, batch.set, this.ctx.states.peek(node.id)).length > 0) {
+          await this.ctx.readings.read(node, 'readback').catch(() => undefined);
         }
-        const data = appliedData(node, batch.set, this.states.peek(node.id));
+        const data = appliedData(node, batch.set, this.ctx.states.peek(node.id));
         for (const waiter of batch.waiters) this.#answer(waiter, { status: 'ok', data });
       })
       .catch((err: unknown) => {
-        if (err instanceof KasaDeviceOfflineError) this.devices.setOnline(device.id, false);
+        this.ctx.readings.failed(device, err);
         this.#log.warn({ id: node.id, key: node.key, err: describeError(err) }, 'command failed');
         this.#failWaiters(node, batch.waiters, commandErrorCode(err), commandErrorMessage(err));
       })
@@ -171,25 +153,25 @@ export class CommandsExtension {
   }
 
   #onGet(message: MqttMessage): void {
-    const [given = ''] = this.#segments(message.topic);
+    const [given = ''] = this.ctx.topics.levels(message.topic) ?? [];
     if (given === 'bridge' || message.retain) return;
-    const node = this.registry.resolve(given);
+    const node = this.ctx.registry.resolve(given);
     if (!node) {
       this.#log.warn({ given }, 'get for an unknown device');
       return;
     }
-    this.poller
-      .poll(node, 'readback')
-      .then(() => this.publisher.republish(node))
+    this.ctx.readings
+      .read(node, 'readback')
+      .then(() => this.ctx.publisher.republish(node))
       .catch((err: unknown) => {
         this.#log.warn({ id: node.id, err: describeError(err) }, 'get failed');
-        this.publisher.refreshAvailability(node);
+        this.ctx.publisher.refreshAvailability(node);
       });
   }
 
   #answer(waiter: Waiter, result: Omit<SetResponse, 'latency_ms' | 'transaction'>): void {
     const latency = performance.now() - waiter.receivedAt;
-    this.ctx.metrics.observeCommand(latency, result.status);
+    this.ctx.events.emit('commandAnswered', latency, result.status);
     const payload: SetResponse = {
       ...result,
       latency_ms: Math.round(latency),

@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { discoveryTopics } from '../api/types.js';
 import type { DeviceNode } from '../devices/node.js';
 import {
   bridgeDiscovery,
@@ -11,70 +12,75 @@ import {
 } from '../ha/discovery.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 import { VERSION } from '../version.js';
-import type { BridgeContext } from './context.js';
-import type { DeviceRegistry } from './registry.js';
-import type { StatePublisher } from './statePublisher.js';
+import { RequestError } from './bridgeRequests.js';
+import type { BridgeContext, BridgePart } from './context.js';
+import type { NodesChangedEvent } from './eventBus.js';
 
 /**
  * Home Assistant device-based discovery: one retained config per node and one for the bridge,
  * republished on HA's birth message; orphans of earlier runs cleared at start; never cleared on
  * shutdown.
  */
-export class HomeAssistantExtension {
+export class HomeAssistantExtension implements BridgePart {
+  readonly name = 'homeassistant';
   readonly #published = new Map<string, string>();
   /** Retained `kasa_…` configs seen at start: topic → node id (undefined for bridge configs). */
   readonly #retainedAtStart = new Map<string, string | undefined>();
   readonly #unsubscribe: (() => Promise<void>)[] = [];
+  readonly #off: (() => void)[] = [];
   #birthTimer: NodeJS.Timeout | undefined;
   #orphanScanDone = false;
   readonly #discovery: DiscoveryContext;
   readonly #log;
 
-  constructor(
-    private readonly ctx: BridgeContext,
-    private readonly registry: DeviceRegistry,
-    private readonly publisher: StatePublisher,
-    bridgeId: string,
-  ) {
+  constructor(private readonly ctx: BridgeContext) {
     this.#log = ctx.logger.child({ module: 'homeassistant' });
     this.#discovery = {
       baseTopic: ctx.config.MQTT_BASE_TOPIC,
       prefix: ctx.config.HA_DISCOVERY_PREFIX,
       version: VERSION,
-      bridgeId,
+      bridgeId: ctx.bridgeId,
     };
   }
 
-  get enabled(): boolean {
+  get #enabled(): boolean {
     return this.ctx.config.HA_DISCOVERY;
   }
 
   async start(): Promise<void> {
-    if (!this.enabled) return;
-    this.ctx.events.on('nodesChanged', this.#onNodesChanged);
-    this.ctx.events.on('nodeRenamed', this.#onNodeRenamed);
-    this.#unsubscribe.push(
-      await this.ctx.mqtt.subscribe(this.ctx.config.HA_STATUS_TOPIC, (m) => this.#onStatus(m), { qos: 1 }),
-      await this.ctx.mqtt.subscribe(`${this.ctx.config.HA_DISCOVERY_PREFIX}/device/+/config`, (m) => this.#collect(m), {
-        qos: 1,
+    this.#off.push(
+      this.ctx.requests.handle('homeassistant/rediscover', async () => {
+        if (!this.#enabled) throw new RequestError('unsupported', 'HA_DISCOVERY is off');
+        this.#rediscover();
+        return {};
       }),
+    );
+    if (!this.#enabled) return;
+    const { events, mqtt, config } = this.ctx;
+    this.#off.push(
+      events.on('nodesChanged', this.#onNodesChanged),
+      events.on('nodeRenamed', this.#onNodeRenamed),
+      events.on('devicesSynced', () => void this.#clearOrphans()),
+    );
+    this.#unsubscribe.push(
+      await mqtt.subscribe(config.HA_STATUS_TOPIC, (m) => this.#onStatus(m), { qos: 1 }),
+      await mqtt.subscribe(discoveryTopics(config.HA_DISCOVERY_PREFIX).deviceFilter, (m) => this.#collect(m), { qos: 1 }),
     );
     this.#publish(bridgeDiscoveryTopic(this.#discovery), bridgeDiscovery(this.#discovery), true);
   }
 
   async stop(): Promise<void> {
     clearTimeout(this.#birthTimer);
-    this.ctx.events.off('nodesChanged', this.#onNodesChanged);
-    this.ctx.events.off('nodeRenamed', this.#onNodeRenamed);
+    for (const off of this.#off.splice(0)) off();
     await Promise.all(this.#unsubscribe.splice(0).map((u) => u()));
   }
 
   /** Clears retained `kasa_` configs of ours that match no current node (after the first device list). */
-  async clearOrphans(): Promise<number> {
-    if (!this.enabled || this.#orphanScanDone) return 0;
+  async #clearOrphans(): Promise<number> {
+    if (this.#orphanScanDone) return 0;
     this.#orphanScanDone = true;
     await new Promise((r) => setTimeout(r, this.ctx.timing.orphanScanMs).unref());
-    const current = new Set(this.registry.nodes().map((n) => discoveryTopic(this.#discovery, n)));
+    const current = new Set(this.ctx.registry.nodes().map((n) => discoveryTopic(this.#discovery, n)));
     current.add(bridgeDiscoveryTopic(this.#discovery));
     let cleared = 0;
     for (const [topic, id] of this.#retainedAtStart) {
@@ -94,15 +100,15 @@ export class HomeAssistantExtension {
    */
   #mayBeUnreadOutlet(id: string | undefined): boolean {
     if (id === undefined || !/\d{2}$/.test(id)) return false;
-    const parent = this.registry.node(id.slice(0, -2));
+    const parent = this.ctx.registry.node(id.slice(0, -2));
     return parent !== undefined && parent.parentId === undefined && parent.childIds === undefined;
   }
 
   /** Publishes every config again (homeassistant/rediscover, HA birth). */
-  rediscover(): void {
-    if (!this.enabled) return;
+  #rediscover(): void {
+    if (!this.#enabled) return;
     this.#publish(bridgeDiscoveryTopic(this.#discovery), bridgeDiscovery(this.#discovery), true);
-    for (const node of this.registry.nodes()) this.#publishNode(node, true);
+    for (const node of this.ctx.registry.nodes()) this.#publishNode(node, true);
   }
 
   #publishNode(node: DeviceNode, force = false): void {
@@ -121,7 +127,7 @@ export class HomeAssistantExtension {
     // Node configs and bridge configs (an earlier run under another client id) alike.
     if (!isOurDiscoveryTopic(this.ctx.config.HA_DISCOVERY_PREFIX, message.topic)) return;
     if (!isOurs(message.payload, this.ctx.config.MQTT_BASE_TOPIC)) return;
-    this.#retainedAtStart.set(message.topic, discoveryNodeId(message.topic));
+    this.#retainedAtStart.set(message.topic, discoveryNodeId(this.ctx.config.HA_DISCOVERY_PREFIX, message.topic));
   }
 
   #onStatus(message: MqttMessage): void {
@@ -131,14 +137,14 @@ export class HomeAssistantExtension {
     const delay = max > min ? randomInt(min, max) : min;
     this.#log.info({ delayMs: delay }, 'Home Assistant came online; republishing discovery, availability and state');
     this.#birthTimer = setTimeout(() => {
-      this.rediscover();
-      for (const node of this.registry.nodes()) this.publisher.republish(node);
+      this.#rediscover();
+      for (const node of this.ctx.registry.nodes()) this.ctx.publisher.republish(node);
       this.ctx.events.emit('homeAssistantOnline');
     }, delay);
     this.#birthTimer.unref();
   }
 
-  readonly #onNodesChanged = ({ added, removed, changed }: { added: DeviceNode[]; removed: DeviceNode[]; changed: DeviceNode[] }) => {
+  readonly #onNodesChanged = ({ added, removed, changed }: NodesChangedEvent) => {
     for (const node of removed) {
       const topic = discoveryTopic(this.#discovery, node);
       this.#published.delete(topic);
@@ -146,7 +152,7 @@ export class HomeAssistantExtension {
     }
     for (const node of [...added, ...changed]) this.#publishNode(node);
     // A strip's outlets name it in via_device and their names: refresh them with it.
-    for (const node of changed) for (const child of this.registry.children(node)) this.#publishNode(child);
+    for (const node of changed) for (const child of this.ctx.registry.children(node)) this.#publishNode(child);
   };
 
   readonly #onNodeRenamed = (node: DeviceNode) => {

@@ -1,13 +1,9 @@
-import { energyRequests, parseEnergyResponse, parseResponse, pollRequest } from '../devices/families.js';
+import { spreadOffsetMs } from '../scheduler/scheduler.js';
+import { energyRequests } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
-import { SchedulerStoppedError, spreadOffsetMs, type Priority } from '../scheduler/scheduler.js';
-import { KasaDeviceOfflineError } from '../kasa/errors.js';
-import { tryMethodResult } from '../kasa/deviceResponse.js';
-import type { BridgeContext } from './context.js';
-import type { DevicesExtension } from './devices.js';
-import type { DeviceRegistry } from './registry.js';
-import type { StatePublisher } from './statePublisher.js';
-import { describeError, SessionUnavailableError } from './errors.js';
+import type { BridgeContext, BridgePart } from './context.js';
+import { describeError } from './errors.js';
+import type { NodesChangedEvent } from './eventBus.js';
 
 /** A device that has not answered for this many poll intervals is shown offline until it does. */
 const STALE_AFTER_POLLS = 3;
@@ -20,111 +16,52 @@ interface DeviceTimers {
 /**
  * Reads every physical device once per KASA_POLL_INTERVAL (one request per device: a strip's
  * sysinfo gives all outlets, single-socket meters ride along), spread over the interval; HS300
- * per-outlet meters once per KASA_ENERGY_POLL_INTERVAL.
+ * per-outlet meters after a device's first answer and then once per KASA_ENERGY_POLL_INTERVAL.
  */
-export class Poller {
+export class Poller implements BridgePart {
+  readonly name = 'poller';
   readonly #timers = new Map<string, DeviceTimers>();
-  readonly #inFlight = new Map<string, Promise<void>>();
   readonly #energyRead = new Set<string>();
   /** Outlets whose energy read is queued or in flight: a slow device must not collect a pile of them. */
   readonly #energyPending = new Set<string>();
+  readonly #off: (() => void)[] = [];
   #energyTimer: NodeJS.Timeout | undefined;
   #running = false;
   readonly #log;
 
-  constructor(
-    private readonly ctx: BridgeContext,
-    private readonly registry: DeviceRegistry,
-    private readonly devices: DevicesExtension,
-    private readonly publisher: StatePublisher,
-    private readonly sessionUsable: () => boolean,
-  ) {
+  constructor(private readonly ctx: BridgeContext) {
     this.#log = ctx.logger.child({ module: 'poller' });
   }
 
-  start(): void {
+  async start(): Promise<void> {
     this.#running = true;
-    this.ctx.events.on('nodesChanged', this.#onNodesChanged);
+    this.#off.push(this.ctx.events.on('nodesChanged', this.#onNodesChanged), this.ctx.events.on('deviceAnswered', this.#onDeviceAnswered));
     this.#energyTimer = setInterval(() => this.#readAllEnergy(), this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000);
     this.#energyTimer.unref();
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.#running = false;
-    this.ctx.events.off('nodesChanged', this.#onNodesChanged);
+    for (const off of this.#off.splice(0)) off();
     clearInterval(this.#energyTimer);
     for (const id of [...this.#timers.keys()]) this.#unschedule(id);
   }
 
-  /** Reads every device once now (start-up, device refresh), then keeps the spread schedule. */
-  pollAll(priority: Priority = 'poll'): Promise<void> {
-    const devices = this.registry.physicalDevices();
-    return Promise.all(devices.map((node) => this.poll(node, priority).catch(() => undefined))).then(() => undefined);
-  }
-
-  /** Reads one physical device (or an outlet's strip). Concurrent callers share one request. */
-  poll(node: DeviceNode, priority: Priority = 'poll'): Promise<void> {
-    const device = node.parentId === undefined ? node : this.registry.node(node.parentId);
-    if (!device) return Promise.resolve();
-    const running = this.#inFlight.get(device.id);
-    if (running) return running;
-    const read = this.#read(device, priority).finally(() => this.#inFlight.delete(device.id));
-    this.#inFlight.set(device.id, read);
-    return read;
-  }
-
-  async #read(device: DeviceNode, priority: Priority): Promise<void> {
-    if (!this.sessionUsable()) throw new SessionUnavailableError();
-    let response: Record<string, unknown>;
-    try {
-      response = await this.ctx.scheduler.run(
-        priority,
-        (signal) => this.ctx.client.passthrough(device, pollRequest(device), signal),
-        { label: `poll ${device.key}`, device: device.id },
-      );
-    } catch (err) {
-      if (err instanceof KasaDeviceOfflineError) {
-        this.devices.setOnline(device.id, false);
-      } else if (err instanceof SchedulerStoppedError) {
-        this.#log.debug({ id: device.id }, 'device read dropped: shutting down');
-      } else {
-        this.#log.warn({ id: device.id, key: device.key, err: describeError(err) }, 'device read failed');
-      }
-      throw err;
-    }
-    this.applyResponse(device, response);
-    if (!this.#energyRead.has(device.id)) {
-      this.#energyRead.add(device.id);
-      this.#readEnergy(device);
-    }
-  }
-
-  /** Publishes what a sysinfo-bearing answer (poll or command read-back) says about a device and its outlets. */
-  applyResponse(device: DeviceNode, response: Record<string, unknown>, target?: DeviceNode): void {
-    const sysinfo = tryMethodResult(response, 'system', 'get_sysinfo');
-    if (sysinfo) this.devices.onSysinfo(device.id, sysinfo);
-    this.devices.setOnline(device.id, true);
-    const fresh = this.registry.node(device.id) ?? device;
-    const readings = parseResponse([fresh, ...this.registry.children(fresh)], response, target ? { target } : {});
-    for (const [id, reading] of readings) {
-      const node = this.registry.node(id);
-      if (node) this.publisher.reading(node, reading);
-    }
-  }
+  readonly #onDeviceAnswered = (device: DeviceNode): void => {
+    if (!this.#running || this.#energyRead.has(device.id)) return;
+    this.#energyRead.add(device.id);
+    this.#readEnergy(device);
+  };
 
   #readEnergy(device: DeviceNode): void {
+    const { registry, scheduler, client, auth, readings } = this.ctx;
     for (const { childId: nodeId, requestData } of energyRequests(device)) {
-      const node = this.registry.node(nodeId);
-      if (!node || this.#energyPending.has(nodeId) || this.ctx.scheduler.isPaused('energy') || !this.sessionUsable()) continue;
+      const node = registry.node(nodeId);
+      if (!node || this.#energyPending.has(nodeId) || scheduler.isPaused('energy') || !auth.usable) continue;
       this.#energyPending.add(nodeId);
-      this.ctx.scheduler
-        .run('energy', (signal) => this.ctx.client.passthrough(device, requestData, signal), {
-          label: `energy ${node.key}`,
-          device: device.id,
-        })
-        .then((response) => {
-          this.publisher.reading(node, parseEnergyResponse(node, response), 'energy');
-        })
+      scheduler
+        .run('energy', (signal) => client.passthrough(device, requestData, signal), { label: `energy ${node.key}`, device: device.id })
+        .then((response) => readings.applyEnergy(node, response))
         .catch((err: unknown) => this.#log.debug({ id: nodeId, err: describeError(err) }, 'energy read failed'))
         .finally(() => this.#energyPending.delete(nodeId));
     }
@@ -132,10 +69,10 @@ export class Poller {
 
   #readAllEnergy(): void {
     if (!this.#running) return;
-    for (const device of this.registry.physicalDevices()) this.#readEnergy(device);
+    for (const device of this.ctx.registry.physicalDevices()) this.#readEnergy(device);
   }
 
-  readonly #onNodesChanged = ({ added, removed }: { added: DeviceNode[]; removed: DeviceNode[] }): void => {
+  readonly #onNodesChanged = ({ added, removed }: NodesChangedEvent): void => {
     for (const node of removed) this.#unschedule(node.id);
     if (added.some((n) => n.parentId === undefined)) this.#reschedule();
   };
@@ -144,7 +81,7 @@ export class Poller {
   #reschedule(): void {
     if (!this.#running) return;
     const intervalMs = this.ctx.config.KASA_POLL_INTERVAL * 1000;
-    const devices = this.registry.physicalDevices();
+    const devices = this.ctx.registry.physicalDevices();
     devices.forEach((device, index) => {
       if (this.#timers.has(device.id)) return;
       const offset = spreadOffsetMs(index, devices.length, intervalMs);
@@ -161,12 +98,13 @@ export class Poller {
   }
 
   #tick(deviceId: string): void {
-    const device = this.registry.node(deviceId);
+    const { registry, publisher, auth, scheduler, readings } = this.ctx;
+    const device = registry.node(deviceId);
     if (!device) return;
     const maxAgeMs = STALE_AFTER_POLLS * this.ctx.config.KASA_POLL_INTERVAL * 1000;
-    for (const node of [device, ...this.registry.children(device)]) this.publisher.expireIfStale(node, maxAgeMs);
-    if (!this.sessionUsable() || this.ctx.scheduler.isPaused('poll')) return;
-    this.poll(device).catch(() => undefined);
+    for (const node of [device, ...registry.children(device)]) publisher.expireIfStale(node, maxAgeMs);
+    if (!auth.usable || scheduler.isPaused('poll')) return;
+    readings.read(device).catch(() => undefined);
   }
 
   #unschedule(id: string): void {

@@ -1,7 +1,9 @@
 import type { NodeState } from '../api/types.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { BridgeContext } from './context.js';
-import type { NodeStates, ReadingSource } from './nodeStates.js';
+import type { ReadingSource } from './nodeStates.js';
+
+export type PublisherContext = Pick<BridgeContext, 'mqtt' | 'topics' | 'auth' | 'states'>;
 
 /**
  * Publishes node state (retained, on change only) and availability (retained). A node is
@@ -13,30 +15,26 @@ export class StatePublisher {
   /** Nodes whose last answer is too old to stand for their state (cloud outage, paused polling). */
   readonly #stale = new Set<string>();
 
-  constructor(
-    private readonly ctx: BridgeContext,
-    private readonly states: NodeStates,
-    private readonly sessionUsable: () => boolean,
-  ) {}
+  constructor(private readonly ctx: PublisherContext) {}
 
   /** Records a successful read and publishes the state if it changed. */
   reading(node: DeviceNode, reading: NodeState, source: ReadingSource = 'main'): void {
     this.#stale.delete(node.id);
-    const changed = this.states.apply(node.id, reading, source);
+    const changed = this.ctx.states.apply(node.id, reading, source);
     if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
     this.refreshAvailability(node);
   }
 
   /** Publishes the current state even if unchanged (`/get`, HA birth, rename). */
   republish(node: DeviceNode): void {
-    const state = this.states.current(node.id);
+    const state = this.ctx.states.current(node.id);
     if (state) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), state, { retain: true });
     this.refreshAvailability(node, true);
   }
 
   refreshAvailability(node: DeviceNode, force = false): void {
     const value =
-      this.sessionUsable() && node.online && this.states.hasBeenRead(node.id) && !this.#stale.has(node.id) ? 'online' : 'offline';
+      this.ctx.auth.usable && node.online && this.ctx.states.hasBeenRead(node.id) && !this.#stale.has(node.id) ? 'online' : 'offline';
     if (!force && this.#availability.get(node.id) === value) return;
     this.#availability.set(node.id, value);
     void this.ctx.mqtt.publish(this.ctx.topics.nodeAvailability(node.key), { state: value }, { retain: true });
@@ -47,7 +45,7 @@ export class StatePublisher {
    * "unavailable" instead of an old state during a long outage; its next answer brings it back.
    */
   expireIfStale(node: DeviceNode, maxAgeMs: number, now = Date.now()): void {
-    const seen = this.states.lastSeenAt(node.id);
+    const seen = this.ctx.states.lastSeenAt(node.id);
     if (seen === undefined || now - seen <= maxAgeMs || this.#stale.has(node.id)) return;
     this.#stale.add(node.id);
     this.refreshAvailability(node);
@@ -63,7 +61,7 @@ export class StatePublisher {
     void this.ctx.mqtt.publish(this.ctx.topics.nodeAvailability(key), '', { retain: true });
     if (key === node.key) {
       this.#availability.delete(node.id);
-      this.states.forget(node.id);
+      this.ctx.states.forget(node.id);
     }
   }
 

@@ -2,9 +2,10 @@
  * The demo's broker: use the one that answers at MQTT_URL, or start the in-process aedes broker
  * on that address when nothing answers there.
  */
+import { topics } from '../api/types.js';
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../mqtt/embeddedBroker.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from './embeddedBroker.js';
 
 export interface BrokerCredentials {
   username?: string;
@@ -64,7 +65,7 @@ export async function probeBroker(url: string, baseTopic: string, creds: BrokerC
  * when that echo arrives, any retained state message has arrived before it (one connection, in order).
  */
 async function retainedBridgeOnline(client: mqtt.MqttClient, baseTopic: string, timeoutMs: number): Promise<boolean> {
-  const stateTopic = `${baseTopic}/bridge/state`;
+  const stateTopic = topics(baseTopic).bridgeState;
   const echoTopic = `kasa2mqtt_demo_probe/${randomBytes(6).toString('hex')}`;
   let online = false;
   const done = new Promise<void>((resolve) => {

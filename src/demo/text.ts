@@ -1,4 +1,5 @@
 /** What the demo prints: the instructions, progress lines, and bridge logs made readable. */
+import { topics } from '../api/types.js';
 import type { DestinationStream } from 'pino';
 
 export interface InstructionsInput {
@@ -32,7 +33,7 @@ export function shellQuote(word: string): string {
 
 export function instructions(i: InstructionsInput): string {
   const args = clientArgs(i.host, i.port, i.authArgs);
-  const t = (suffix: string) => shellQuote(`${i.baseTopic}/${suffix}`);
+  const t = topics(i.baseTopic);
   const lines = [
     '',
     `kasa2mqtt demo: a simulated Kasa cloud with ${i.deviceCount} devices, bridged to MQTT.`,
@@ -48,7 +49,7 @@ export function instructions(i: InstructionsInput): string {
     lines.push(
       `${step++}. The bridge is waiting for the two-step verification code. The real cloud e-mails it;`,
       `   the demo code is ${i.mfaCode}. Send it:`,
-      `     mosquitto_pub ${args} -t ${t('bridge/mfa')} -m ${i.mfaCode}`,
+      `     mosquitto_pub ${args} -t ${shellQuote(t.bridgeMfa)} -m ${i.mfaCode}`,
       '',
     );
   } else {
@@ -56,9 +57,9 @@ export function instructions(i: InstructionsInput): string {
   }
   lines.push(
     `${step++}. Switch a plug, then dim a bulb:`,
-    `     mosquitto_pub ${args} -t ${t(`${i.plugKey}/set`)} -m ON`,
-    `     mosquitto_pub ${args} -t ${t(`${i.lightKey}/set`)} -m '{"brightness":40,"color_temp":2700}'`,
-    `   Every device's state is on ${i.baseTopic}/<key>, the list of keys on ${i.baseTopic}/bridge/devices.`,
+    `     mosquitto_pub ${args} -t ${shellQuote(t.nodeSet(i.plugKey))} -m ON`,
+    `     mosquitto_pub ${args} -t ${shellQuote(t.nodeSet(i.lightKey))} -m '{"brightness":40,"color_temp":2700}'`,
+    `   Every device's state is on ${i.baseTopic}/<key>, the list of keys on ${t.bridgeDevices}.`,
     '',
     `${step}. Home Assistant: Settings → Devices & services → Add integration → MQTT,`,
     `   broker ${i.host}, port ${i.port}; the demo devices appear under Settings → Devices & services → Devices.`,

@@ -5,7 +5,8 @@
  */
 import type { NodeState } from '../api/types.js';
 import type { MeterKind } from './node.js';
-import { finiteNumber, isRecord, methodResult } from './reply.js';
+import { isRecord } from '../isRecord.js';
+import { finiteNumber, methodResult } from './reply.js';
 
 export const EMETER_MODULE = 'emeter';
 export const LIGHT_EMETER_MODULE = 'smartlife.iot.common.emeter';

@@ -5,7 +5,8 @@
 import type { BridgeDeviceEntry, Capability } from '../api/types.js';
 import type { DeviceNode, UnsupportedDevice } from './node.js';
 import { classify, outletCapabilities, profileCapabilities, refineFromSysinfo, type ClassifiableEntry } from './profile.js';
-import { isRecord, nonEmptyString } from './reply.js';
+import { isRecord } from '../isRecord.js';
+import { nonEmptyString } from './reply.js';
 import { slugKey } from './topicKeys.js';
 
 /** The `getDeviceList` entry fields used here; the cloud client's `CloudDevice` fits it. */

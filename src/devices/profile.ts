@@ -17,7 +17,7 @@ import {
   type ModelRow,
 } from './familyTable.js';
 import type { MeterKind } from './node.js';
-import { isRecord } from './reply.js';
+import { isRecord } from '../isRecord.js';
 
 export interface DeviceProfile {
   family: FamilyName;

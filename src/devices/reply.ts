@@ -4,9 +4,7 @@
  * failed module only hides its own values.
  */
 
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
+import { isRecord } from '../isRecord.js';
 
 /** The result object of `module.method`, or undefined when absent or answered with a non-zero `err_code`. */
 export function methodResult(response: unknown, module: string, method: string): Record<string, unknown> | undefined {

@@ -6,7 +6,7 @@
 import type { NodeState, OnOff, SetPayload } from '../api/types.js';
 import { DEFAULT_KELVIN } from './familyTable.js';
 import type { DeviceNode } from './node.js';
-import { isRecord } from './reply.js';
+import { isRecord } from '../isRecord.js';
 
 export const MAX_SET_PAYLOAD_BYTES = 16 * 1024;
 /** Deepest JSON nesting accepted (the `transaction` value is echoed back, so it is bounded too). */

@@ -7,7 +7,8 @@ import type { NodeState } from '../api/types.js';
 import { parseEnergy } from './energy.js';
 import type { DeviceNode } from './node.js';
 import { normaliseChildId } from './nodes.js';
-import { finiteNumber, isRecord, methodResult, sysinfoOf } from './reply.js';
+import { isRecord } from '../isRecord.js';
+import { finiteNumber, methodResult, sysinfoOf } from './reply.js';
 
 export const BULB_LIGHT_MODULE = 'smartlife.iot.smartbulb.lightingservice';
 export const STRIP_LIGHT_MODULE = 'smartlife.iot.lightStrip';

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger.js';
-import { isRecord } from './reply.js';
+import { isRecord } from '../isRecord.js';
 
 export const TOPIC_KEYS_FILE = 'topic-keys.json';
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['bridge']);

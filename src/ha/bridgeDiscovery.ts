@@ -2,7 +2,7 @@
  * The bridge itself as a Home Assistant device (docs/home-assistant.md, "The bridge device"): connectivity, whether the cloud
  * needs a login, the cloud session state, the MFA code entry and the Log in / Refresh buttons.
  */
-import type { AuthState } from '../api/types.js';
+import { discoveryTopics, topics, type AuthState } from '../api/types.js';
 import {
   ID_PREFIX,
   STATE_TEMPLATE,
@@ -17,7 +17,7 @@ import {
 const AUTH_STATES: readonly AuthState[] = ['logging_in', 'mfa_required', 'verifying', 'authenticated', 'error'];
 
 export function bridgeDiscoveryTopic(ctx: DiscoveryContext): string {
-  return `${ctx.prefix}/device/${bridgeIdentifier(ctx)}/config`;
+  return discoveryTopics(ctx.prefix).device(bridgeIdentifier(ctx));
 }
 
 /**
@@ -25,7 +25,7 @@ export function bridgeDiscoveryTopic(ctx: DiscoveryContext): string {
  * has none; every other entity is available while `bridge/state` is online.
  */
 export function bridgeDiscovery(ctx: DiscoveryContext): DeviceDiscoveryPayload {
-  const t = (suffix: string) => `${ctx.baseTopic}/bridge/${suffix}`;
+  const t = topics(ctx.baseTopic);
   const available = { availability: [bridgeStateAvailability(ctx)] };
   const entity = (platform: string, feature: string, config: Record<string, unknown>): ComponentConfig => ({
     platform,
@@ -49,15 +49,15 @@ export function bridgeDiscovery(ctx: DiscoveryContext): DeviceDiscoveryPayload {
         name: 'Connection state',
         device_class: 'connectivity',
         entity_category: 'diagnostic',
-        state_topic: t('state'),
+        state_topic: t.bridgeState,
         value_template: "{{ 'ON' if value_json.state == 'online' else 'OFF' }}",
       }),
       login_required: entity('binary_sensor', 'login_required', {
         name: 'Cloud login required',
         device_class: 'problem',
-        state_topic: t('auth'),
+        state_topic: t.bridgeAuth,
         value_template: "{{ 'OFF' if value_json.state == 'authenticated' else 'ON' }}",
-        json_attributes_topic: t('auth'),
+        json_attributes_topic: t.bridgeAuth,
         ...available,
       }),
       cloud_session: entity('sensor', 'cloud_session', {
@@ -65,7 +65,7 @@ export function bridgeDiscovery(ctx: DiscoveryContext): DeviceDiscoveryPayload {
         device_class: 'enum',
         options: [...AUTH_STATES],
         entity_category: 'diagnostic',
-        state_topic: t('auth'),
+        state_topic: t.bridgeAuth,
         value_template: STATE_TEMPLATE,
         ...available,
       }),
@@ -73,7 +73,7 @@ export function bridgeDiscovery(ctx: DiscoveryContext): DeviceDiscoveryPayload {
         name: 'MFA code',
         icon: 'mdi:two-factor-authentication',
         mode: 'password',
-        command_topic: t('mfa'),
+        command_topic: t.bridgeMfa,
         pattern: '^\\d{6}$',
         min: 6,
         max: 6,
@@ -83,7 +83,7 @@ export function bridgeDiscovery(ctx: DiscoveryContext): DeviceDiscoveryPayload {
       login: entity('button', 'login', {
         name: 'Log in',
         icon: 'mdi:login',
-        command_topic: t('request/auth/login'),
+        command_topic: t.bridgeRequest('auth/login'),
         payload_press: '{}',
         retain: false,
         ...available,
@@ -92,7 +92,7 @@ export function bridgeDiscovery(ctx: DiscoveryContext): DeviceDiscoveryPayload {
         name: 'Refresh devices',
         icon: 'mdi:refresh',
         entity_category: 'config',
-        command_topic: t('request/devices/refresh'),
+        command_topic: t.bridgeRequest('devices/refresh'),
         payload_press: '{}',
         retain: false,
         ...available,

@@ -1,4 +1,5 @@
 /** Pieces shared by the node and bridge discovery payloads (docs/home-assistant.md). */
+import { topics } from '../api/types.js';
 
 export interface DiscoveryContext {
   /** MQTT_BASE_TOPIC, e.g. `kasa`. */
@@ -42,5 +43,5 @@ export function bridgeIdentifier(ctx: DiscoveryContext): string {
 }
 
 export function bridgeStateAvailability(ctx: DiscoveryContext): { topic: string; value_template: string } {
-  return { topic: `${ctx.baseTopic}/bridge/state`, value_template: STATE_TEMPLATE };
+  return { topic: topics(ctx.baseTopic).bridgeState, value_template: STATE_TEMPLATE };
 }

@@ -2,6 +2,7 @@
  * Home Assistant device-based discovery for nodes (docs/home-assistant.md): one retained
  * `<prefix>/device/kasa_<id>/config` per node, its entities under `components`.
  */
+import { discoveryTopics, topics } from '../api/types.js';
 import type { DeviceNode } from '../devices/node.js';
 import { DEFAULT_KELVIN } from '../devices/familyTable.js';
 import {
@@ -21,37 +22,42 @@ export { bridgeDiscovery, bridgeDiscoveryTopic } from './bridgeDiscovery.js';
 
 /** `<prefix>/device/kasa_<id>/config`; takes the prefix or the discovery context. */
 export function discoveryTopic(prefix: string | Pick<DiscoveryContext, 'prefix'>, node: DeviceNode): string {
-  const p = typeof prefix === 'string' ? prefix : prefix.prefix;
-  return `${p}/device/${ID_PREFIX}${safeObjectId(node.id)}/config`;
+  return discoveryTopics(typeof prefix === 'string' ? prefix : prefix.prefix).device(`${ID_PREFIX}${safeObjectId(node.id)}`);
 }
 
 /** Whether `topic` is a device discovery topic this bridge may have published (`kasa_` object id). */
 export function isOurDiscoveryTopic(prefix: string, topic: string): boolean {
-  const head = `${prefix}/device/${ID_PREFIX}`;
-  if (!topic.startsWith(head) || !topic.endsWith('/config')) return false;
-  const objectId = topic.slice(head.length, -'/config'.length);
-  return /^[a-zA-Z0-9_-]+$/.test(objectId);
+  const objectId = discoveryTopics(prefix).objectIdOf(topic);
+  return objectId !== undefined && /^kasa_[a-zA-Z0-9_-]+$/.test(objectId);
 }
 
 /** The node id in one of our node discovery topics; undefined for the bridge's own topic and foreign topics. */
-export function discoveryNodeId(topic: string): string | undefined {
-  const match = /\/device\/kasa_([a-zA-Z0-9_-]+)\/config$/.exec(topic);
-  const id = match?.[1];
-  if (id === undefined || id.startsWith('bridge_')) return undefined;
+export function discoveryNodeId(prefix: string, topic: string): string | undefined {
+  const objectId = discoveryTopics(prefix).objectIdOf(topic);
+  const id = objectId?.startsWith(ID_PREFIX) ? objectId.slice(ID_PREFIX.length) : undefined;
+  if (id === undefined || id === '' || id.startsWith('bridge_') || !/^[a-zA-Z0-9_-]+$/.test(id)) return undefined;
   return id;
+}
+
+/** The topics a node's entities point to. */
+interface NodeTopics {
+  state: string;
+  availability: string;
+  set: string;
 }
 
 /** The discovery payload of one node. */
 export function nodeDiscovery(node: DeviceNode, ctx: DiscoveryContext): DeviceDiscoveryPayload {
-  const base = `${ctx.baseTopic}/${node.key}`;
+  const t = topics(ctx.baseTopic);
+  const nodeTopics: NodeTopics = { state: t.nodeState(node.key), availability: t.nodeAvailability(node.key), set: t.nodeSet(node.key) };
   return {
     device: deviceBlock(node, ctx),
     origin: origin(ctx),
-    availability: [bridgeStateAvailability(ctx), { topic: `${base}/availability`, value_template: STATE_TEMPLATE }],
+    availability: [bridgeStateAvailability(ctx), { topic: nodeTopics.availability, value_template: STATE_TEMPLATE }],
     availability_mode: 'all',
-    state_topic: base,
+    state_topic: nodeTopics.state,
     qos: 1,
-    components: components(node, base),
+    components: components(node, nodeTopics),
   };
 }
 
@@ -69,7 +75,7 @@ function deviceBlock(node: DeviceNode, ctx: DiscoveryContext): Record<string, un
   return device;
 }
 
-function components(node: DeviceNode, base: string): Record<string, ComponentConfig> {
+function components(node: DeviceNode, nodeTopics: NodeTopics): Record<string, ComponentConfig> {
   const entity = (platform: string, feature: string, main: boolean, config: Record<string, unknown>): ComponentConfig => ({
     platform,
     unique_id: `${ID_PREFIX}${node.id}_${feature}`,
@@ -85,7 +91,7 @@ function components(node: DeviceNode, base: string): Record<string, ComponentCon
       out['switch'] = entity('switch', 'switch', true, {
         name: null,
         device_class: node.type === 'switch' ? 'switch' : 'outlet',
-        command_topic: `${base}/set`,
+        command_topic: nodeTopics.set,
         value_template: STATE_TEMPLATE,
         payload_on: 'ON',
         payload_off: 'OFF',
@@ -94,7 +100,7 @@ function components(node: DeviceNode, base: string): Record<string, ComponentCon
     case 'dimmer':
     case 'bulb':
     case 'lightstrip':
-      out['light'] = entity('light', 'light', true, lightConfig(node, base));
+      out['light'] = entity('light', 'light', true, lightConfig(node, nodeTopics));
       break;
     case 'strip':
       out['outlets_on'] = entity('sensor', 'outlets_on', false, {
@@ -154,7 +160,7 @@ function components(node: DeviceNode, base: string): Record<string, ComponentCon
   return out;
 }
 
-function lightConfig(node: DeviceNode, base: string): Record<string, unknown> {
+function lightConfig(node: DeviceNode, nodeTopics: NodeTopics): Record<string, unknown> {
   const caps = node.capabilities;
   const modes: string[] = [];
   if (caps.includes('color')) modes.push('hs');
@@ -165,7 +171,7 @@ function lightConfig(node: DeviceNode, base: string): Record<string, unknown> {
   const config: Record<string, unknown> = {
     name: null,
     schema: 'json',
-    command_topic: `${base}/set`,
+    command_topic: nodeTopics.set,
     supported_color_modes: modes,
     brightness_scale: 100,
     flash: false,

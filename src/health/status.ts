@@ -1,3 +1,4 @@
+import { topics } from '../api/types.js';
 import type { HealthSource } from './source.js';
 
 export interface HealthReport {
@@ -29,7 +30,7 @@ export function evaluateHealth(source: HealthSource, baseTopic: string): HealthR
       reasons.push('logging_in: signing in to the TP-Link cloud');
       break;
     case 'mfa_required':
-      reasons.push(`mfa_required: waiting for the code on ${baseTopic}/bridge/mfa`);
+      reasons.push(`mfa_required: waiting for the code on ${topics(baseTopic).bridgeMfa}`);
       break;
     case 'verifying':
       reasons.push('verifying: checking the MFA code');

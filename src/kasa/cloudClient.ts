@@ -4,6 +4,7 @@
  * recovery from revoked tokens, device list and passthrough (docs/protocol.md).
  * The password, tokens and MFA codes are never logged and never appear in error messages.
  */
+import { isRecord } from '../isRecord.js';
 import type { Logger } from '../logger.js';
 import type {
   KasaCloudClientOptions,
@@ -33,7 +34,6 @@ import {
   accountStatusBody,
   checkMfaBody,
   deviceListBody,
-  isRecord,
   loginBody,
   mfaDispatchBody,
   nonEmpty,

@@ -5,6 +5,8 @@
  */
 import type { MfaDialect } from './errors.js';
 
+import { isRecord } from '../isRecord.js';
+
 export const APP_TYPE = 'Kasa_Android_Mix';
 export const APP_VERSION = '3.4.451';
 export const PLATFORM = 'Android';
@@ -158,13 +160,8 @@ export interface CloudDevice {
 export function parseDeviceList(value: unknown): CloudDevice[] | undefined {
   if (!Array.isArray(value)) return undefined;
   return value.filter(
-    (e): e is CloudDevice =>
-      typeof e === 'object' && e !== null && typeof (e as Record<string, unknown>)['deviceId'] === 'string',
+    (e): e is CloudDevice => isRecord(e) && typeof e['deviceId'] === 'string',
   );
-}
-
-export function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 export function nonEmpty(value: unknown): string | undefined {

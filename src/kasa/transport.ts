@@ -16,7 +16,8 @@ import {
   parseCode,
   sanitizeCloudMessage,
 } from './errors.js';
-import { APP_QUERY, CONTENT_TYPE, USER_AGENT, isRecord } from './protocol.js';
+import { isRecord } from '../isRecord.js';
+import { APP_QUERY, CONTENT_TYPE, USER_AGENT } from './protocol.js';
 import { linkSignals } from './signals.js';
 import { signRequest } from './signing.js';
 import { traceLine, type TraceOptions } from './trace.js';

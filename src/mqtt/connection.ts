@@ -4,6 +4,7 @@ import { Socket } from 'node:net';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IClientSubscribeOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { SubscriptionTable, mergedOptions, toIncomingMessage, optionsKey, type FilterGroup, type IncomingMessage, type MessageHandler, type SubscribeOptions } from './subscriptions.js';
 import { isValidTopicFilter, isValidTopicName } from './topicMatch.js';
+import { topics } from '../api/types.js';
 import type { Logger } from '../logger.js';
 import { redactUrl, transportCode, type MqttConnectionEvents, type MqttConnectionOptions, type Outgoing, type PublishOptions } from './types.js';
 
@@ -52,7 +53,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     super();
     this.#o = options;
     this.#log = options.logger.child({ module: 'mqtt' });
-    this.#stateTopic = `${options.baseTopic}/bridge/state`;
+    this.#stateTopic = topics(options.baseTopic).bridgeState;
     this.#minMs = Math.max(1, options.reconnectMinMs ?? 1000);
     this.#maxMs = Math.max(this.#minMs, options.reconnectMaxMs ?? 5000);
     this.#version = options.protocolVersion ?? 5;

@@ -6,7 +6,8 @@ import { RateLimiter } from './rateLimit.js';
 import { RequestLog } from './requestLog.js';
 import { TokenStore, type AccessToken } from './tokens.js';
 import type { MfaDialect, SimAccountSpec, SimDeviceSpec, SimErrorCodes, SimFaults, SimRequestLogEntry, SimulatorOptions } from './types.js';
-import { isObject, type JsonObject } from './util.js';
+import { isRecord } from '../isRecord.js';
+import type { JsonObject } from './util.js';
 
 export type HostRole = SimRequestLogEntry['host'];
 
@@ -178,6 +179,6 @@ export function requireSameTerminal(cloud: Cloud, req: ApiRequest, terminalUUID:
 export function paramsObject(body: JsonObject): JsonObject {
   const params = body.params;
   if (params === undefined) return {};
-  if (!isObject(params)) fail(CloudError.parameterMissing, Msg.parameter);
+  if (!isRecord(params)) fail(CloudError.parameterMissing, Msg.parameter);
   return params;
 }

@@ -14,7 +14,8 @@ import { METHODS } from './api/methods.js';
 import { KASA_APP_TYPE, type Answer, type ApiRequest, type Cloud, type HostRole, type LogFields } from './cloud.js';
 import { CloudError, CloudFailure, fail, Msg } from './errors.js';
 import type { SimRequestLogEntry } from './types.js';
-import { delay, isObject, type JsonObject } from './util.js';
+import { isRecord } from '../isRecord.js';
+import { delay, type JsonObject } from './util.js';
 
 const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 const ACCOUNT_PATH = /^\/api\/v2\/account\/([A-Za-z0-9]+)$/;
@@ -166,7 +167,7 @@ function parseBody(raw: Buffer): JsonObject | undefined {
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
     const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
+    return isRecord(value) ? value : undefined;
   } catch {
     return undefined;
   }

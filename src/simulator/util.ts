@@ -2,10 +2,6 @@ import { randomBytes } from 'node:crypto';
 
 export type JsonObject = Record<string, unknown>;
 
-export function isObject(value: unknown): value is JsonObject {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 export function randomHex(bytes: number): string {
   return randomBytes(bytes).toString('hex');
 }

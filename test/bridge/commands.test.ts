@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeState, SetResponse } from '../../src/api/types.js';
 import { demoAccount } from '../../src/simulator/catalog.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { startHarness, type Harness } from '../helpers/bridgeHarness.js';
+import { bridgeRequest, startHarness, type Harness } from '../helpers/bridgeHarness.js';
 import type { ObservedMessage } from '../helpers/mqttObserver.js';
 
 const account = demoAccount({ username: 'commands@example.com', mfa: false });
@@ -223,10 +223,11 @@ describe('set, get and state through a real broker', () => {
   });
 
   it('publishes state only when it changed', async () => {
-    await h.bridge.poller.pollAll();
+    // A device-list refresh reads every device once more.
+    await bridgeRequest(h, 'devices/refresh');
     await h.obs.barrier();
     const count = h.obs.messages.filter((m) => m.topic === 'kasa/bedroom_desk_light').length;
-    await h.bridge.poller.pollAll();
+    await bridgeRequest(h, 'devices/refresh');
     await h.obs.barrier();
     expect(h.obs.messages.filter((m) => m.topic === 'kasa/bedroom_desk_light').length).toBe(count);
   });

@@ -6,11 +6,11 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BridgeDeviceEntry, BridgeEvent, BridgeInfoPayload, BridgeResponse, SetResponse } from '../../src/api/types.js';
+import type { BridgeDeviceEntry, BridgeEvent, BridgeInfoPayload, SetResponse } from '../../src/api/types.js';
 import { demoAccount, stableDeviceId } from '../../src/simulator/catalog.js';
 import type { SimAccountSpec } from '../../src/simulator/types.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { startHarness, type Harness } from '../helpers/bridgeHarness.js';
+import { bridgeRequest, startHarness, type Harness } from '../helpers/bridgeHarness.js';
 
 /** Many refreshes in a row: a bucket big enough that none of them waits for tokens. */
 const FAST_CLOUD = { KASA_RATE_LIMIT: '6000', KASA_RATE_BURST: '500' };
@@ -70,13 +70,7 @@ function byId(list: BridgeDeviceEntry[], id: string): BridgeDeviceEntry {
   return entry!;
 }
 
-/** Publishes a bridge request and returns its response (matched by transaction). */
-async function request(h: Harness, cmd: string, body: Record<string, unknown>): Promise<BridgeResponse> {
-  const transaction = typeof body.transaction === 'string' ? body.transaction : `${cmd}-${Math.random().toString(36).slice(2, 10)}`;
-  const answer = h.obs.next(`kasa/bridge/response/${cmd}`, (m) => m.json<BridgeResponse>().transaction === transaction, 10_000);
-  await h.obs.publish(`kasa/bridge/request/${cmd}`, JSON.stringify({ ...body, transaction }), { qos: 1 });
-  return (await answer).json<BridgeResponse>();
-}
+const request = bridgeRequest;
 
 /** Publishes on `kasa/<given>/set` and returns the answer on `kasa/<given>/response/set`. */
 async function set(h: Harness, given: string, payload: string): Promise<SetResponse> {

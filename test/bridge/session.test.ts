@@ -3,6 +3,8 @@
  * expire in the middle of a burst, refresh tokens that expire on trusted and untrusted terminals,
  * and an account that locks. Asserts what an MQTT subscriber sees and what reached the cloud.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Agent, type Dispatcher } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AvailabilityPayload, BridgeAuthPayload, BridgeDeviceEntry, BridgeEvent, SetResponse } from '../../src/api/types.js';
@@ -113,7 +115,7 @@ describe('refresh token expiry', () => {
   });
 
   it('on a trusted terminal: the next commands log in again once with the password, no MFA, auth stays authenticated', async () => {
-    const terminalBefore = h.bridge.ctx.client.terminalUUID;
+    const terminalBefore = storedTerminal(h);
     h.sim.clearRequests();
     mark = h.obs.messages.length;
     h.sim.expireAccessTokens();
@@ -128,7 +130,7 @@ describe('refresh token expiry', () => {
     expect(h.sim.count({ op: 'login', errorCode: 0 })).toBe(1);
     expect(h.sim.count({ op: 'getEmailVC4TerminalMFA' })).toBe(0);
     expect(h.sim.count({ op: 'getPushVC4TerminalMFA' })).toBe(0);
-    expect(h.bridge.ctx.client.terminalUUID).toBe(terminalBefore);
+    expect(storedTerminal(h)).toBe(terminalBefore);
     await h.obs.barrier();
     const authAfter = h.obs.messages.slice(mark).filter((m) => m.topic === 'kasa/bridge/auth');
     expect(authAfter.map((m) => m.json<BridgeAuthPayload>().state).filter((s) => s !== 'authenticated')).toEqual([]);
@@ -333,6 +335,11 @@ class HeldRequest {
   }
 }
 
+/** The terminal UUID the bridge keeps in DATA_DIR (the one the cloud trusts after an MFA round). */
+function storedTerminal(h: Harness): string {
+  return (JSON.parse(readFileSync(join(h.dataDir, 'session.json'), 'utf8')) as { terminalUUID: string }).terminalUUID;
+}
+
 describe('a late "token expired" answer after a relogin that needs MFA', () => {
   let broker: TestBroker;
   beforeAll(async () => {
@@ -360,7 +367,7 @@ describe('a late "token expired" answer after a relogin that needs MFA', () => {
       const nodes = await settableNodes(h);
       const [slow, fast] = [nodes.find((n) => n.key === 'bedroom_desk_light')!, nodes.find((n) => n.key === 'kitchen_light_switch')!];
       // The first reads (and the energy reads they start) are over: only the two sets below will meet the expired token.
-      const { scheduler } = bridge.ctx;
+      const { scheduler } = bridge.diagnostics();
       await waitFor(() => scheduler.inFlight === 0 && scheduler.queueDepth === 0, 5_000, 'the start-up reads to finish');
 
       h.sim.untrustTerminals(account.username);

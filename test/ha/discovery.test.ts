@@ -222,11 +222,11 @@ describe('discovery topic helpers', () => {
   it('recognise our node topics for orphan clean-up, but not the bridge or foreign ones', () => {
     const topic = discoveryTopic('homeassistant', outlet!);
     expect(isOurDiscoveryTopic('homeassistant', topic)).toBe(true);
-    expect(discoveryNodeId(topic)).toBe(outlet!.id);
+    expect(discoveryNodeId('homeassistant', topic)).toBe(outlet!.id);
     expect(isOurDiscoveryTopic('homeassistant', 'homeassistant/device/zigbee2mqtt_0x1234/config')).toBe(false);
     expect(isOurDiscoveryTopic('homeassistant', 'homeassistant/switch/kasa_x/config')).toBe(false);
     expect(isOurDiscoveryTopic('other', topic)).toBe(false);
-    expect(discoveryNodeId(bridgeDiscoveryTopic(ctx))).toBeUndefined();
-    expect(discoveryNodeId('homeassistant/device/zigbee2mqtt_0x1234/config')).toBeUndefined();
+    expect(discoveryNodeId('homeassistant', bridgeDiscoveryTopic(ctx))).toBeUndefined();
+    expect(discoveryNodeId('homeassistant', 'homeassistant/device/zigbee2mqtt_0x1234/config')).toBeUndefined();
   });
 });

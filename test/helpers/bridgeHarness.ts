@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import type { BridgeResponse } from '../../src/api/types.js';
 import { Bridge } from '../../src/bridge/bridge.js';
 import type { BridgeTiming } from '../../src/bridge/context.js';
 import { loadConfig, type Config } from '../../src/config.js';
@@ -101,4 +102,12 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     },
   };
   return harness;
+}
+
+/** Publishes `<base>/bridge/request/<cmd>` and returns its response (matched by transaction). */
+export async function bridgeRequest(h: Harness, cmd: string, body: Record<string, unknown> = {}): Promise<BridgeResponse> {
+  const transaction = typeof body.transaction === 'string' ? body.transaction : `${cmd}-${Math.random().toString(36).slice(2, 10)}`;
+  const answer = h.obs.next(`${h.base}/bridge/response/${cmd}`, (m) => m.json<BridgeResponse>().transaction === transaction, 10_000);
+  await h.obs.publish(`${h.base}/bridge/request/${cmd}`, JSON.stringify({ ...body, transaction }), { qos: 1 });
+  return (await answer).json<BridgeResponse>();
 }

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/mqtt/embeddedBroker.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/demo/embeddedBroker.js';
 
 export type BrokerKind = 'external' | 'mosquitto' | 'container' | 'embedded';
 

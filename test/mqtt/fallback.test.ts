@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/mqtt/embeddedBroker.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/demo/embeddedBroker.js';
 import { nextEvent, observe, readRetained, waitFor, type Observer } from '../helpers/mqttObserver.js';
 import type { IncomingMessage, MqttConnection } from '../../src/mqtt/connection.js';
 import { makeConnection, uniqueBase } from './setup.js';

@@ -1,6 +1,7 @@
 import { ok, paramsObject, requireAppType, type Answer, type ApiRequest, type Cloud } from '../cloud.js';
 import { CloudError, fail, Msg } from '../errors.js';
-import { delay, isObject, type JsonObject } from '../util.js';
+import { isRecord } from '../../isRecord.js';
+import { delay, type JsonObject } from '../util.js';
 import { refreshToken, type Handler } from './account.js';
 
 /** `method` values the `/` endpoint implements; others answer -20103. */
@@ -70,7 +71,7 @@ async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
 function parseObject(text: string): JsonObject | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return isObject(value) ? value : undefined;
+    return isRecord(value) ? value : undefined;
   } catch {
     return undefined;
   }

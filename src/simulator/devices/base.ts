@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DeviceFamily, SimDeviceHandle } from '../types.js';
-import { isObject, type JsonObject } from '../util.js';
+import { isRecord } from '../../isRecord.js';
+import type { JsonObject } from '../util.js';
 import type { ModelInfo } from './models.js';
 
 /** A device-level failure, answered inside responseData as `err_code`/`err_msg` (docs/protocol.md, "Passthrough"). */
@@ -90,7 +91,7 @@ export function plugFamilySysinfo(id: DeviceIdentity, deviceType: string, featur
 /** Getter arguments may be null or {}; setters need an object. */
 export function argObject(args: unknown, invalid: DeviceError): JsonObject {
   if (args === null || args === undefined) return {};
-  if (!isObject(args)) throw invalid;
+  if (!isRecord(args)) throw invalid;
   return args;
 }
 
@@ -157,7 +158,7 @@ export abstract class SimDevice implements SimDeviceHandle {
         reply[name] = { ...this.missingModule };
         continue;
       }
-      if (!isObject(body)) {
+      if (!isRecord(body)) {
         reply[name] = { ...MEMBER_NOT_SUPPORT };
         continue;
       }
@@ -250,6 +251,6 @@ function runMethod(method: Method, args: unknown, ctx: CallContext): JsonObject 
 }
 
 function parseChildIds(context: unknown): string[] | undefined {
-  if (!isObject(context) || !Array.isArray(context.child_ids)) return undefined;
+  if (!isRecord(context) || !Array.isArray(context.child_ids)) return undefined;
   return context.child_ids.filter((id): id is string => typeof id === 'string');
 }

@@ -13,16 +13,16 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import mqtt from 'mqtt';
-import type { BridgeAuthPayload } from './api/types.js';
-import { Bridge } from './bridge/bridge.js';
-import { ConfigError, loadConfig, type Config } from './config.js';
-import { slugKey } from './devices/topicKeys.js';
-import { createLogger } from './logger.js';
-import { DemoBrokerError, ensureBroker, type DemoBroker } from './demo/broker.js';
-import { clientArgs, instructions, loggedIn, readableLogStream, shellQuote, type DeviceEntry } from './demo/text.js';
-import { DEMO_IDENTITY, demoAccount, startSimulator, type Simulator } from './simulator/index.js';
+import { topics, type BridgeAuthPayload } from '../api/types.js';
+import { Bridge } from '../bridge/bridge.js';
+import { ConfigError, loadConfig, type Config } from '../config.js';
+import { slugKey } from '../devices/topicKeys.js';
+import { createLogger } from '../logger.js';
+import { DemoBrokerError, ensureBroker, type DemoBroker } from './broker.js';
+import { clientArgs, instructions, loggedIn, readableLogStream, shellQuote, type DeviceEntry } from './text.js';
+import { DEMO_IDENTITY, demoAccount, startSimulator, type Simulator } from '../simulator/index.js';
 
-const USAGE = `Usage: npm run demo   (or: tsx src/demo.ts)
+const USAGE = `Usage: npm run demo   (or: tsx src/demo/index.ts)
 
 Starts a simulated Kasa cloud, an MQTT broker unless one answers at MQTT_URL, and the bridge
 between them, then prints what to type next. Ctrl-C stops everything.
@@ -205,11 +205,8 @@ async function start(
     watcher.once('connect', () => ok());
     watcher.once('error', fail);
   });
-  const topic = {
-    auth: `${base}/bridge/auth`,
-    devices: `${base}/bridge/devices`,
-    state: `${base}/bridge/state`,
-  };
+  const t = topics(base);
+  const topic = { auth: t.bridgeAuth, devices: t.bridgeDevices, state: t.bridgeState };
   await watcher.subscribeAsync([topic.auth, topic.devices, topic.state], { qos: 1 });
 
   const host = broker.host;
@@ -258,7 +255,7 @@ async function start(
     if (listPrinted) return;
     listPrinted = true;
     clearTimeout(listTimer);
-    say(loggedIn(latestDevices, `${pub} -t ${shellQuote(`${base}/${plugKey}/set`)} -m TOGGLE`));
+    say(loggedIn(latestDevices, `${pub} -t ${shellQuote(t.nodeSet(plugKey))} -m TOGGLE`));
   };
   const onAuth = (auth: BridgeAuthPayload) => {
     if (!printed && (auth.state === 'mfa_required' || auth.state === 'authenticated')) {
@@ -278,7 +275,7 @@ async function start(
       authenticated = false;
       say(
         `Login stopped (${auth.last_error ?? 'error'}). Start a new round with:\n` +
-          `     ${pub} -t ${shellQuote(`${base}/bridge/request/auth/login`)} -m '{}'`,
+          `     ${pub} -t ${shellQuote(t.bridgeRequest('auth/login'))} -m '{}'`,
       );
     }
   };
@@ -322,7 +319,7 @@ async function start(
     await bridge.stop();
     // The broker has passed `offline` on once our own watcher has it; only then stop the broker.
     await Promise.race([offline, new Promise((r) => setTimeout(r, 1000).unref())]);
-    say(`Bridge stopped (${base}/bridge/state is offline).`);
+    say(`Bridge stopped (${t.bridgeState} is offline).`);
   });
   await bridge.start();
   return 0;

@@ -1,0 +1,63 @@
+import type { HealthSource } from '../health/source.js';
+import { evaluateHealth } from '../health/status.js';
+import type { BridgeContext, BridgePart } from './context.js';
+
+/**
+ * `bridge/request/health_check`, and with HEALTH_PORT `GET /healthz` and `GET /metrics`. The
+ * metrics (prom-client) and the HTTP server are only loaded when HEALTH_PORT is set: they cost
+ * several MB that a bridge without the endpoint does not need.
+ */
+export class HealthCheckExtension implements BridgePart {
+  readonly name = 'health check';
+  readonly #source: HealthSource;
+  readonly #off: (() => void)[] = [];
+  #stopServer: (() => Promise<void>) | undefined;
+
+  constructor(private readonly ctx: BridgeContext) {
+    const { mqtt, auth, registry, publisher, scheduler } = ctx;
+    // Read at request/scrape time.
+    this.#source = {
+      mqttConnected: () => mqtt.connected,
+      authState: () => auth.state,
+      authLastError: () => auth.payload.last_error,
+      devicesTotal: () => registry.size,
+      devicesOnline: () => registry.nodes().filter((n) => publisher.isAvailable(n)).length,
+      queueDepth: () => scheduler.queueDepth,
+      rateLimitedSeconds: () => scheduler.stats().rateLimitedMs / 1000,
+      pausedUntil: () => scheduler.pausedUntil,
+    };
+  }
+
+  async start(): Promise<void> {
+    const { config, events, requests, logger } = this.ctx;
+    this.#off.push(
+      requests.handle('health_check', async () => {
+        const report = evaluateHealth(this.#source, config.MQTT_BASE_TOPIC);
+        return { healthy: report.status === 'ok', ...report };
+      }),
+    );
+    if (config.HEALTH_PORT === 0) return;
+    const [{ BridgeMetrics }, { HealthServer }] = await Promise.all([import('../health/metrics.js'), import('../health/server.js')]);
+    const metrics = new BridgeMetrics(this.#source);
+    this.#off.push(
+      events.on('cloudRequest', (event) => metrics.recordCloudRequest(event)),
+      events.on('commandAnswered', (latencyMs, status) => metrics.observeCommand(latencyMs, status)),
+    );
+    const server = new HealthServer({
+      source: this.#source,
+      metrics,
+      host: config.HEALTH_HOST,
+      port: config.HEALTH_PORT,
+      logger,
+      baseTopic: config.MQTT_BASE_TOPIC,
+    });
+    await server.start();
+    this.#stopServer = () => server.stop();
+  }
+
+  async stop(): Promise<void> {
+    for (const off of this.#off.splice(0)) off();
+    await this.#stopServer?.();
+    this.#stopServer = undefined;
+  }
+}
