@@ -292,7 +292,7 @@ describe('request timeouts', { concurrent: true }, () => {
 
     beforeAll(async () => {
       broker = await startTestBroker();
-      h = await startHarness({ broker, account, env: { KASA_REQUEST_TIMEOUT: '1' }, timing: FAST_BACKOFF });
+      h = await startHarness({ broker, account, env: { KASA_REQUEST_TIMEOUT: '1', KASA_PASSTHROUGH_TIMEOUT: '1' }, timing: FAST_BACKOFF });
       keys = (await listedNodes(h)).map((n) => n.key);
     });
     afterAll(async () => {
@@ -301,7 +301,7 @@ describe('request timeouts', { concurrent: true }, () => {
       await broker?.stop();
     });
 
-    it('a cloud slower than KASA_REQUEST_TIMEOUT: commands are answered timeout within a bounded time', async () => {
+    it('a cloud slower than KASA_PASSTHROUGH_TIMEOUT: commands are answered timeout within a bounded time', async () => {
       // A 1 s timeout (not less): under machine load a healthy request must still fit in it.
       h.sim.faults.delayMs = 4_000;
       const started = Date.now();

@@ -138,6 +138,10 @@ describe('refresh token expiry', () => {
   });
 
   it('on an untrusted terminal: the command is answered auth_required, a new MFA round opens, devices go offline', async () => {
+    // The previous test used this process's one automatic password login of the next 10 minutes;
+    // a restart (someone acting) starts afresh, as a user would see it after an upgrade.
+    await h.restartBridge();
+    await settableNodes(h);
     h.sim.untrustTerminals(account.username);
     h.sim.clearRequests();
     h.sim.expireAccessTokens();
