@@ -31,13 +31,15 @@ function expectSetsBeforeRead(request: Record<string, unknown>) {
 
 describe('pollRequest', () => {
   it('asks a plain plug for sysinfo only', () => {
-    expect(pollRequest(plug)).toEqual({ system: { get_sysinfo: null } });
+    expect(pollRequest(plug)).toEqual({ system: { get_sysinfo: null }, count_down: { get_rules: null } });
   });
 
   it('adds the meter with today and this month to a metered plug, in one request', () => {
     expect(pollRequest(meterPlug, NOW)).toEqual({
       system: { get_sysinfo: null },
+      count_down: { get_rules: null },
       emeter: { get_realtime: null, get_daystat: { year: 2021, month: 3 }, get_monthstat: { year: 2021 } },
+      time: { get_time: null },
     });
   });
 
@@ -49,7 +51,7 @@ describe('pollRequest', () => {
   });
 
   it('polls a strip with one sysinfo for all outlets, never the slot-0 emeter', () => {
-    expect(pollRequest(hs300[0]!)).toEqual({ system: { get_sysinfo: null } });
+    expect(pollRequest(hs300[0]!)).toEqual({ system: { get_sysinfo: null }, time: { get_time: null } });
     expect(pollRequest(hs300[1]!)).toEqual({ system: { get_sysinfo: null } });
   });
 });
