@@ -143,6 +143,7 @@ export class CommandsExtension {
       )
       .then(async (response) => {
         this.poller.applyResponse(device, response, node);
+        if (batch.set.restart) this.ctx.events.emit('deviceRestarting', device.id);
         // Methods normally run in textual order; if the read-back does not show the set, read once more.
         if (unconfirmedAttributes(node, batch.set, this.states.peek(node.id)).length > 0) {
           await this.poller.poll(node, 'readback').catch(() => undefined);

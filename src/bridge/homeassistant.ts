@@ -9,7 +9,9 @@ import {
   nodeDiscovery,
   type DiscoveryContext,
 } from '../ha/discovery.js';
+import { SeenKeys } from '../ha/seenKeys.js';
 import type { MqttMessage } from '../mqtt/connection.js';
+import type { NodeState } from '../api/types.js';
 import { VERSION } from '../version.js';
 import type { BridgeContext } from './context.js';
 import type { DeviceRegistry } from './registry.js';
@@ -22,6 +24,8 @@ import type { StatePublisher } from './statePublisher.js';
  */
 export class HomeAssistantExtension {
   readonly #published = new Map<string, string>();
+  /** State keys each node has reported: discovery announces only entities whose key is among them. */
+  readonly #seen = new SeenKeys();
   /** Retained `kasa_…` configs seen at start: topic → node id (undefined for bridge configs). */
   readonly #retainedAtStart = new Map<string, string | undefined>();
   readonly #unsubscribe: (() => Promise<void>)[] = [];
@@ -53,6 +57,7 @@ export class HomeAssistantExtension {
     if (!this.enabled) return;
     this.ctx.events.on('nodesChanged', this.#onNodesChanged);
     this.ctx.events.on('nodeRenamed', this.#onNodeRenamed);
+    this.ctx.events.on('nodeRead', this.#onNodeRead);
     this.#unsubscribe.push(
       await this.ctx.mqtt.subscribe(this.ctx.config.HA_STATUS_TOPIC, (m) => this.#onStatus(m), { qos: 1 }),
       await this.ctx.mqtt.subscribe(`${this.ctx.config.HA_DISCOVERY_PREFIX}/device/+/config`, (m) => this.#collect(m), {
@@ -66,6 +71,7 @@ export class HomeAssistantExtension {
     clearTimeout(this.#birthTimer);
     this.ctx.events.off('nodesChanged', this.#onNodesChanged);
     this.ctx.events.off('nodeRenamed', this.#onNodeRenamed);
+    this.ctx.events.off('nodeRead', this.#onNodeRead);
     await Promise.all(this.#unsubscribe.splice(0).map((u) => u()));
   }
 
@@ -106,7 +112,7 @@ export class HomeAssistantExtension {
   }
 
   #publishNode(node: DeviceNode, force = false): void {
-    this.#publish(discoveryTopic(this.#discovery, node), nodeDiscovery(node, this.#discovery), force);
+    this.#publish(discoveryTopic(this.#discovery, node), nodeDiscovery(node, this.#discovery, this.#seen.of(node.id)), force);
   }
 
   #publish(topic: string, payload: object, force: boolean): void {
@@ -140,6 +146,7 @@ export class HomeAssistantExtension {
 
   readonly #onNodesChanged = ({ added, removed, changed }: { added: DeviceNode[]; removed: DeviceNode[]; changed: DeviceNode[] }) => {
     for (const node of removed) {
+      this.#seen.forget(node.id);
       const topic = discoveryTopic(this.#discovery, node);
       this.#published.delete(topic);
       void this.ctx.mqtt.publish(topic, '', { retain: true });
@@ -147,6 +154,10 @@ export class HomeAssistantExtension {
     for (const node of [...added, ...changed]) this.#publishNode(node);
     // A strip's outlets name it in via_device and their names: refresh them with it.
     for (const node of changed) for (const child of this.registry.children(node)) this.#publishNode(child);
+  };
+
+  readonly #onNodeRead = (node: DeviceNode, state: NodeState) => {
+    if (this.#seen.observe(node.id, Object.keys(state))) this.#publishNode(node);
   };
 
   readonly #onNodeRenamed = (node: DeviceNode) => {

@@ -1,4 +1,4 @@
-import { energyRequests, parseEnergyResponse, parseResponse, pollRequest } from '../devices/families.js';
+import { deviceUtcOffsetMinutes, energyRequests, parseEnergyResponse, parseResponse, pollRequest } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
 import { spreadOffsetMs } from '../cloud/spread.js';
 import { SchedulerStoppedError } from '../cloud/errors.js';
@@ -28,6 +28,10 @@ export class Poller {
   readonly #timers = new Map<string, DeviceTimers>();
   readonly #inFlight = new Map<string, Promise<void>>();
   readonly #energyRead = new Set<string>();
+  /** Devices restarted on command: until when their absence is expected (ms since the epoch). */
+  readonly #restartingUntil = new Map<string, number>();
+  /** Each device's offset from UTC (minutes), from its `get_time` answers: energy by its calendar. */
+  readonly #utcOffsets = new Map<string, number>();
   #energyTimer: NodeJS.Timeout | undefined;
   #running = false;
   readonly #log;
@@ -45,6 +49,7 @@ export class Poller {
   start(): void {
     this.#running = true;
     this.ctx.events.on('nodesChanged', this.#onNodesChanged);
+    this.ctx.events.on('deviceRestarting', this.#onRestarting);
     this.#energyTimer = setInterval(() => this.#readAllEnergy(), this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000);
     this.#energyTimer.unref();
   }
@@ -52,6 +57,7 @@ export class Poller {
   stop(): void {
     this.#running = false;
     this.ctx.events.off('nodesChanged', this.#onNodesChanged);
+    this.ctx.events.off('deviceRestarting', this.#onRestarting);
     clearInterval(this.#energyTimer);
     for (const id of [...this.#timers.keys()]) this.#unschedule(id);
   }
@@ -79,11 +85,13 @@ export class Poller {
     try {
       response = await this.ctx.scheduler.run(
         priority,
-        (signal) => this.ctx.client.passthrough(device, pollRequest(device), signal),
+        (signal) => this.ctx.client.passthrough(device, pollRequest(device, new Date(), this.#requestOptions(device.id)), signal),
         { label: `poll ${device.key}` },
       );
     } catch (err) {
-      if (err instanceof KasaDeviceOfflineError) {
+      if (err instanceof KasaDeviceOfflineError && this.#restarting(device.id)) {
+        this.#log.debug({ id: device.id }, 'device is restarting: absence expected');
+      } else if (err instanceof KasaDeviceOfflineError) {
         this.devices.setOnline(device.id, false);
       } else if (err instanceof SchedulerStoppedError) {
         this.#log.debug({ id: device.id }, 'device read dropped: shutting down');
@@ -104,8 +112,12 @@ export class Poller {
     const sysinfo = tryMethodResult(response, 'system', 'get_sysinfo');
     if (sysinfo) this.devices.onSysinfo(device.id, sysinfo);
     this.devices.setOnline(device.id, true);
+    const now = new Date();
+    const offset = deviceUtcOffsetMinutes(response, now);
+    if (offset !== undefined) this.#utcOffsets.set(device.id, offset);
     const fresh = this.registry.node(device.id) ?? device;
-    const readings = parseResponse([fresh, ...this.registry.children(fresh)], response, target ? { target } : {});
+    const options = { now, ...this.#requestOptions(device.id), ...(target ? { target } : {}) };
+    const readings = parseResponse([fresh, ...this.registry.children(fresh)], response, options);
     for (const [id, reading] of readings) {
       const node = this.registry.node(id);
       if (node) this.publisher.reading(node, reading);
@@ -113,13 +125,14 @@ export class Poller {
   }
 
   #readEnergy(device: DeviceNode): void {
-    for (const { childId: nodeId, requestData } of energyRequests(device)) {
+    const offset = this.#requestOptions(device.id);
+    for (const { childId: nodeId, requestData } of energyRequests(device, new Date(), offset)) {
       const node = this.registry.node(nodeId);
       if (!node || this.ctx.scheduler.isPaused('energy') || !this.sessionUsable()) continue;
       this.ctx.scheduler
         .run('energy', (signal) => this.ctx.client.passthrough(device, requestData, signal), { label: `energy ${node.key}` })
         .then((response) => {
-          this.publisher.reading(node, parseEnergyResponse(node, response), 'energy');
+          this.publisher.reading(node, parseEnergyResponse(node, response, new Date(), offset.utcOffsetMinutes), 'energy');
         })
         .catch((err: unknown) => this.#log.debug({ id: nodeId, err: describeError(err) }, 'energy read failed'));
     }
@@ -129,6 +142,23 @@ export class Poller {
     if (!this.#running) return;
     for (const device of this.registry.physicalDevices()) this.#readEnergy(device);
   }
+
+  #requestOptions(deviceId: string): { utcOffsetMinutes?: number } {
+    const offset = this.#utcOffsets.get(deviceId);
+    return offset === undefined ? {} : { utcOffsetMinutes: offset };
+  }
+
+  #restarting(deviceId: string): boolean {
+    const until = this.#restartingUntil.get(deviceId);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.#restartingUntil.delete(deviceId);
+    return false;
+  }
+
+  readonly #onRestarting = (deviceId: string): void => {
+    this.#restartingUntil.set(deviceId, Date.now() + this.ctx.timing.restartGraceMs);
+  };
 
   readonly #onNodesChanged = ({ added, removed }: { added: DeviceNode[]; removed: DeviceNode[] }): void => {
     for (const node of removed) this.#unschedule(node.id);
@@ -171,5 +201,7 @@ export class Poller {
     clearInterval(timers.every);
     this.#timers.delete(id);
     this.#energyRead.delete(id);
+    this.#utcOffsets.delete(id);
+    this.#restartingUntil.delete(id);
   }
 }

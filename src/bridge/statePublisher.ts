@@ -1,4 +1,5 @@
 import type { NodeState } from '../api/types.js';
+import { steadyReading } from '../devices/features.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { BridgeContext } from './context.js';
 import type { NodeStates, ReadingSource } from './nodeStates.js';
@@ -22,9 +23,12 @@ export class StatePublisher {
   /** Records a successful read and publishes the state if it changed. */
   reading(node: DeviceNode, reading: NodeState, source: ReadingSource = 'main'): void {
     this.#stale.delete(node.id);
-    const changed = this.states.apply(node.id, reading, source);
+    const steady = source === 'main' ? steadyReading(this.states.peek(node.id), reading) : reading;
+    const changed = this.states.apply(node.id, steady, source);
     if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
     this.refreshAvailability(node);
+    const state = this.states.peek(node.id);
+    if (state) this.ctx.events.emit('nodeRead', node, { ...state, last_seen: '' });
   }
 
   /** Publishes the current state even if unchanged (`/get`, HA birth, rename). */

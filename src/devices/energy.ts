@@ -94,10 +94,9 @@ export function deviceUtcOffsetMinutes(response: unknown, now: Date): number | u
   for (const module of TIME_MODULES) {
     const t = methodResult(response, module, 'get_time');
     if (!t) continue;
-    const parts = ['year', 'month', 'mday', 'hour', 'min', 'sec'].map((k) => finiteNumber(t[k]));
-    if (parts.some((p) => p === undefined)) return undefined;
-    const [year, month, day, hour, minute, second] = parts as number[];
-    const local = Date.UTC(year!, month! - 1, day!, hour!, minute!, second!);
+    const [year, month, day, hour, minute, second] = ['year', 'month', 'mday', 'hour', 'min', 'sec'].map((k) => finiteNumber(t[k]) ?? NaN);
+    const local = Date.UTC(year ?? NaN, (month ?? NaN) - 1, day, hour, minute, second);
+    if (!Number.isFinite(local)) return undefined;
     const minutes = (local - now.getTime()) / 60_000;
     const offset = Math.round(minutes / 15) * 15;
     return Math.abs(offset) <= 14 * 60 ? offset : undefined;

@@ -87,7 +87,7 @@ const led: Feature = {
     request: (_node, value) => ({ system: { set_led_off: { off: value === 'OFF' ? 1 : 0 } } }),
     confirmed: (value, readBack) => readBack?.led === value,
     applied: (value, readBack) => ({ led: readBack?.led ?? value }),
-  } satisfies FeatureSet<'led'> as FeatureSet,
+  } satisfies FeatureSet<'led'>,
   entities: [
     {
       platform: 'switch',
@@ -114,7 +114,7 @@ const restart: Feature = {
     parse: (value) => (value === true ? { ok: true } : { error: 'restart must be true' }),
     request: (node) => ({ [familyOfNodeType(node.type).systemModule]: { reboot: { delay: 1 } } }),
     applied: () => ({}),
-  } satisfies FeatureSet<'restart'> as FeatureSet,
+  } satisfies FeatureSet<'restart'>,
   entities: [
     {
       platform: 'button',
@@ -147,7 +147,7 @@ const countdown: Feature = {
     applied: (value, readBack) => ({
       countdown: readBack?.countdown !== undefined ? readBack.countdown : value === 0 ? null : { seconds_left: value.seconds, state: value.state ?? 'OFF' },
     }),
-  } satisfies FeatureSet<'countdown'> as FeatureSet,
+  } satisfies FeatureSet<'countdown'>,
   entities: [
     {
       platform: 'number',
@@ -192,7 +192,7 @@ const effect: Feature = {
     }),
     confirmed: (value, readBack) => readBack?.effect === (value === EFFECT_OFF ? null : value),
     applied: (value, readBack) => ({ effect: readBack?.effect !== undefined ? readBack.effect : value === EFFECT_OFF ? null : value }),
-  } satisfies FeatureSet<'effect'> as FeatureSet,
+  } satisfies FeatureSet<'effect'>,
 };
 
 const onSince: Feature = {

@@ -41,7 +41,7 @@ export function unconfirmedAttributes(node: DeviceNode, set: SetPayload, readBac
   for (const feature of featuresOf(node)) {
     const spec = feature.set;
     const value = spec ? set[spec.key] : undefined;
-    if (spec?.confirmed && value !== undefined && !spec.confirmed(value as never, readBack)) missing.push(spec.key);
+    if (spec?.confirmed && value !== undefined && !spec.confirmed(value, readBack)) missing.push(spec.key);
   }
   if (set.state === 'ON' || set.state === 'OFF') {
     if (node.type === 'strip') {

@@ -58,6 +58,7 @@ export class Cloud {
   readonly tokens: TokenStore;
   readonly rateLimiter: RateLimiter;
   readonly rotateRefreshTokens: boolean;
+  readonly rebootMs: number;
   urls: CloudUrls = { global: '', regional: '', device0: '', device1: '' };
   /** Pending latency/delay timers, cleared on stop. */
   readonly timers = new Set<NodeJS.Timeout>();
@@ -68,6 +69,7 @@ export class Cloud {
     this.codes = { ...DEFAULT_ERROR_CODES, ...options.errorCodes };
     this.now = options.clock ?? Date.now;
     this.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
+    this.rebootMs = options.rebootMs ?? 5_000;
     this.accounts = new AccountStore({
       maxPasswordFailures: options.maxPasswordFailures ?? 5,
       maxMfaFailures: options.maxMfaFailures ?? 5,
@@ -90,7 +92,7 @@ export class Cloud {
 
   addDevice(username: string, spec: SimDeviceSpec): SimDevice {
     const owner = this.accounts.get(username).username;
-    const device = createDevice(spec, { now: this.now, owner });
+    const device = createDevice(spec, { now: this.now, owner, rebootMs: this.rebootMs });
     if (this.devicesById.has(device.deviceId)) throw new Error(`device ${device.deviceId} already exists`);
     this.devicesById.set(device.deviceId, { device, owner });
     return device;
