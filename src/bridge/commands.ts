@@ -136,7 +136,7 @@ export class CommandsExtension {
         async (signal) => {
           batch.started = true;
           // TOGGLE resolves against the newest known state at the moment the request goes out.
-          const request = setRequest(node, batch.set, this.states.peek(node.id));
+          const request = setRequest(node, batch.set, this.states.peek(node.id), this.poller.requestOptions(device.id));
           return await this.ctx.client.passthrough(device, request, signal);
         },
         { label: `set ${node.key}` },

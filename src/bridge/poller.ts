@@ -85,7 +85,7 @@ export class Poller {
     try {
       response = await this.ctx.scheduler.run(
         priority,
-        (signal) => this.ctx.client.passthrough(device, pollRequest(device, new Date(), this.#requestOptions(device.id)), signal),
+        (signal) => this.ctx.client.passthrough(device, pollRequest(device, new Date(), this.requestOptions(device.id)), signal),
         { label: `poll ${device.key}` },
       );
     } catch (err) {
@@ -116,7 +116,7 @@ export class Poller {
     const offset = deviceUtcOffsetMinutes(response, now);
     if (offset !== undefined) this.#utcOffsets.set(device.id, offset);
     const fresh = this.registry.node(device.id) ?? device;
-    const options = { now, ...this.#requestOptions(device.id), ...(target ? { target } : {}) };
+    const options = { now, ...this.requestOptions(device.id), ...(target ? { target } : {}) };
     const readings = parseResponse([fresh, ...this.registry.children(fresh)], response, options);
     for (const [id, reading] of readings) {
       const node = this.registry.node(id);
@@ -125,7 +125,7 @@ export class Poller {
   }
 
   #readEnergy(device: DeviceNode): void {
-    const offset = this.#requestOptions(device.id);
+    const offset = this.requestOptions(device.id);
     for (const { childId: nodeId, requestData } of energyRequests(device, new Date(), offset)) {
       const node = this.registry.node(nodeId);
       if (!node || this.ctx.scheduler.isPaused('energy') || !this.sessionUsable()) continue;
@@ -143,7 +143,8 @@ export class Poller {
     for (const device of this.registry.physicalDevices()) this.#readEnergy(device);
   }
 
-  #requestOptions(deviceId: string): { utcOffsetMinutes?: number } {
+  /** What requests to a device need to know of it: its UTC offset, once its clock has been read. */
+  requestOptions(deviceId: string): { utcOffsetMinutes?: number } {
     const offset = this.#utcOffsets.get(deviceId);
     return offset === undefined ? {} : { utcOffsetMinutes: offset };
   }

@@ -66,34 +66,40 @@ export function energyRequests(strip: DeviceNode, now: Date = new Date(), option
 /**
  * The one request that applies `set` to `node` and reads the result back. TOGGLE is resolved
  * against `current`. A set with nothing left to change (two TOGGLEs merged) is a plain read.
- * Feature keys (LED, restart, countdown, effect) add their setters and their reads.
+ * Feature keys (LED, restart, countdown, effect) add their setters. The read-back reads what a
+ * poll reads (an outlet: its own feature reads, with its context), so a state published from a
+ * set carries the same keys as one published from a poll.
  */
-export function setRequest(node: DeviceNode, set: SetPayload, current?: NodeState): RequestData {
+export function setRequest(
+  node: DeviceNode,
+  set: SetPayload,
+  current?: NodeState,
+  options: RequestOptions & { now?: Date } = {},
+): RequestData {
   const resolved = resolveToggle(set, current);
-  const main = mainSetRequest(node, resolved, current);
-  const { context, ...modules } = main;
+  const { context, ...main } = mainSetRequest(node, resolved, current);
   const setters: RequestData[] = [];
-  const reads: RequestData[] = [];
   for (const feature of featuresOf(node)) {
     const spec = feature.set;
-    if (!spec) continue;
-    const value = resolved[spec.key];
-    if (value === undefined) continue;
-    setters.push(applyFeature(spec, node, value, current));
-    const read = feature.read?.(node);
-    if (read) reads.push(read);
+    const value = spec ? resolved[spec.key] : undefined;
+    if (spec && value !== undefined) setters.push(applyFeature(spec, node, value, current));
   }
-  if (setters.length === 0) return main;
-  const merged = mergeRequests(modules, ...setters, ...reads, SYSINFO_READ);
+  const reads = node.parentId === undefined ? [pollRequest(node, options.now ?? new Date(), options)] : featureReads(node);
+  const merged = mergeRequests(main, ...setters, ...reads);
   return context === undefined ? merged : { ...merged, context };
+}
+
+function featureReads(node: DeviceNode): RequestData[] {
+  return featuresOf(node).flatMap((f) => {
+    const read = f.read?.(node);
+    return read ? [read] : [];
+  });
 }
 
 function applyFeature(spec: FeatureSet, node: DeviceNode, value: unknown, current: NodeState | undefined): RequestData {
   return spec.request(node, value as never, current);
 }
 
-/** Feature sets read the device's sysinfo back (LED and effect state live there). */
-const SYSINFO_READ: RequestData = { system: { get_sysinfo: null } };
 
 function mainSetRequest(node: DeviceNode, resolved: SetPayload, current: NodeState | undefined): RequestData {
   switch (node.type) {

@@ -78,7 +78,7 @@ describe('LED', () => {
     const payload = set(plug, '{"led":"OFF"}');
     expect(payload).toEqual({ led: 'OFF' });
     const request = setRequest(plug, payload);
-    expect(JSON.stringify(request)).toBe('{"system":{"set_led_off":{"off":1},"get_sysinfo":null}}');
+    expect(JSON.stringify(request)).toBe('{"system":{"set_led_off":{"off":1},"get_sysinfo":null},"count_down":{"get_rules":null}}');
     expect(unconfirmedAttributes(plug, payload, { led: 'ON' })).toEqual(['led']);
     expect(unconfirmedAttributes(plug, payload, { led: 'OFF' })).toEqual([]);
     expect(appliedData(plug, payload, { led: 'OFF', state: 'ON' })).toEqual({ led: 'OFF' });
@@ -94,8 +94,8 @@ describe('LED', () => {
 
 describe('restart', () => {
   it('sends system.reboot {delay: 1} (bulbs: their common system module)', () => {
-    expect(setRequest(plug, set(plug, '{"restart":true}'))).toEqual({ system: { reboot: { delay: 1 }, get_sysinfo: null } });
-    expect(setRequest(bulb, set(bulb, '{"restart":true}'))).toEqual({
+    expect(setRequest(plug, set(plug, '{"restart":true}'))).toMatchObject({ system: { reboot: { delay: 1 }, get_sysinfo: null } });
+    expect(setRequest(bulb, set(bulb, '{"restart":true}'))).toMatchObject({
       'smartlife.iot.common.system': { reboot: { delay: 1 } },
       system: { get_sysinfo: null },
     });
@@ -158,7 +158,7 @@ describe('light-strip effects', () => {
     expect(aurora).toEqual({ effect: 'Aurora' });
     const request = setRequest(lightStrip, aurora);
     expect(request['smartlife.iot.lighting_effect']).toEqual({ set_lighting_effect: LIGHT_STRIP_EFFECTS[0] });
-    expect(Object.keys(request)).toEqual(['smartlife.iot.lighting_effect', 'system']);
+    expect(Object.keys(request)).toEqual(['smartlife.iot.lighting_effect', 'system', 'smartlife.iot.common.emeter']);
     expect(setRequest(lightStrip, set(lightStrip, '{"effect":"off"}'))['smartlife.iot.lighting_effect']).toEqual({
       set_lighting_effect: { enable: 0 },
     });
@@ -166,7 +166,7 @@ describe('light-strip effects', () => {
 
   it('runs a colour set before the effect when both come together', () => {
     const request = setRequest(lightStrip, set(lightStrip, '{"state":"ON","effect":"Ocean"}'));
-    expect(Object.keys(request)).toEqual(['smartlife.iot.lightStrip', 'smartlife.iot.lighting_effect', 'system']);
+    expect(Object.keys(request)).toEqual(['smartlife.iot.lightStrip', 'smartlife.iot.lighting_effect', 'system', 'smartlife.iot.common.emeter']);
   });
 
   it('reads the running effect from lighting_effect_state and confirms by name', () => {
