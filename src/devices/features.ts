@@ -152,7 +152,8 @@ const countdown: Feature = {
     {
       platform: 'number',
       id: 'countdown',
-      stateKey: 'countdown',
+      // No state key gate: the template has a default, because an outlet's rules are only read with
+      // its own requests (sets, per-outlet meter reads), not with the strip's poll.
       command: true,
       config: {
         name: 'Countdown',
@@ -162,7 +163,8 @@ const countdown: Feature = {
         max: MAX_COUNTDOWN_SECONDS / 60,
         step: 1,
         mode: 'box',
-        value_template: "{{ ((value_json.countdown.seconds_left / 60) | round(0, 'ceil') | int) if value_json.countdown else 0 }}",
+        value_template:
+          "{{ ((value_json.countdown.seconds_left / 60) | round(0, 'ceil') | int) if value_json.countdown is defined and value_json.countdown else 0 }}",
         command_template:
           '{% if value | int > 0 %}{"countdown":{"seconds":{{ (value | int) * 60 }},"state":"OFF"}}{% else %}{"countdown":0}{% endif %}',
       },

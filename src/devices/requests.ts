@@ -6,7 +6,7 @@
 import type { SetPayload, NodeState } from '../api/types.js';
 import { meterModule, meterQuery } from './energy.js';
 import { familyOfNodeType } from './familyTable.js';
-import { featuresOf, type FeatureSet } from './features.js';
+import { FEATURES, featuresOf, type FeatureSet } from './features.js';
 import type { DeviceNode } from './node.js';
 import { resolveToggle } from './setPayload.js';
 import { BULB_LIGHT_MODULE, STRIP_LIGHT_MODULE } from './state.js';
@@ -59,7 +59,12 @@ export function energyRequests(strip: DeviceNode, now: Date = new Date(), option
   if (strip.meter !== 'outlets') return [];
   return (strip.childIds ?? []).map((childId) => ({
     childId,
-    requestData: { emeter: meterQuery('emeter', now, options.utcOffsetMinutes), context: { child_ids: [childId] } },
+    requestData: {
+      emeter: meterQuery('emeter', now, options.utcOffsetMinutes),
+      // The outlet's own countdown rides along: the strip's poll cannot read per-outlet rules.
+      ...(outletFeatureReads(strip) ?? {}),
+      context: { child_ids: [childId] },
+    },
   }));
 }
 
@@ -87,6 +92,16 @@ export function setRequest(
   const reads = node.parentId === undefined ? [pollRequest(node, options.now ?? new Date(), options)] : featureReads(node);
   const merged = mergeRequests(main, ...setters, ...reads);
   return context === undefined ? merged : { ...merged, context };
+}
+
+/** What the features of a strip's outlets read (with an outlet's context). */
+function outletFeatureReads(strip: DeviceNode): RequestData | undefined {
+  const names = familyOfNodeType(strip.type).outletFeatures ?? [];
+  const reads = names.flatMap((name) => {
+    const read = FEATURES[name].read?.({ ...strip, type: 'outlet', parentId: strip.id });
+    return read ? [read] : [];
+  });
+  return reads.length > 0 ? mergeRequests(...reads) : undefined;
 }
 
 function featureReads(node: DeviceNode): RequestData[] {

@@ -71,7 +71,7 @@ export function parseResponse(
 
 /** An outlet's (or any metered node's) energy keys from the reply to one of `energyRequests`. */
 export function parseEnergyResponse(node: DeviceNode, response: unknown, now: Date = new Date(), utcOffsetMinutes?: number): NodeState {
-  return parseEnergy(node.meter, response, now, utcOffsetMinutes);
+  return { ...parseEnergy(node.meter, response, now, utcOffsetMinutes), ...featureState(node, { response, now }) };
 }
 
 /**

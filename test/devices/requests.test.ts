@@ -64,6 +64,7 @@ describe('energyRequests', () => {
       childId: '5BFA53B31294DDA5AB4DEBA1B62582E8EC2F789E02',
       requestData: {
         emeter: { get_realtime: null, get_daystat: { year: 2021, month: 3 }, get_monthstat: { year: 2021 } },
+        count_down: { get_rules: null },
         context: { child_ids: ['5BFA53B31294DDA5AB4DEBA1B62582E8EC2F789E02'] },
       },
     });
