@@ -26,7 +26,7 @@ export {
   type DeviceListEntry,
   type KeyAssigner,
 } from './nodes.js';
-export { methodResult, sysinfoOf } from './reply.js';
+export { methodResult, sysinfoOf, refusedSetters, isNotSupported, type RefusedMethod } from './reply.js';
 export { parseResponse, parseEnergyResponse, lightState, type ParseOptions } from './state.js';
 export {
   pollRequest,

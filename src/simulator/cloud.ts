@@ -52,13 +52,14 @@ export class Cloud {
   readonly strict: boolean;
   readonly codes: SimErrorCodes;
   readonly now: () => number;
+  /** How long a device is unreachable after `reboot`, ms. */
+  readonly rebootMs: number;
   readonly faults: SimFaults = defaultFaults();
   readonly log = new RequestLog();
   readonly accounts: AccountStore;
   readonly tokens: TokenStore;
   readonly rateLimiter: RateLimiter;
   readonly rotateRefreshTokens: boolean;
-  readonly rebootMs: number;
   urls: CloudUrls = { global: '', regional: '', device0: '', device1: '' };
   /** Pending latency/delay timers, cleared on stop. */
   readonly timers = new Set<NodeJS.Timeout>();
@@ -66,10 +67,10 @@ export class Cloud {
 
   constructor(options: SimulatorOptions) {
     this.strict = options.strict ?? true;
+    this.rebootMs = options.rebootMs ?? 5_000;
     this.codes = { ...DEFAULT_ERROR_CODES, ...options.errorCodes };
     this.now = options.clock ?? Date.now;
     this.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
-    this.rebootMs = options.rebootMs ?? 5_000;
     this.accounts = new AccountStore({
       maxPasswordFailures: options.maxPasswordFailures ?? 5,
       maxMfaFailures: options.maxMfaFailures ?? 5,

@@ -16,6 +16,7 @@ import {
   parseResponse,
   parseSetPayload,
   pollRequest,
+  refusedSetters,
   setRequest,
   steadyReading,
   unconfirmedAttributes,
@@ -244,5 +245,24 @@ describe('device clock', () => {
       get_daystat: { year: 2026, month: 11 },
       get_monthstat: { year: 2026 },
     });
+  });
+});
+
+describe('refused setters', () => {
+  it('finds setters a device answered with an error, at module or method level; reads do not count', () => {
+    const request = setRequest(plug, { led: 'OFF', countdown: { seconds: 5 } }, { state: 'ON' });
+    const reply = {
+      system: { set_led_off: { err_code: 0 }, get_sysinfo: { err_code: -7 } },
+      count_down: { err_code: -1, err_msg: 'module not support' },
+    };
+    expect(refusedSetters(request, reply)).toEqual([
+      { module: 'count_down', method: 'delete_all_rules', errCode: -1, errMsg: 'module not support' },
+      { module: 'count_down', method: 'add_rule', errCode: -1, errMsg: 'module not support' },
+    ]);
+    const member = { system: { set_led_off: { err_code: -2, err_msg: 'member not support' } } };
+    expect(refusedSetters({ system: { set_led_off: { off: 1 }, get_sysinfo: null } }, member)).toEqual([
+      { module: 'system', method: 'set_led_off', errCode: -2, errMsg: 'member not support' },
+    ]);
+    expect(refusedSetters({ system: { get_sysinfo: null } }, { system: { err_code: -1 } })).toEqual([]);
   });
 });

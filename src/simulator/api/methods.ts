@@ -59,9 +59,11 @@ async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
     fail(cloud.codes.wrongDeviceHost, messageFor(cloud.codes.wrongDeviceHost));
   }
   // Tapo devices are listed but the Kasa passthrough cannot reach them (§4.7).
-  if (!device.reachable || device.family === 'tapo') fail(CloudError.deviceOffline, Msg.deviceOffline);
+  if (!device.online || device.family === 'tapo') fail(CloudError.deviceOffline, Msg.deviceOffline);
 
   await delay(device.latencyMs, cloud.timers);
+  if (!device.online) fail(CloudError.deviceOffline, Msg.deviceOffline);
+  // A rebooting device is listed online but cannot be reached for a few seconds.
   if (!device.reachable) fail(CloudError.deviceOffline, Msg.deviceOffline);
   const reply = device.execute(request);
   return ok({ responseData: cloud.faults.responseDataAsObject ? reply : JSON.stringify(reply) });
