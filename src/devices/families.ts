@@ -51,7 +51,7 @@ export {
   type FeatureName,
   type FeatureSet,
 } from './features.js';
-export { LIGHT_STRIP_EFFECTS, LIGHT_STRIP_EFFECT_NAMES, lightStripEffect } from './data/lightStripEffects.js';
+export { LIGHT_STRIP_EFFECTS, LIGHT_STRIP_EFFECT_NAMES, lightStripEffect } from './lightStripEffects.js';
 export {
   parseSetPayload,
   mergeSets,

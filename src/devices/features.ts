@@ -6,7 +6,7 @@
  * discovery code iterate over these entries and know no feature by name.
  */
 import type { CountdownSet, CountdownState, NodeState, OnOff, SetPayload } from '../api/types.js';
-import { LIGHT_STRIP_EFFECT_NAMES, lightStripEffect } from './data/lightStripEffects.js';
+import { LIGHT_STRIP_EFFECT_NAMES, lightStripEffect } from './lightStripEffects.js';
 import { familyOfNodeType } from './familyTable.js';
 import type { DeviceNode } from './node.js';
 import { finiteNumber, isRecord, methodResult } from './reply.js';

@@ -4,7 +4,7 @@
  * per-device clock and zone, and the device's answers for what a model does not have.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LIGHT_STRIP_EFFECTS } from '../../src/devices/data/lightStripEffects.js';
+import { LIGHT_STRIP_EFFECTS } from '../../src/devices/lightStripEffects.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { SimDeviceSpec, Simulator } from '../../src/simulator/types.js';
 import { login, passthrough } from './client.js';
