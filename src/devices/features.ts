@@ -144,9 +144,12 @@ const countdown: Feature = {
       return { [COUNT_DOWN_MODULE]: { delete_all_rules: null, add_rule: rule } };
     },
     confirmed: (value, readBack) => (value === 0 ? readBack?.countdown === null : readBack?.countdown != null),
-    applied: (value, readBack) => ({
-      countdown: readBack?.countdown !== undefined ? readBack.countdown : value === 0 ? null : { seconds_left: value.seconds, state: value.state ?? 'OFF' },
-    }),
+    applied: (value, readBack) => {
+      if (readBack?.countdown !== undefined) return { countdown: readBack.countdown };
+      if (value === 0) return { countdown: null };
+      // Without a read-back the defaulted target state is unknown here: report only what was given.
+      return value.state ? { countdown: { seconds_left: value.seconds, state: value.state } } : {};
+    },
   } satisfies FeatureSet<'countdown'>,
   entities: [
     {
