@@ -111,7 +111,25 @@ export interface NodeState {
   energy_month_kwh?: number | null;
   rssi?: number;
   outlets_on?: number;
+  /** The device's indicator LED: `ON` = lit (plugs, switches, dimmers, strips). */
+  led?: OnOff;
+  /** The running countdown ("Timer" in the Kasa app), or null when none runs. */
+  countdown?: CountdownState | null;
+  /** When the relay was switched on (ISO 8601); null while off. */
+  on_since?: string | null;
   last_seen?: string;
+}
+
+/** `countdown` in the state: seconds until the device switches to `state`. */
+export interface CountdownState {
+  seconds_left: number;
+  state: OnOff;
+}
+
+/** `countdown` in a set: run one countdown of `seconds` ending in `state` (default: the opposite of now). */
+export interface CountdownSet {
+  seconds: number;
+  state?: OnOff;
 }
 
 /** `<base>/<key>/availability` (retained). */
@@ -126,6 +144,14 @@ export interface SetPayload {
   color_temp?: number;
   color?: { h: number; s: number };
   transition?: number;
+  /** Indicator LED on or off. */
+  led?: OnOff;
+  /** Reboot the device (`system.reboot`). */
+  restart?: true;
+  /** Start a countdown; `0` cancels it. */
+  countdown?: CountdownSet | 0;
+  /** A built-in light-strip effect by name, or `off`. */
+  effect?: string;
   transaction?: unknown;
 }
 

@@ -1,5 +1,14 @@
 import type { CommandErrorCode, SetPayload, SetResponse } from '../api/types.js';
-import { appliedData, mergeSets, parseSetPayload, setRequest, unconfirmedAttributes } from '../devices/families.js';
+import {
+  appliedData,
+  isNotSupported,
+  mergeSets,
+  parseSetPayload,
+  refusedSetters,
+  setRequest,
+  unconfirmedAttributes,
+  type RefusedMethod,
+} from '../devices/families.js';
 import { MAX_SET_PAYLOAD_BYTES, structureProblem } from '../devices/setPayload.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { MqttMessage } from '../mqtt/connection.js';
@@ -118,13 +127,19 @@ export class CommandsExtension implements BridgePart {
         async (signal) => {
           batch.started = true;
           // TOGGLE resolves against the newest known state at the moment the request goes out.
-          const request = setRequest(node, batch.set, this.ctx.states.peek(node.id));
-          return await this.ctx.client.passthrough(device, request, signal);
+          const request = setRequest(node, batch.set, this.ctx.states.peek(node.id), this.ctx.readings.requestOptions(device.id));
+          return { request, response: await this.ctx.client.passthrough(device, request, signal) };
         },
         { label: `set ${node.key}`, device: device.id },
       )
-      .then(async (response) => {
+      .then(async ({ request, response }) => {
         this.ctx.readings.apply(device, response, node);
+        const refused = refusedSetters(request, response);
+        if (refused.length > 0) {
+          this.#failWaiters(node, batch.waiters, refusedCode(refused), refusedMessage(node, refused));
+          return;
+        }
+        if (batch.set.restart) this.ctx.readings.expectRestart(device.id);
         // Methods normally run in textual order; if the read-back does not show the set, read once more.
         if (unconfirmedAttributes(node, batch.set, this.ctx.states.peek(node.id)).length > 0) {
           await this.ctx.readings.read(node, 'readback').catch(() => undefined);
@@ -197,6 +212,16 @@ export class CommandsExtension implements BridgePart {
     this.#answer({ given, request, receivedAt, ...transaction }, { status: 'error', error: { code, message } });
     this.ctx.publishEvent({ type: 'command_failed', id: node?.id ?? given, key: node?.key ?? given, error: { code, message } });
   }
+}
+
+/** A model without the module or method: `unsupported`; any other device refusal: `cloud_error`. */
+function refusedCode(refused: RefusedMethod[]): CommandErrorCode {
+  return refused.every(isNotSupported) ? 'unsupported' : 'cloud_error';
+}
+
+function refusedMessage(node: DeviceNode, refused: RefusedMethod[]): string {
+  const what = refused.map((r) => `${r.module}.${r.method}: ${r.errMsg ?? 'error'} (${r.errCode})`).join('; ');
+  return `${node.name} refused ${what}`;
 }
 
 /** Best effort: echo the transaction of a JSON payload even when the payload is refused. */

@@ -81,6 +81,8 @@ export interface BridgeTiming {
   orphanScanMs: number;
   /** Grace for in-flight cloud requests at shutdown, ms. */
   shutdownGraceMs: number;
+  /** After a restart command, how long the device's absence (-20571) is expected rather than a failure, ms. */
+  restartGraceMs: number;
   /** Overrides of the scheduler's rate-limit backoff (tests shorten the 60 s default pause). */
   schedulerBackoff?: Partial<BackoffOptions>;
   /** Backoff of login retries after a transient failure: first delay and cap, ms. */
@@ -92,4 +94,5 @@ export const DEFAULT_TIMING: BridgeTiming = {
   haBirthDelayMs: [2_000, 8_000],
   orphanScanMs: 2_000,
   shutdownGraceMs: 2_000,
+  restartGraceMs: 90_000,
 };

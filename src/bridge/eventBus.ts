@@ -1,3 +1,4 @@
+import type { NodeState } from '../api/types.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { KasaError } from '../kasa/errors.js';
 import type { TransportRequestEvent } from '../kasa/transport.js';
@@ -30,7 +31,9 @@ export interface BridgeEventMap {
   deviceAnswered: [device: DeviceNode];
   /** The device list after a login was read and every device read once. */
   devicesSynced: [];
-  /** Home Assistant came online: discovery, availability and state were republished. */
+  /** A node answered: its full state after the reading (discovery announces the keys it carries). */
+  nodeRead: [node: DeviceNode, state: NodeState];
+  /** Home Assistant came online: republish discovery, availability and state. */
   homeAssistantOnline: [];
   /** One HTTP request to the cloud finished. */
   cloudRequest: [event: TransportRequestEvent];

@@ -10,7 +10,9 @@ import {
   nodeDiscovery,
   type DiscoveryContext,
 } from '../ha/discovery.js';
+import { SeenKeys } from '../ha/seenKeys.js';
 import type { MqttMessage } from '../mqtt/connection.js';
+import type { NodeState } from '../api/types.js';
 import { VERSION } from '../version.js';
 import { RequestError } from './bridgeRequests.js';
 import type { BridgeContext, BridgePart } from './context.js';
@@ -24,6 +26,8 @@ import type { NodesChangedEvent } from './eventBus.js';
 export class HomeAssistantExtension implements BridgePart {
   readonly name = 'homeassistant';
   readonly #published = new Map<string, string>();
+  /** State keys each node has reported: discovery announces only entities whose key is among them. */
+  readonly #seen = new SeenKeys();
   /** Retained `kasa_…` configs seen at start: topic → node id (undefined for bridge configs). */
   readonly #retainedAtStart = new Map<string, string | undefined>();
   readonly #unsubscribe: (() => Promise<void>)[] = [];
@@ -60,6 +64,7 @@ export class HomeAssistantExtension implements BridgePart {
     this.#off.push(
       events.on('nodesChanged', this.#onNodesChanged),
       events.on('nodeRenamed', this.#onNodeRenamed),
+      events.on('nodeRead', this.#onNodeRead),
       events.on('devicesSynced', () => void this.#clearOrphans()),
     );
     this.#unsubscribe.push(
@@ -112,7 +117,7 @@ export class HomeAssistantExtension implements BridgePart {
   }
 
   #publishNode(node: DeviceNode, force = false): void {
-    this.#publish(discoveryTopic(this.#discovery, node), nodeDiscovery(node, this.#discovery), force);
+    this.#publish(discoveryTopic(this.#discovery, node), nodeDiscovery(node, this.#discovery, this.#seen.of(node.id)), force);
   }
 
   #publish(topic: string, payload: object, force: boolean): void {
@@ -146,6 +151,7 @@ export class HomeAssistantExtension implements BridgePart {
 
   readonly #onNodesChanged = ({ added, removed, changed }: NodesChangedEvent) => {
     for (const node of removed) {
+      this.#seen.forget(node.id);
       const topic = discoveryTopic(this.#discovery, node);
       this.#published.delete(topic);
       void this.ctx.mqtt.publish(topic, '', { retain: true });
@@ -153,6 +159,10 @@ export class HomeAssistantExtension implements BridgePart {
     for (const node of [...added, ...changed]) this.#publishNode(node);
     // A strip's outlets name it in via_device and their names: refresh them with it.
     for (const node of changed) for (const child of this.ctx.registry.children(node)) this.#publishNode(child);
+  };
+
+  readonly #onNodeRead = (node: DeviceNode, state: NodeState) => {
+    if (this.#seen.observe(node.id, Object.keys(state))) this.#publishNode(node);
   };
 
   readonly #onNodeRenamed = (node: DeviceNode) => {

@@ -1,7 +1,10 @@
 import type { NodeState } from '../api/types.js';
 
-/** Keys read by separate energy requests (HS300 per-outlet meters); kept across sysinfo polls. */
-const ENERGY_KEYS = ['power_w', 'voltage_v', 'current_a', 'energy_kwh', 'energy_today_kwh', 'energy_month_kwh'] as const;
+/**
+ * Keys read by separate per-outlet requests (HS300 meters, and the outlet's countdown that rides
+ * along); kept across sysinfo polls.
+ */
+const ENERGY_KEYS = ['power_w', 'voltage_v', 'current_a', 'energy_kwh', 'energy_today_kwh', 'energy_month_kwh', 'countdown'] as const;
 
 interface Entry {
   /** Values from the last sysinfo/command read: replaced whole on each read. */
@@ -77,7 +80,8 @@ export class NodeStates {
   }
 
   #compose(entry: Entry): NodeState {
-    return { ...entry.main, ...entry.energy };
+    // A set's read-back (main) is newer than the last per-outlet read for any key both carry.
+    return { ...entry.energy, ...entry.main };
   }
 }
 

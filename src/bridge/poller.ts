@@ -55,7 +55,7 @@ export class Poller implements BridgePart {
 
   #readEnergy(device: DeviceNode): void {
     const { registry, scheduler, client, auth, readings } = this.ctx;
-    for (const { childId: nodeId, requestData } of energyRequests(device)) {
+    for (const { childId: nodeId, requestData } of energyRequests(device, new Date(), readings.requestOptions(device.id))) {
       const node = registry.node(nodeId);
       if (!node || this.#energyPending.has(nodeId) || scheduler.isPaused('energy') || !auth.usable) continue;
       this.#energyPending.add(nodeId);

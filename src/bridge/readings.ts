@@ -1,6 +1,6 @@
 import type { Priority } from '../scheduler/scheduler.js';
 import { SchedulerStoppedError } from '../scheduler/scheduler.js';
-import { parseEnergyResponse, parseResponse, pollRequest, sysinfoOf } from '../devices/families.js';
+import { deviceUtcOffsetMinutes, parseEnergyResponse, parseResponse, pollRequest, sysinfoOf } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
 import { KasaDeviceOfflineError } from '../kasa/errors.js';
 import type { CloudDevice } from '../kasa/protocol.js';
@@ -10,7 +10,7 @@ import type { NodesChange } from './registry.js';
 
 export type ReadingsContext = Pick<
   BridgeContext,
-  'logger' | 'mqtt' | 'topics' | 'client' | 'scheduler' | 'events' | 'auth' | 'registry' | 'publisher' | 'publishEvent'
+  'logger' | 'mqtt' | 'topics' | 'client' | 'scheduler' | 'events' | 'auth' | 'registry' | 'publisher' | 'publishEvent' | 'timing'
 >;
 
 /**
@@ -20,6 +20,10 @@ export type ReadingsContext = Pick<
  */
 export class DeviceReadings {
   readonly #inFlight = new Map<string, Promise<void>>();
+  /** Each device's offset from UTC (minutes), from its `get_time` answers: energy by its calendar. */
+  readonly #utcOffsets = new Map<string, number>();
+  /** Devices restarted on command: until when their absence is expected (ms since the epoch). */
+  readonly #restartingUntil = new Map<string, number>();
   readonly #log;
 
   constructor(private readonly ctx: ReadingsContext) {
@@ -46,7 +50,7 @@ export class DeviceReadings {
     if (!this.ctx.auth.usable) throw new SessionUnavailableError();
     let response: Record<string, unknown>;
     try {
-      response = await this.ctx.scheduler.run(priority, (signal) => this.ctx.client.passthrough(device, pollRequest(device), signal), {
+      response = await this.ctx.scheduler.run(priority, (signal) => this.ctx.client.passthrough(device, pollRequest(device, new Date(), this.requestOptions(device.id)), signal), {
         label: `poll ${device.key}`,
         device: device.id,
       });
@@ -70,8 +74,12 @@ export class DeviceReadings {
     // Polls find outlets one strip at a time: `bridge/devices` may batch those list updates.
     if (sysinfo) this.applyChange(registry.applySysinfo(device.id, sysinfo), true);
     this.setOnline(device.id, true);
+    const now = new Date();
+    const offset = deviceUtcOffsetMinutes(response, now);
+    if (offset !== undefined) this.#utcOffsets.set(device.id, offset);
     const fresh = registry.node(device.id) ?? device;
-    const readings = parseResponse([fresh, ...registry.children(fresh)], response, target ? { target } : {});
+    const options = { now, ...this.requestOptions(device.id), ...(target ? { target } : {}) };
+    const readings = parseResponse([fresh, ...registry.children(fresh)], response, options);
     for (const [id, reading] of readings) {
       const node = registry.node(id);
       if (node) publisher.reading(node, reading);
@@ -81,12 +89,37 @@ export class DeviceReadings {
 
   /** Applies a separate energy read (HS300 per-outlet meters). */
   applyEnergy(node: DeviceNode, response: Record<string, unknown>): void {
-    this.ctx.publisher.reading(node, parseEnergyResponse(node, response), 'energy');
+    const deviceId = node.parentId ?? node.id;
+    this.ctx.publisher.reading(node, parseEnergyResponse(node, response, new Date(), this.requestOptions(deviceId).utcOffsetMinutes), 'energy');
   }
 
-  /** A failed request to a device: the cloud's "device is offline" marks it and its outlets offline. */
+  /** What requests to a device need to know of it: its UTC offset, once its clock has been read. */
+  requestOptions(deviceId: string): { utcOffsetMinutes?: number } {
+    const offset = this.#utcOffsets.get(deviceId);
+    return offset === undefined ? {} : { utcOffsetMinutes: offset };
+  }
+
+  /** A restart was sent: the device's short absence that follows is expected, not a failure. */
+  expectRestart(deviceId: string): void {
+    this.#restartingUntil.set(deviceId, Date.now() + this.ctx.timing.restartGraceMs);
+  }
+
+  /** A failed request to a device: the cloud's "device is offline" marks it and its outlets offline, unless it is restarting. */
   failed(device: DeviceNode, err: unknown): void {
-    if (err instanceof KasaDeviceOfflineError) this.setOnline(device.id, false);
+    if (!(err instanceof KasaDeviceOfflineError)) return;
+    if (this.#restarting(device.id)) {
+      this.#log.debug({ id: device.id }, 'device is restarting: absence expected');
+      return;
+    }
+    this.setOnline(device.id, false);
+  }
+
+  #restarting(deviceId: string): boolean {
+    const until = this.#restartingUntil.get(deviceId);
+    if (until === undefined) return false;
+    if (Date.now() < until) return true;
+    this.#restartingUntil.delete(deviceId);
+    return false;
   }
 
   /** Marks a device and its outlets online/offline (cloud flag or device-offline answer). */

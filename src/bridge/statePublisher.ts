@@ -1,9 +1,10 @@
 import type { NodeState } from '../api/types.js';
+import { steadyReading } from '../devices/features.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { BridgeContext } from './context.js';
 import type { ReadingSource } from './nodeStates.js';
 
-export type PublisherContext = Pick<BridgeContext, 'mqtt' | 'topics' | 'auth' | 'states'>;
+export type PublisherContext = Pick<BridgeContext, 'mqtt' | 'topics' | 'auth' | 'states' | 'events'>;
 
 /**
  * Publishes node state (retained, on change only) and availability (retained). A node is
@@ -20,9 +21,12 @@ export class StatePublisher {
   /** Records a successful read and publishes the state if it changed. */
   reading(node: DeviceNode, reading: NodeState, source: ReadingSource = 'main'): void {
     this.#stale.delete(node.id);
-    const changed = this.ctx.states.apply(node.id, reading, source);
+    const steady = source === 'main' ? steadyReading(this.ctx.states.peek(node.id), reading) : reading;
+    const changed = this.ctx.states.apply(node.id, steady, source);
     if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
     this.refreshAvailability(node);
+    const state = this.ctx.states.peek(node.id);
+    if (state) this.ctx.events.emit('nodeRead', node, { ...state, last_seen: '' });
   }
 
   /** Publishes the current state even if unchanged (`/get`, HA birth, rename). */

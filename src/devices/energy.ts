@@ -19,25 +19,48 @@ export function meterModule(meter: MeterKind | undefined): string | undefined {
   return undefined;
 }
 
+/** A calendar date as the device counts it. */
+export interface DeviceDate {
+  year: number;
+  month: number;
+  day: number;
+}
+
+/**
+ * The device's local date at `now`: from its UTC offset in minutes when known (learned from a
+ * `get_time` answer, see `deviceUtcOffsetMinutes`), else the bridge's own local date.
+ */
+export function deviceDate(now: Date, utcOffsetMinutes?: number): DeviceDate {
+  if (utcOffsetMinutes === undefined) return { year: now.getFullYear(), month: now.getMonth() + 1, day: now.getDate() };
+  const local = new Date(now.getTime() + utcOffsetMinutes * 60_000);
+  return { year: local.getUTCFullYear(), month: local.getUTCMonth() + 1, day: local.getUTCDate() };
+}
+
 /**
  * The meter methods asked for in one request. Plug and outlet meters also answer today's and this
  * month's kWh from `get_daystat`/`get_monthstat` in the same request (no extra request; the replies
- * fit the 16 KiB budget of plugs). Bulbs only get `get_realtime`: their reply budget is 4 KiB.
+ * fit the 16 KiB budget of plugs), asked for the month that holds the device's own date. Bulbs
+ * only get `get_realtime`: their reply budget is 4 KiB.
  */
-export function meterQuery(meter: MeterKind | undefined, now: Date): Record<string, unknown> | undefined {
+export function meterQuery(meter: MeterKind | undefined, now: Date, utcOffsetMinutes?: number): Record<string, unknown> | undefined {
   if (meter === 'emeter') {
+    const date = deviceDate(now, utcOffsetMinutes);
     return {
       get_realtime: null,
-      get_daystat: { year: now.getFullYear(), month: now.getMonth() + 1 },
-      get_monthstat: { year: now.getFullYear() },
+      get_daystat: { year: date.year, month: date.month },
+      get_monthstat: { year: date.year },
     };
   }
   if (meter === 'light') return { get_realtime: null };
   return undefined;
 }
 
-/** The energy keys a meter answer gives; `now` (the bridge's local date) picks today and this month. */
-export function parseEnergy(meter: MeterKind | undefined, response: unknown, now: Date): EnergyState {
+/**
+ * The energy keys a meter answer gives. "Today" and "this month" are the device's: the entries of
+ * its own date when the reply carries its time or its UTC offset is known, else the newest entries
+ * it reports. A day or month the device has not reported is left out, never 0.
+ */
+export function parseEnergy(meter: MeterKind | undefined, response: unknown, now: Date, utcOffsetMinutes?: number): EnergyState {
   const module = meterModule(meter);
   if (!module) return {};
   const out: EnergyState = {};
@@ -52,15 +75,42 @@ export function parseEnergy(meter: MeterKind | undefined, response: unknown, now
     const total = scaled(realtime, 'total_wh', 'total');
     if (total !== undefined) out.energy_kwh = total;
   }
-  const today = statFor(methodResult(response, module, 'get_daystat'), 'day_list', (e) =>
-    e['year'] === now.getFullYear() && e['month'] === now.getMonth() + 1 && e['day'] === now.getDate(),
-  );
+  const offset = deviceUtcOffsetMinutes(response, now) ?? utcOffsetMinutes;
+  const date = offset === undefined ? undefined : deviceDate(now, offset);
+  const today = statFor(methodResult(response, module, 'get_daystat'), 'day_list', date && ((e) => sameDay(e, date)));
   if (today !== undefined) out.energy_today_kwh = today;
-  const month = statFor(methodResult(response, module, 'get_monthstat'), 'month_list', (e) =>
-    e['year'] === now.getFullYear() && e['month'] === now.getMonth() + 1,
-  );
+  const month = statFor(methodResult(response, module, 'get_monthstat'), 'month_list', date && ((e) => sameMonth(e, date)));
   if (month !== undefined) out.energy_month_kwh = month;
   return out;
+}
+
+/** Where devices answer `get_time`: plug-family firmware and bulbs name the module differently. */
+export const TIME_MODULES = ['time', 'smartlife.iot.common.timesetting'] as const;
+
+/**
+ * The device's offset from UTC in minutes (rounded to a quarter hour, the finest real zones use),
+ * from a `get_time` answer in `response` read at about `now`; undefined without one.
+ */
+export function deviceUtcOffsetMinutes(response: unknown, now: Date): number | undefined {
+  for (const module of TIME_MODULES) {
+    const t = methodResult(response, module, 'get_time');
+    if (!t) continue;
+    const [year, month, day, hour, minute, second] = ['year', 'month', 'mday', 'hour', 'min', 'sec'].map((k) => finiteNumber(t[k]) ?? NaN);
+    const local = Date.UTC(year ?? NaN, (month ?? NaN) - 1, day, hour, minute, second);
+    if (!Number.isFinite(local)) return undefined;
+    const minutes = (local - now.getTime()) / 60_000;
+    const offset = Math.round(minutes / 15) * 15;
+    return Math.abs(offset) <= 14 * 60 ? offset : undefined;
+  }
+  return undefined;
+}
+
+function sameDay(e: Record<string, unknown>, d: DeviceDate): boolean {
+  return e['year'] === d.year && e['month'] === d.month && e['day'] === d.day;
+}
+
+function sameMonth(e: Record<string, unknown>, d: DeviceDate): boolean {
+  return e['year'] === d.year && e['month'] === d.month;
 }
 
 /** New-generation milli-unit field / 1000, else the old-generation field as is. */
@@ -71,17 +121,24 @@ function scaled(obj: Record<string, unknown>, milliKey: string, unitKey: string)
 }
 
 /**
- * kWh of the list entry `matches` picks. Devices leave out days and months with no usage, so a
- * list that was read but has no such entry means 0 kWh (a list that was not read gives undefined).
+ * kWh of the list entry `matches` picks, or of the newest entry when there is no matcher (the
+ * device's date is unknown). Undefined when the list was not read or has no such entry.
  */
 function statFor(
   result: Record<string, unknown> | undefined,
   listKey: string,
-  matches: (entry: Record<string, unknown>) => boolean,
+  matches: ((entry: Record<string, unknown>) => boolean) | undefined,
 ): number | undefined {
   const list = result?.[listKey];
   if (!Array.isArray(list)) return undefined;
-  const entry = list.find((e): e is Record<string, unknown> => isRecord(e) && matches(e));
-  if (!entry) return 0;
-  return scaled(entry, 'energy_wh', 'energy');
+  const entries = list.filter((e): e is Record<string, unknown> => isRecord(e));
+  const entry = matches ? entries.find(matches) : newest(entries);
+  return entry ? scaled(entry, 'energy_wh', 'energy') : undefined;
+}
+
+/** The entry with the latest year/month/day (devices list them in no particular order). */
+function newest(entries: Record<string, unknown>[]): Record<string, unknown> | undefined {
+  const rank = (e: Record<string, unknown>) =>
+    (finiteNumber(e['year']) ?? 0) * 10_000 + (finiteNumber(e['month']) ?? 0) * 100 + (finiteNumber(e['day']) ?? 0);
+  return entries.reduce<Record<string, unknown> | undefined>((best, e) => (best === undefined || rank(e) > rank(best) ? e : best), undefined);
 }

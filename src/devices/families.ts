@@ -26,9 +26,32 @@ export {
   type DeviceListEntry,
   type KeyAssigner,
 } from './nodes.js';
-export { methodResult, sysinfoOf } from './reply.js';
+export { methodResult, sysinfoOf, refusedSetters, isNotSupported, type RefusedMethod } from './reply.js';
 export { parseResponse, parseEnergyResponse, lightState, type ParseOptions } from './state.js';
-export { pollRequest, energyRequests, setRequest, lightArguments, type OutletEnergyRequest, type RequestData } from './requests.js';
+export {
+  pollRequest,
+  energyRequests,
+  setRequest,
+  lightArguments,
+  mergeRequests,
+  type OutletEnergyRequest,
+  type RequestData,
+  type RequestOptions,
+} from './requests.js';
+export { deviceUtcOffsetMinutes, deviceDate, type DeviceDate } from './energy.js';
+export {
+  FEATURES,
+  EFFECT_OFF,
+  featuresOf,
+  setFeature,
+  steadyReading,
+  effectList,
+  type Feature,
+  type FeatureEntity,
+  type FeatureName,
+  type FeatureSet,
+} from './features.js';
+export { LIGHT_STRIP_EFFECTS, LIGHT_STRIP_EFFECT_NAMES, lightStripEffect } from './lightStripEffects.js';
 export {
   parseSetPayload,
   mergeSets,

@@ -3,6 +3,7 @@
  * one row here: its `deviceModel` prefix and whatever differs from its family's defaults.
  */
 import type { NodeType } from '../api/types.js';
+import type { FeatureName } from './features.js';
 import type { MeterKind } from './node.js';
 
 export type FamilyName = 'plug' | 'switch' | 'dimmer' | 'strip' | 'bulb' | 'lightstrip';
@@ -39,12 +40,23 @@ export interface FamilySpec {
   /** Defaults for every model of the family (and for unknown models classified into it). */
   meter?: MeterKind;
   light?: LightAbilities;
+  /** What the family's devices can do beyond their main state (see features.ts: reads, sets, entities). */
+  features: readonly FeatureName[];
+  /** Features of each outlet of a strip. */
+  outletFeatures?: readonly FeatureName[];
+  /** Module of `reboot` and `set_dev_alias`: `system` on plug-family firmware, `smartlife.iot.common.system` on bulbs. */
+  systemModule: string;
+  /** Module of `get_time` / `get_timezone`. */
+  timeModule: string;
   models: readonly ModelRow[];
 }
 
 const DIMMABLE: LightAbilities = { dimmable: true, color: false, colorTemp: false };
 const TUNABLE_WHITE: LightAbilities = { dimmable: true, color: false, colorTemp: true };
 const COLOR: LightAbilities = { dimmable: true, color: true, colorTemp: true };
+
+const PLUG_SYSTEM = { systemModule: 'system', timeModule: 'time' } as const;
+const BULB_SYSTEM = { systemModule: 'smartlife.iot.common.system', timeModule: 'smartlife.iot.common.timesetting' } as const;
 
 const K_2500_9000: KelvinRange = { min: 2500, max: 9000 };
 const K_2500_6500: KelvinRange = { min: 2500, max: 6500 };
@@ -57,6 +69,8 @@ export const FAMILIES: readonly FamilySpec[] = [
     family: 'plug',
     deviceType: DEVICE_TYPE_PLUGSWITCH,
     nodeType: 'plug',
+    ...PLUG_SYSTEM,
+    features: ['led', 'restart', 'countdown', 'on_since', 'last_seen'],
     models: [
       { prefix: 'HS100' },
       { prefix: 'HS103' },
@@ -75,6 +89,8 @@ export const FAMILIES: readonly FamilySpec[] = [
     family: 'switch',
     deviceType: DEVICE_TYPE_PLUGSWITCH,
     nodeType: 'switch',
+    ...PLUG_SYSTEM,
+    features: ['led', 'restart', 'countdown', 'on_since', 'last_seen'],
     models: [{ prefix: 'HS200' }, { prefix: 'HS210' }, { prefix: 'KS200' }, { prefix: 'KS205' }],
   },
   {
@@ -82,12 +98,17 @@ export const FAMILIES: readonly FamilySpec[] = [
     deviceType: DEVICE_TYPE_PLUGSWITCH,
     nodeType: 'dimmer',
     light: DIMMABLE,
+    ...PLUG_SYSTEM,
+    features: ['led', 'restart', 'countdown', 'on_since', 'last_seen'],
     models: [{ prefix: 'HS220' }, { prefix: 'KS220' }, { prefix: 'KS230' }, { prefix: 'ES20M' }, { prefix: 'KP405' }],
   },
   {
     family: 'strip',
     deviceType: DEVICE_TYPE_PLUGSWITCH,
     nodeType: 'strip',
+    ...PLUG_SYSTEM,
+    features: ['led', 'restart', 'all_outlets', 'last_seen'],
+    outletFeatures: ['countdown', 'on_since', 'last_seen'],
     models: [
       { prefix: 'HS300', meter: 'outlets' },
       { prefix: 'HS107' },
@@ -103,6 +124,8 @@ export const FAMILIES: readonly FamilySpec[] = [
     nodeType: 'bulb',
     meter: 'light',
     light: DIMMABLE,
+    ...BULB_SYSTEM,
+    features: ['restart', 'last_seen'],
     models: [
       { prefix: 'KL50' },
       { prefix: 'KL60' },
@@ -115,7 +138,8 @@ export const FAMILIES: readonly FamilySpec[] = [
       },
       { prefix: 'KL125', light: COLOR, kelvin: K_2500_6500 },
       { prefix: 'KL130', light: COLOR, kelvin: K_2500_9000 },
-      { prefix: 'KL135', light: COLOR, kelvin: K_2500_9000 },
+      // python-kasa TPLINK_KELVIN: KL135 is 2500–6500 K, not the 9000 K of KL130.
+      { prefix: 'KL135', light: COLOR, kelvin: K_2500_6500 },
       { prefix: 'LB100' },
       { prefix: 'LB110' },
       // python-kasa TPLINK_KELVIN
@@ -133,6 +157,8 @@ export const FAMILIES: readonly FamilySpec[] = [
     nodeType: 'lightstrip',
     meter: 'light',
     light: COLOR,
+    ...BULB_SYSTEM,
+    features: ['restart', 'effect', 'last_seen'],
     models: [
       { prefix: 'KL400', kelvin: K_2500_9000 },
       { prefix: 'KL420' },
@@ -174,4 +200,11 @@ export function tableKelvin(row: ModelRow | undefined, model: string): KelvinRan
   const region = modelRegion(model);
   const byRegion = region === undefined ? undefined : row.kelvinByRegion?.[region];
   return byRegion ?? row.kelvin;
+}
+
+/** The family spec behind a node type (outlets belong to the strip family). */
+export function familyOfNodeType(type: NodeType): FamilySpec {
+  const spec = FAMILIES.find((f) => f.nodeType === (type === 'outlet' ? 'strip' : type));
+  if (!spec) throw new Error(`no family for node type "${type}"`);
+  return spec;
 }

@@ -1,4 +1,5 @@
 import type { Capability, NodeType } from '../api/types.js';
+import type { FeatureName } from './features.js';
 
 /**
  * Where a node's energy readings come from:
@@ -24,6 +25,8 @@ export interface DeviceNode {
   model: string;
   type: NodeType;
   capabilities: Capability[];
+  /** Features from the family table (LED, restart, countdown…): see features.ts. */
+  features?: FeatureName[];
   /** The physical device this node is reached through (itself, or the strip for an outlet). */
   deviceId: string;
   /** Base URL the device's passthrough goes to. */
@@ -32,7 +35,7 @@ export interface DeviceNode {
   childIds?: string[];
   /** Kelvin range for colour-temperature lights. */
   kelvin?: { min: number; max: number };
-  /** Effect names a light strip reports, when known. */
+  /** Effect names a light strip offers (its built-in effects and `off`). */
   effects?: string[];
   online: boolean;
   fw?: string;

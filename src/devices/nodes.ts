@@ -3,6 +3,8 @@
  * for a strip, one node per outlet (outlets are only known after the first sysinfo).
  */
 import type { BridgeDeviceEntry, Capability } from '../api/types.js';
+import { familySpec } from './familyTable.js';
+import { effectList } from './features.js';
 import type { DeviceNode, UnsupportedDevice } from './node.js';
 import { classify, outletCapabilities, profileCapabilities, refineFromSysinfo, type ClassifiableEntry } from './profile.js';
 import { isRecord } from '../isRecord.js';
@@ -51,9 +53,12 @@ export function buildNodes(
     model,
     type: profile.nodeType,
     capabilities: profileCapabilities(profile),
+    features: [...familySpec(profile.family).features],
     deviceId: id,
     online: entry.status === 1,
   };
+  const effects = effectList(device);
+  if (effects) device.effects = effects;
   const appServerUrl = nonEmptyString(entry.appServerUrl);
   if (appServerUrl) device.appServerUrl = appServerUrl;
   const fw = nonEmptyString(entry.fwVer) ?? nonEmptyString(sysinfo?.['sw_ver']);
@@ -84,6 +89,7 @@ export function buildNodes(
       model,
       type: 'outlet',
       capabilities: outletCapabilities(profile),
+      features: [...(familySpec(profile.family).outletFeatures ?? [])],
       deviceId: id,
       parentId: id,
       online: device.online,

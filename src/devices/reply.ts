@@ -34,3 +34,41 @@ export function finiteNumber(value: unknown): number | undefined {
 export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
+
+/** A setter the device refused, as it answered (kasa-cloud-protocol.md §6.7). */
+export interface RefusedMethod {
+  module: string;
+  method: string;
+  errCode: number;
+  errMsg?: string;
+}
+
+/** Device codes meaning "this model has no such module or method". */
+const NOT_SUPPORTED_CODES = new Set([-1, -2, -2001]);
+
+export function isNotSupported(refused: RefusedMethod): boolean {
+  return NOT_SUPPORTED_CODES.has(refused.errCode);
+}
+
+/**
+ * The methods of `request` other than reads (`get_*`) that the device answered with a non-zero
+ * `err_code`, at module or method level. A set whose setter was refused did not happen, whatever
+ * the read-back says.
+ */
+export function refusedSetters(request: Record<string, unknown>, response: unknown): RefusedMethod[] {
+  if (!isRecord(response)) return [];
+  const refused: RefusedMethod[] = [];
+  for (const [module, body] of Object.entries(request)) {
+    if (module === 'context' || !isRecord(body)) continue;
+    for (const method of Object.keys(body)) {
+      if (method.startsWith('get_')) continue;
+      const answer = response[module];
+      const failure = !isRecord(answer) ? undefined : hasError(answer) ? answer : isRecord(answer[method]) && hasError(answer[method]) ? answer[method] : undefined;
+      if (!failure) continue;
+      const errCode = Number(failure['err_code']);
+      const errMsg = typeof failure['err_msg'] === 'string' ? failure['err_msg'] : undefined;
+      refused.push({ module, method, errCode, ...(errMsg !== undefined ? { errMsg } : {}) });
+    }
+  }
+  return refused;
+}

@@ -5,6 +5,8 @@
  */
 import type { SetPayload, NodeState } from '../api/types.js';
 import { meterModule, meterQuery } from './energy.js';
+import { familyOfNodeType } from './familyTable.js';
+import { FEATURES, featuresOf, type FeatureSet } from './features.js';
 import type { DeviceNode } from './node.js';
 import { resolveToggle } from './setPayload.js';
 import { BULB_LIGHT_MODULE, STRIP_LIGHT_MODULE } from './state.js';
@@ -13,18 +15,34 @@ export type RequestData = Record<string, unknown>;
 
 export const DIMMER_MODULE = 'smartlife.iot.dimmer';
 
+export interface RequestOptions {
+  /**
+   * The device's offset from UTC in minutes, learned from an earlier `get_time` answer
+   * (`deviceUtcOffsetMinutes`): energy statistics are asked for the device's own month.
+   */
+  utcOffsetMinutes?: number;
+}
+
 /**
- * The one request a device is polled with: sysinfo (relay, light state, outlets, rssi) plus its
- * meter. An outlet is polled through its strip's sysinfo, so it asks for sysinfo alone; the strip
- * itself never asks for `emeter` (without a context an HS300 answers one slot, not the sum).
+ * The one request a device is polled with: sysinfo (relay, light state, outlets, rssi, LED), what
+ * its features read (countdown rules), its meter, and the device's clock when its meter keeps
+ * daily statistics. An outlet is polled through its strip's sysinfo, so it asks for sysinfo alone;
+ * the strip itself never asks for `emeter` (without a context an HS300 answers one slot, not the sum).
  */
-export function pollRequest(node: DeviceNode, now: Date = new Date()): RequestData {
-  const request: RequestData = { system: { get_sysinfo: null } };
-  if (node.parentId !== undefined) return request;
+export function pollRequest(node: DeviceNode, now: Date = new Date(), options: RequestOptions = {}): RequestData {
+  if (node.parentId !== undefined) return { system: { get_sysinfo: null } };
+  const parts: RequestData[] = [{ system: { get_sysinfo: null } }];
+  for (const feature of featuresOf(node)) {
+    const read = feature.read?.(node);
+    if (read) parts.push(read);
+  }
   const module = meterModule(node.meter);
-  const query = meterQuery(node.meter, now);
-  if (module && query) request[module] = query;
-  return request;
+  const query = meterQuery(node.meter, now, options.utcOffsetMinutes);
+  if (module && query) parts.push({ [module]: query });
+  if (node.meter === 'emeter' || node.meter === 'outlets') {
+    parts.push({ [familyOfNodeType(node.type).timeModule]: { get_time: null } });
+  }
+  return mergeRequests(...parts);
 }
 
 export interface OutletEnergyRequest {
@@ -34,23 +52,71 @@ export interface OutletEnergyRequest {
 
 /**
  * Per-outlet meter reads of a strip with outlet meters (HS300): one request per outlet, each
- * asking realtime plus today's and this month's totals ([] for strips without meters). Done every
- * KASA_ENERGY_POLL_INTERVAL; answers go to `parseEnergyResponse`.
+ * asking realtime plus the device's today's and this month's totals ([] for strips without
+ * meters). Done every KASA_ENERGY_POLL_INTERVAL; answers go to `parseEnergyResponse`.
  */
-export function energyRequests(strip: DeviceNode, now: Date = new Date()): OutletEnergyRequest[] {
+export function energyRequests(strip: DeviceNode, now: Date = new Date(), options: RequestOptions = {}): OutletEnergyRequest[] {
   if (strip.meter !== 'outlets') return [];
   return (strip.childIds ?? []).map((childId) => ({
     childId,
-    requestData: { emeter: meterQuery('emeter', now), context: { child_ids: [childId] } },
+    requestData: {
+      emeter: meterQuery('emeter', now, options.utcOffsetMinutes),
+      // The outlet's own countdown rides along: the strip's poll cannot read per-outlet rules.
+      ...(outletFeatureReads(strip) ?? {}),
+      context: { child_ids: [childId] },
+    },
   }));
 }
 
 /**
  * The one request that applies `set` to `node` and reads the result back. TOGGLE is resolved
  * against `current`. A set with nothing left to change (two TOGGLEs merged) is a plain read.
+ * Feature keys (LED, restart, countdown, effect) add their setters. The read-back reads what a
+ * poll reads (an outlet: its own feature reads, with its context), so a state published from a
+ * set carries the same keys as one published from a poll.
  */
-export function setRequest(node: DeviceNode, set: SetPayload, current?: NodeState): RequestData {
+export function setRequest(
+  node: DeviceNode,
+  set: SetPayload,
+  current?: NodeState,
+  options: RequestOptions & { now?: Date } = {},
+): RequestData {
   const resolved = resolveToggle(set, current);
+  const { context, ...main } = mainSetRequest(node, resolved, current);
+  const setters: RequestData[] = [];
+  for (const feature of featuresOf(node)) {
+    const spec = feature.set;
+    const value = spec ? resolved[spec.key] : undefined;
+    if (spec && value !== undefined) setters.push(applyFeature(spec, node, value, current));
+  }
+  const reads = node.parentId === undefined ? [pollRequest(node, options.now ?? new Date(), options)] : featureReads(node);
+  const merged = mergeRequests(main, ...setters, ...reads);
+  return context === undefined ? merged : { ...merged, context };
+}
+
+/** What the features of a strip's outlets read (with an outlet's context). */
+function outletFeatureReads(strip: DeviceNode): RequestData | undefined {
+  const names = familyOfNodeType(strip.type).outletFeatures ?? [];
+  const reads = names.flatMap((name) => {
+    const read = FEATURES[name].read?.({ ...strip, type: 'outlet', parentId: strip.id });
+    return read ? [read] : [];
+  });
+  return reads.length > 0 ? mergeRequests(...reads) : undefined;
+}
+
+function featureReads(node: DeviceNode): RequestData[] {
+  return featuresOf(node).flatMap((f) => {
+    const read = f.read?.(node);
+    return read ? [read] : [];
+  });
+}
+
+function applyFeature(spec: FeatureSet, node: DeviceNode, value: unknown, current: NodeState | undefined): RequestData {
+  return spec.request(node, value as never, current);
+}
+
+
+function mainSetRequest(node: DeviceNode, resolved: SetPayload, current: NodeState | undefined): RequestData {
   switch (node.type) {
     case 'plug':
     case 'switch':
@@ -64,6 +130,41 @@ export function setRequest(node: DeviceNode, set: SetPayload, current?: NodeStat
     case 'lightstrip':
       return lightStripRequest(resolved);
   }
+}
+
+/**
+ * Several request parts as one `requestData`, in an order a device that runs methods textually
+ * executes correctly: modules with setters only, then modules mixing setters and reads (setters
+ * first inside), then read-only modules; `context` last. Reads are the `get_*` methods.
+ */
+export function mergeRequests(...parts: RequestData[]): RequestData {
+  const modules = new Map<string, Map<string, unknown>>();
+  let context: unknown;
+  for (const part of parts) {
+    for (const [module, body] of Object.entries(part)) {
+      if (module === 'context') {
+        context = body;
+        continue;
+      }
+      const methods = modules.get(module) ?? new Map<string, unknown>();
+      modules.set(module, methods);
+      if (typeof body === 'object' && body !== null) for (const [method, args] of Object.entries(body)) methods.set(method, args);
+    }
+  }
+  const isRead = (method: string) => method.startsWith('get_');
+  const rank = (methods: Map<string, unknown>) => {
+    const names = [...methods.keys()];
+    if (names.every(isRead)) return 2;
+    return names.some(isRead) ? 1 : 0;
+  };
+  const ordered = [...modules.entries()].sort(([, a], [, b]) => rank(a) - rank(b));
+  const out: RequestData = {};
+  for (const [module, methods] of ordered) {
+    const names = [...methods.keys()].sort((a, b) => Number(isRead(a)) - Number(isRead(b)));
+    out[module] = Object.fromEntries(names.map((n) => [n, methods.get(n)]));
+  }
+  if (context !== undefined) out['context'] = context;
+  return out;
 }
 
 function relayBit(state: SetPayload['state']): number | undefined {

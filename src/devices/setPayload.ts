@@ -5,6 +5,7 @@
  */
 import type { NodeState, OnOff, SetPayload } from '../api/types.js';
 import { DEFAULT_KELVIN } from './familyTable.js';
+import { FEATURE_SET_KEYS, setFeature, type SetFeatureKey } from './features.js';
 import type { DeviceNode } from './node.js';
 import { isRecord } from '../isRecord.js';
 
@@ -23,7 +24,7 @@ export type ParsedSet = { ok: SetPayload } | { error: SetPayloadError };
 const SET_KEYS = ['state', 'brightness', 'color_temp', 'color', 'transition'] as const;
 type SetKey = (typeof SET_KEYS)[number];
 /** Keys Home Assistant may send that the bridge knowingly does not implement. */
-const UNSUPPORTED_KEYS = new Set(['effect', 'flash', 'white']);
+const UNSUPPORTED_KEYS = new Set(['flash', 'white']);
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const PLAIN_STATE = /^(on|off|toggle|true|false|1|0)$/i;
 
@@ -50,10 +51,10 @@ function parse(node: DeviceNode, raw: Buffer | Uint8Array | string, attribute: s
   if (text === '') return invalid('empty payload');
 
   if (attribute !== undefined) {
-    if (!isSetKey(attribute)) {
+    if (!isSetKey(attribute) && !isFeatureKey(attribute)) {
       return UNSUPPORTED_KEYS.has(attribute)
         ? unsupported(`setting ${quote(attribute)} is not supported`)
-        : invalid(`unknown attribute ${quote(attribute)}; use one of ${SET_KEYS.join(', ')}`);
+        : invalid(`unknown attribute ${quote(attribute)}; use one of ${[...SET_KEYS, ...FEATURE_SET_KEYS].join(', ')}`);
     }
     const value = attributeValue(text);
     const problem = structureProblem(value);
@@ -107,7 +108,9 @@ export function structureProblem(root: unknown, maxDepth = MAX_SET_PAYLOAD_DEPTH
 }
 
 function validate(node: DeviceNode, fields: Map<string, unknown>): ParsedSet {
-  const unknown = [...fields.keys()].filter((k) => k !== 'transaction' && !isSetKey(k) && !UNSUPPORTED_KEYS.has(k));
+  const unknown = [...fields.keys()].filter(
+    (k) => k !== 'transaction' && !isSetKey(k) && !isFeatureKey(k) && !UNSUPPORTED_KEYS.has(k),
+  );
   if (unknown.length > 0) {
     return invalid(`unknown key${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map(quote).join(', ')}`);
   }
@@ -123,10 +126,22 @@ function validate(node: DeviceNode, fields: Map<string, unknown>): ParsedSet {
     const problem = applyField(node, out, key, value);
     if (problem) return invalid(problem);
   }
-  const changes = out.state !== undefined || out.brightness !== undefined || out.color_temp !== undefined || out.color !== undefined;
-  if (!changes) return invalid('nothing to set: give state, brightness, color_temp or color');
+  for (const key of FEATURE_SET_KEYS) {
+    if (!fields.has(key)) continue;
+    const spec = setFeature(node, key);
+    if (!spec) return unsupported(`${node.type} ${quote(node.key || node.id)} has no ${key}`);
+    const parsed = spec.parse(fields.get(key), node);
+    if ('error' in parsed) return invalid(parsed.error);
+    (out as Record<SetFeatureKey, unknown>)[key] = parsed.ok;
+  }
+  const lightValues = out.brightness !== undefined || out.color_temp !== undefined || out.color !== undefined;
+  const featureValues = FEATURE_SET_KEYS.some((k) => out[k] !== undefined);
+  if (out.state === undefined && !lightValues && !featureValues) {
+    return invalid(`nothing to set: give state, brightness, color_temp or color, or one of ${FEATURE_SET_KEYS.join(', ')}`);
+  }
+  if (out.transition !== undefined && out.state === undefined && !lightValues) return invalid('transition needs a state or light value');
   // Home Assistant / zigbee2mqtt: a brightness or colour without a state also turns the light on.
-  if (out.state === undefined) out.state = 'ON';
+  if (out.state === undefined && lightValues) out.state = 'ON';
   if (fields.has('transaction')) out.transaction = fields.get('transaction');
   return { ok: out };
 }
@@ -218,6 +233,10 @@ function isIntegerIn(value: unknown, min: number, max: number): value is number 
   return isNumberIn(value, min, max) && Number.isInteger(value);
 }
 
+function isFeatureKey(key: string): key is SetFeatureKey {
+  return (FEATURE_SET_KEYS as readonly string[]).includes(key);
+}
+
 function isSetKey(key: string): key is SetKey {
   return (SET_KEYS as readonly string[]).includes(key);
 }
@@ -252,6 +271,7 @@ export function mergeSets(earlier: SetPayload, later: SetPayload): SetPayload {
     delete merged.color;
   }
   if (later.transition !== undefined) merged.transition = later.transition;
+  for (const key of FEATURE_SET_KEYS) if (later[key] !== undefined) (merged as Record<SetFeatureKey, unknown>)[key] = later[key];
   if ('transaction' in later) merged.transaction = later.transaction;
   if (later.state === 'TOGGLE' && earlier.state !== undefined) {
     if (earlier.state === 'TOGGLE') delete merged.state;

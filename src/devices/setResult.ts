@@ -4,9 +4,10 @@
  * unconfirmed attributes may read the device once more).
  */
 import type { NodeState, SetPayload } from '../api/types.js';
+import { featuresOf, type SetFeatureKey } from './features.js';
 import type { DeviceNode } from './node.js';
 
-type SetAttribute = 'state' | 'brightness' | 'color_temp' | 'color';
+type SetAttribute = 'state' | 'brightness' | 'color_temp' | 'color' | SetFeatureKey;
 
 /**
  * What was applied: each attribute the set gave, with the device's read-back value where the
@@ -18,6 +19,11 @@ export function appliedData(node: DeviceNode, set: SetPayload, readBack?: NodeSt
     const confirmed = node.type === 'strip' ? undefined : readBack?.state;
     if (confirmed !== undefined) data.state = confirmed;
     else if (set.state !== 'TOGGLE') data.state = set.state;
+  }
+  for (const feature of featuresOf(node)) {
+    const spec = feature.set;
+    const value = spec ? set[spec.key] : undefined;
+    if (spec && value !== undefined) Object.assign(data, spec.applied?.(value as never, readBack));
   }
   if (set.state === 'OFF') return data;
   if (set.brightness !== undefined) data.brightness = readBack?.brightness ?? set.brightness;
@@ -32,6 +38,11 @@ export function appliedData(node: DeviceNode, set: SetPayload, readBack?: NodeSt
  */
 export function unconfirmedAttributes(node: DeviceNode, set: SetPayload, readBack: NodeState | undefined): SetAttribute[] {
   const missing: SetAttribute[] = [];
+  for (const feature of featuresOf(node)) {
+    const spec = feature.set;
+    const value = spec ? set[spec.key] : undefined;
+    if (spec?.confirmed && value !== undefined && !spec.confirmed(value, readBack)) missing.push(spec.key);
+  }
   if (set.state === 'ON' || set.state === 'OFF') {
     if (node.type === 'strip') {
       const expected = set.state === 'ON' ? (node.childIds?.length ?? undefined) : 0;

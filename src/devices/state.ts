@@ -5,6 +5,7 @@
  */
 import type { NodeState } from '../api/types.js';
 import { parseEnergy } from './energy.js';
+import { featuresOf, type FeatureReply } from './features.js';
 import type { DeviceNode } from './node.js';
 import { normaliseChildId } from './nodes.js';
 import { isRecord } from '../isRecord.js';
@@ -19,8 +20,10 @@ export interface ParseOptions {
    * context) belongs to that outlet. Default: the physical device.
    */
   target?: DeviceNode;
-  /** Picks today's and this month's energy entries (bridge local time). */
+  /** The time of the reply: `on_since`, and the device's date when the reply has no `get_time`. */
   now?: Date;
+  /** The device's UTC offset in minutes when known (`deviceUtcOffsetMinutes` of an earlier reply). */
+  utcOffsetMinutes?: number;
 }
 
 /**
@@ -40,8 +43,9 @@ export function parseResponse(
 
   if (device) {
     const state = deviceState(device, response, sysinfo);
+    Object.assign(state, featureState(device, { response, ...(sysinfo ? { sysinfo } : {}), now }));
     const targetId = options.target?.id ?? device.id;
-    if (targetId === device.id) Object.assign(state, parseEnergy(device.meter, response, now));
+    if (targetId === device.id) Object.assign(state, parseEnergy(device.meter, response, now, options.utcOffsetMinutes));
     if (Object.keys(state).length > 0) states.set(device.id, state);
   }
 
@@ -57,15 +61,29 @@ export function parseResponse(
     );
     const on = onOff(child?.['state']);
     if (on) state.state = on;
-    if (options.target?.id === outlet.id) Object.assign(state, parseEnergy(outlet.meter, response, now));
+    if (child) Object.assign(state, featureState(outlet, { response, child, now }, options.target?.id === outlet.id));
+    if (options.target?.id === outlet.id) {
+      Object.assign(state, parseEnergy(outlet.meter, response, now, options.utcOffsetMinutes));
+    }
     if (Object.keys(state).length > 0) states.set(outlet.id, state);
   }
   return states;
 }
 
 /** An outlet's (or any metered node's) energy keys from the reply to one of `energyRequests`. */
-export function parseEnergyResponse(node: DeviceNode, response: unknown, now: Date = new Date()): NodeState {
-  return parseEnergy(node.meter, response, now);
+export function parseEnergyResponse(node: DeviceNode, response: unknown, now: Date = new Date(), utcOffsetMinutes?: number): NodeState {
+  return { ...parseEnergy(node.meter, response, now, utcOffsetMinutes), ...featureState(node, { response, now }) };
+}
+
+/**
+ * What the node's features read from a reply. An outlet's own module answers (countdown rules)
+ * only belong to it when the request was made for it (with its child id as context).
+ */
+function featureState(node: DeviceNode, reply: FeatureReply, targeted = true): NodeState {
+  const state: NodeState = {};
+  const own: FeatureReply = targeted ? reply : { ...reply, response: undefined };
+  for (const feature of featuresOf(node)) Object.assign(state, feature.parse?.(node, own));
+  return state;
 }
 
 function deviceState(device: DeviceNode, response: unknown, sysinfo: Record<string, unknown> | undefined): NodeState {
@@ -96,10 +114,6 @@ function deviceState(device: DeviceNode, response: unknown, sysinfo: Record<stri
     case 'lightstrip': {
       const light = lightStateOf(response, sysinfo);
       if (light) Object.assign(state, lightState(device, light));
-      if (device.type === 'lightstrip' && sysinfo) {
-        const effect = effectOf(sysinfo);
-        if (effect !== undefined) state.effect = effect;
-      }
       break;
     }
   }
@@ -146,15 +160,6 @@ export function lightState(node: DeviceNode, light: Record<string, unknown>): No
     state.color_mode = 'hs';
   }
   return state;
-}
-
-/** The running effect's name; null when effects are off; undefined when the device does not say. */
-function effectOf(sysinfo: Record<string, unknown>): string | null | undefined {
-  const les = sysinfo['lighting_effect_state'];
-  if (!isRecord(les)) return undefined;
-  const enabled = les['enable'] === 1 || les['enable'] === true;
-  if (!enabled) return null;
-  return typeof les['name'] === 'string' && les['name'].length > 0 ? les['name'] : null;
 }
 
 function onOff(value: unknown): 'ON' | 'OFF' | undefined {

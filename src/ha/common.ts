@@ -25,7 +25,8 @@ export interface DeviceDiscoveryPayload {
   components: Record<string, ComponentConfig>;
 }
 
-export const DEFAULT_SUPPORT_URL = 'https://www.npmjs.com/package/kasa2mqtt';
+/** The project's repository (package.json `homepage`). */
+export const DEFAULT_SUPPORT_URL = 'https://github.com/kasa2mqtt/kasa2mqtt';
 export const ID_PREFIX = 'kasa_';
 export const STATE_TEMPLATE = '{{ value_json.state }}';
 

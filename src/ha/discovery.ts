@@ -5,6 +5,7 @@
 import { discoveryTopics, topics } from '../api/types.js';
 import type { DeviceNode } from '../devices/node.js';
 import { DEFAULT_KELVIN } from '../devices/familyTable.js';
+import { featuresOf, type FeatureEntity } from '../devices/features.js';
 import {
   ID_PREFIX,
   STATE_TEMPLATE,
@@ -46,8 +47,12 @@ interface NodeTopics {
   set: string;
 }
 
-/** The discovery payload of one node. */
-export function nodeDiscovery(node: DeviceNode, ctx: DiscoveryContext): DeviceDiscoveryPayload {
+/**
+ * The discovery payload of one node. With `seenKeys` (the state keys the node's state has carried),
+ * an entity that shows a state key is only announced once that key has been seen, so Home
+ * Assistant never renders a template against a key the state lacks; without it, every entity.
+ */
+export function nodeDiscovery(node: DeviceNode, ctx: DiscoveryContext, seenKeys?: ReadonlySet<string>): DeviceDiscoveryPayload {
   const t = topics(ctx.baseTopic);
   const nodeTopics: NodeTopics = { state: t.nodeState(node.key), availability: t.nodeAvailability(node.key), set: t.nodeSet(node.key) };
   return {
@@ -57,8 +62,28 @@ export function nodeDiscovery(node: DeviceNode, ctx: DiscoveryContext): DeviceDi
     availability_mode: 'all',
     state_topic: nodeTopics.state,
     qos: 1,
-    components: components(node, nodeTopics),
+    components: announced(components(node, nodeTopics), seenKeys),
   };
+}
+
+/** A component's state key is the one its `value_template` reads, or the one it declares. */
+const STATE_KEY = Symbol('stateKey');
+type KeyedComponent = ComponentConfig & { [STATE_KEY]?: string };
+
+function announced(all: Record<string, KeyedComponent>, seenKeys: ReadonlySet<string> | undefined): Record<string, ComponentConfig> {
+  const out: Record<string, ComponentConfig> = {};
+  for (const [id, component] of Object.entries(all)) {
+    const key = component[STATE_KEY];
+    if (seenKeys && key !== undefined && !seenKeys.has(key)) continue;
+    const { [STATE_KEY]: _key, ...config } = component;
+    out[id] = config;
+  }
+  return out;
+}
+
+/** `HS110(US)` → `HS110`: HA shows `model`, and `model_id` carries the region-qualified one. */
+export function plainModel(model: string): string {
+  return model.replace(/\s*\([^)]*\)\s*$/, '') || model;
 }
 
 function deviceBlock(node: DeviceNode, ctx: DiscoveryContext): Record<string, unknown> {
@@ -66,7 +91,8 @@ function deviceBlock(node: DeviceNode, ctx: DiscoveryContext): Record<string, un
     identifiers: [`${ID_PREFIX}${node.id}`],
     name: node.name,
     manufacturer: 'TP-Link',
-    model: node.model,
+    model: plainModel(node.model),
+    model_id: node.model,
   };
   if (node.fw) device['sw_version'] = node.fw;
   if (node.hw) device['hw_version'] = node.hw;
@@ -75,14 +101,21 @@ function deviceBlock(node: DeviceNode, ctx: DiscoveryContext): Record<string, un
   return device;
 }
 
-function components(node: DeviceNode, nodeTopics: NodeTopics): Record<string, ComponentConfig> {
-  const entity = (platform: string, feature: string, main: boolean, config: Record<string, unknown>): ComponentConfig => ({
+function components(node: DeviceNode, nodeTopics: NodeTopics): Record<string, KeyedComponent> {
+  const entity = (
+    platform: string,
+    feature: string,
+    main: boolean,
+    config: Record<string, unknown>,
+    stateKey?: string,
+  ): KeyedComponent => ({
     platform,
     unique_id: `${ID_PREFIX}${node.id}_${feature}`,
     default_entity_id: `${platform}.${ID_PREFIX}${node.key}${main ? '' : `_${feature}`}`,
     ...config,
+    ...(stateKey !== undefined ? { [STATE_KEY]: stateKey } : {}),
   });
-  const out: Record<string, ComponentConfig> = {};
+  const out: Record<string, KeyedComponent> = {};
 
   switch (node.type) {
     case 'plug':
@@ -108,12 +141,12 @@ function components(node: DeviceNode, nodeTopics: NodeTopics): Record<string, Co
         icon: 'mdi:power-socket',
         state_class: 'measurement',
         value_template: '{{ value_json.outlets_on }}',
-      });
+      }, 'outlets_on');
       break;
   }
 
   const sensor = (feature: string, valueKey: string, config: Record<string, unknown>) => {
-    out[feature] = entity('sensor', feature, false, { ...config, value_template: `{{ value_json.${valueKey} }}` });
+    out[feature] = entity('sensor', feature, false, { ...config, value_template: `{{ value_json.${valueKey} }}` }, valueKey);
   };
   const energy = (precision: number) => ({
     device_class: 'energy',
@@ -157,7 +190,23 @@ function components(node: DeviceNode, nodeTopics: NodeTopics): Record<string, Co
       enabled_by_default: false,
     });
   }
+  for (const feature of featuresOf(node)) {
+    for (const spec of feature.entities ?? []) out[spec.id] = featureEntity(spec, nodeTopics, entity);
+  }
   return out;
+}
+
+function featureEntity(
+  spec: FeatureEntity,
+  nodeTopics: NodeTopics,
+  entity: (platform: string, feature: string, main: boolean, config: Record<string, unknown>, stateKey?: string) => KeyedComponent,
+): KeyedComponent {
+  const config: Record<string, unknown> = { ...spec.config };
+  if (spec.command) config['command_topic'] = nodeTopics.set;
+  if (spec.stateKey !== undefined && config['value_template'] === undefined) {
+    config['value_template'] = `{{ value_json.${spec.stateKey} }}`;
+  }
+  return entity(spec.platform, spec.id, false, config, spec.stateKey);
 }
 
 function lightConfig(node: DeviceNode, nodeTopics: NodeTopics): Record<string, unknown> {

@@ -53,6 +53,8 @@ export class Cloud {
   readonly strict: boolean;
   readonly codes: SimErrorCodes;
   readonly now: () => number;
+  /** How long a device is unreachable after `reboot`, ms. */
+  readonly rebootMs: number;
   readonly faults: SimFaults = defaultFaults();
   readonly log = new RequestLog();
   readonly accounts: AccountStore;
@@ -67,6 +69,7 @@ export class Cloud {
 
   constructor(options: SimulatorOptions) {
     this.strict = options.strict ?? true;
+    this.rebootMs = options.rebootMs ?? 5_000;
     this.codes = { ...DEFAULT_ERROR_CODES, ...options.errorCodes };
     this.now = options.clock ?? Date.now;
     this.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
@@ -93,7 +96,7 @@ export class Cloud {
 
   addDevice(username: string, spec: SimDeviceSpec): SimDevice {
     const owner = this.accounts.get(username).username;
-    const device = createDevice(spec, { now: this.now, owner });
+    const device = createDevice(spec, { now: this.now, owner, rebootMs: this.rebootMs });
     if (this.devicesById.has(device.deviceId)) throw new Error(`device ${device.deviceId} already exists`);
     this.devicesById.set(device.deviceId, { device, owner });
     return device;

@@ -35,6 +35,8 @@ export interface SimDeviceSpec {
   host?: 0 | 1;
   /** Extra latency for this device's passthrough answers, ms. */
   latencyMs?: number;
+  /** The device's time zone as its offset from UTC, minutes (default 0): drives its clock and energy calendar. */
+  utcOffsetMinutes?: number;
 }
 
 export interface SimAccountSpec {
@@ -77,6 +79,8 @@ export interface SimulatorOptions {
   rotateRefreshTokens?: boolean;
   /** Time source for expiry, lockout, rate windows and meters; default Date.now. */
   clock?: () => number;
+  /** How long a device is unreachable (-20571) after `reboot`, ms; default 5 s. */
+  rebootMs?: number;
   /** Codes for the outcomes docs/protocol.md leaves open ("Simulator", "cfg"). */
   errorCodes?: Partial<SimErrorCodes>;
   /** The MFA answer shape; default `tapo`. Can be changed at run time (`Simulator.mfaDialect`). */
@@ -157,11 +161,15 @@ export interface SimDeviceHandle {
   readonly host: 0 | 1;
   /** Extra latency for this device's passthrough answers, ms; may be changed at run time. */
   latencyMs: number;
+  /** The device's offset from UTC, minutes; may be changed at run time (a trip across zones). */
+  utcOffsetMinutes: number;
+  /** Online and not rebooting: passthrough reaches it. */
+  readonly reachable: boolean;
   /** The device's own sysinfo as `get_sysinfo` would answer now (children included for strips). */
   sysinfo(): Record<string, unknown>;
   /** Change state as if someone pressed the button / used the Kasa app. Keys per family:
    *  plug/switch: {on}; dimmer: {on, brightness}; bulb/lightstrip: {on, brightness, hue, saturation, color_temp};
-   *  strip: {outlet: index, on}. Meter: {power_w, voltage_v, current_a, total_kwh}. */
+   *  strip: {outlet: index, on}. Meter: {power_w, voltage_v, current_a, total_kwh}. Plug family: {led}. */
   setState(patch: Record<string, unknown>): void;
 }
 

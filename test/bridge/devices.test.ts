@@ -363,7 +363,7 @@ describe('device-list changes', () => {
     const added = (await h.obs.next('kasa/bridge/event', event('device_added', pumpId, after))).json();
     expect(added).toEqual({ type: 'device_added', id: pumpId, key: 'garden_pump', alias: 'Garden Pump' });
     const config = await h.obs.next(`homeassistant/device/kasa_${pumpId}/config`, both(after, nonEmpty));
-    expect(config.json()).toMatchObject({ device: { name: 'Garden Pump', model: 'KP125(US)' }, state_topic: 'kasa/garden_pump' });
+    expect(config.json()).toMatchObject({ device: { name: 'Garden Pump', model: 'KP125', model_id: 'KP125(US)' }, state_topic: 'kasa/garden_pump' });
     expect((await h.obs.next('kasa/garden_pump', both(after, nonEmpty))).json()).toMatchObject({ state: 'OFF', power_w: expect.any(Number) });
     await h.obs.next('kasa/garden_pump/availability', both(after, online));
     const info = await h.obs.next('kasa/bridge/info', after);

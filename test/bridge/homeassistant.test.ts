@@ -118,7 +118,8 @@ describe('Home Assistant discovery', () => {
         identifiers: [`kasa_${node.id}`],
         name: parent ? `${parent.alias} ${node.alias}` : node.alias,
         manufacturer: 'TP-Link',
-        model: node.model,
+        model: node.model.replace(/\(.*\)$/, ''),
+        model_id: node.model,
         sw_version: node.fw,
         hw_version: node.hw,
       });
@@ -191,9 +192,13 @@ describe('Home Assistant discovery', () => {
       enabled_by_default: false,
     });
     const outlet = (await retainedConfig(h, `${IDS.hs300}03`)).components;
-    expect(Object.keys(outlet).sort()).toEqual(['current', 'energy', 'energy_month', 'energy_today', 'power', 'switch', 'voltage']);
-    expect(Object.keys((await retainedConfig(h, `${IDS.kp303}00`)).components)).toEqual(['switch']);
-    expect(Object.keys((await retainedConfig(h, IDS.hs103)).components).sort()).toEqual(['rssi', 'switch']);
+    expect(Object.keys(outlet).sort()).toEqual([
+      'countdown', 'current', 'energy', 'energy_month', 'energy_today', 'last_seen', 'on_since', 'power', 'switch', 'voltage',
+    ]);
+    expect(Object.keys((await retainedConfig(h, `${IDS.kp303}00`)).components).sort()).toEqual(['countdown', 'last_seen', 'on_since', 'switch']);
+    expect(Object.keys((await retainedConfig(h, IDS.hs103)).components).sort()).toEqual([
+      'countdown', 'last_seen', 'led', 'on_since', 'restart', 'rssi', 'switch',
+    ]);
     const bulb = (await retainedConfig(h, IDS.kl110)).components;
     expect(bulb.power).toMatchObject({ device_class: 'power', unit_of_measurement: 'W' });
     expect(bulb.energy).toMatchObject({ device_class: 'energy', unit_of_measurement: 'kWh', state_class: 'total_increasing' });

@@ -31,13 +31,15 @@ function expectSetsBeforeRead(request: Record<string, unknown>) {
 
 describe('pollRequest', () => {
   it('asks a plain plug for sysinfo only', () => {
-    expect(pollRequest(plug)).toEqual({ system: { get_sysinfo: null } });
+    expect(pollRequest(plug)).toEqual({ system: { get_sysinfo: null }, count_down: { get_rules: null } });
   });
 
   it('adds the meter with today and this month to a metered plug, in one request', () => {
     expect(pollRequest(meterPlug, NOW)).toEqual({
       system: { get_sysinfo: null },
+      count_down: { get_rules: null },
       emeter: { get_realtime: null, get_daystat: { year: 2021, month: 3 }, get_monthstat: { year: 2021 } },
+      time: { get_time: null },
     });
   });
 
@@ -49,7 +51,7 @@ describe('pollRequest', () => {
   });
 
   it('polls a strip with one sysinfo for all outlets, never the slot-0 emeter', () => {
-    expect(pollRequest(hs300[0]!)).toEqual({ system: { get_sysinfo: null } });
+    expect(pollRequest(hs300[0]!)).toEqual({ system: { get_sysinfo: null }, time: { get_time: null } });
     expect(pollRequest(hs300[1]!)).toEqual({ system: { get_sysinfo: null } });
   });
 });
@@ -62,6 +64,7 @@ describe('energyRequests', () => {
       childId: '5BFA53B31294DDA5AB4DEBA1B62582E8EC2F789E02',
       requestData: {
         emeter: { get_realtime: null, get_daystat: { year: 2021, month: 3 }, get_monthstat: { year: 2021 } },
+        count_down: { get_rules: null },
         context: { child_ids: ['5BFA53B31294DDA5AB4DEBA1B62582E8EC2F789E02'] },
       },
     });
@@ -76,19 +79,22 @@ describe('energyRequests', () => {
 
 describe('setRequest', () => {
   const cases: Array<[string, DeviceNode, SetPayload, string]> = [
-    ['plug on', plug, { state: 'ON' }, '{"system":{"set_relay_state":{"state":1},"get_sysinfo":null}}'],
-    ['plug off', plug, { state: 'OFF' }, '{"system":{"set_relay_state":{"state":0},"get_sysinfo":null}}'],
+    ['plug on', plug, { state: 'ON' }, '{"system":{"set_relay_state":{"state":1},"get_sysinfo":null},"count_down":{"get_rules":null}}'],
+    ['plug off', plug, { state: 'OFF' }, '{"system":{"set_relay_state":{"state":0},"get_sysinfo":null},"count_down":{"get_rules":null}}'],
     [
       'metered plug',
       meterPlug,
       { state: 'ON' },
-      '{"system":{"set_relay_state":{"state":1},"get_sysinfo":null},"emeter":{"get_realtime":null}}',
+      // The read-back reads what a poll reads, so the published state keeps every key.
+      '{"system":{"set_relay_state":{"state":1},"get_sysinfo":null},' +
+        '"emeter":{"get_realtime":null,"get_daystat":{"year":2021,"month":3},"get_monthstat":{"year":2021}},' +
+        '"count_down":{"get_rules":null},"time":{"get_time":null}}',
     ],
     [
       'outlet',
       hs300[4]!,
       { state: 'OFF' },
-      '{"system":{"set_relay_state":{"state":0},"get_sysinfo":null},"emeter":{"get_realtime":null},' +
+      '{"system":{"set_relay_state":{"state":0},"get_sysinfo":null},"emeter":{"get_realtime":null},"count_down":{"get_rules":null},' +
         '"context":{"child_ids":["5BFA53B31294DDA5AB4DEBA1B62582E8EC2F789E03"]}}',
     ],
     [
@@ -102,51 +108,55 @@ describe('setRequest', () => {
       'dimmer brightness',
       dimmer,
       { state: 'ON', brightness: 40 },
-      '{"smartlife.iot.dimmer":{"set_brightness":{"brightness":40}},"system":{"set_relay_state":{"state":1},"get_sysinfo":null}}',
+      '{"smartlife.iot.dimmer":{"set_brightness":{"brightness":40}},"system":{"set_relay_state":{"state":1},"get_sysinfo":null},"count_down":{"get_rules":null}}',
     ],
     [
       'dimmer fade',
       dimmer,
       { state: 'ON', brightness: 40, transition: 1.5 },
-      '{"smartlife.iot.dimmer":{"set_dimmer_transition":{"brightness":40,"duration":1500}},"system":{"get_sysinfo":null}}',
+      '{"smartlife.iot.dimmer":{"set_dimmer_transition":{"brightness":40,"duration":1500}},"system":{"get_sysinfo":null},"count_down":{"get_rules":null}}',
     ],
     [
       'dimmer fade off',
       dimmer,
       { state: 'OFF', transition: 2 },
-      '{"smartlife.iot.dimmer":{"set_dimmer_transition":{"brightness":0,"duration":2000}},"system":{"get_sysinfo":null}}',
+      '{"smartlife.iot.dimmer":{"set_dimmer_transition":{"brightness":0,"duration":2000}},"system":{"get_sysinfo":null},"count_down":{"get_rules":null}}',
     ],
     [
       'bulb colour',
       bulb,
       { state: 'ON', brightness: 50, color: { h: 120.4, s: 99.6 }, transition: 0.5 },
       '{"smartlife.iot.smartbulb.lightingservice":{"transition_light_state":' +
-        '{"on_off":1,"brightness":50,"hue":120,"saturation":100,"color_temp":0,"ignore_default":1,"transition_period":500}}}',
+        '{"on_off":1,"brightness":50,"hue":120,"saturation":100,"color_temp":0,"ignore_default":1,"transition_period":500}},' +
+        '"system":{"get_sysinfo":null},"smartlife.iot.common.emeter":{"get_realtime":null}}',
     ],
     [
       'bulb colour temperature',
       bulb,
       { state: 'ON', color_temp: 3000 },
-      '{"smartlife.iot.smartbulb.lightingservice":{"transition_light_state":{"on_off":1,"color_temp":3000,"ignore_default":1}}}',
+      '{"smartlife.iot.smartbulb.lightingservice":{"transition_light_state":{"on_off":1,"color_temp":3000,"ignore_default":1}},' +
+        '"system":{"get_sysinfo":null},"smartlife.iot.common.emeter":{"get_realtime":null}}',
     ],
     [
       'bulb off ignores values',
       bulb,
       { state: 'OFF', brightness: 20 },
-      '{"smartlife.iot.smartbulb.lightingservice":{"transition_light_state":{"on_off":0}}}',
+      '{"smartlife.iot.smartbulb.lightingservice":{"transition_light_state":{"on_off":0}},' +
+        '"system":{"get_sysinfo":null},"smartlife.iot.common.emeter":{"get_realtime":null}}',
     ],
     [
       'light strip',
       lightStrip,
       { state: 'ON', brightness: 75, color: { h: 240, s: 100 } },
       '{"smartlife.iot.lightStrip":{"set_light_state":' +
-        '{"on_off":1,"brightness":75,"hue":240,"saturation":100,"color_temp":0,"ignore_default":1}},"system":{"get_sysinfo":null}}',
+        '{"on_off":1,"brightness":75,"hue":240,"saturation":100,"color_temp":0,"ignore_default":1}},"system":{"get_sysinfo":null},' +
+        '"smartlife.iot.common.emeter":{"get_realtime":null}}',
     ],
   ];
 
   for (const [name, node, set, expected] of cases) {
     it(`builds one set-and-read request: ${name}`, () => {
-      const request = setRequest(node, set);
+      const request = setRequest(node, set, undefined, { now: NOW });
       expect(wire(request)).toBe(expected);
       expectSetsBeforeRead(request);
     });
@@ -158,8 +168,8 @@ describe('setRequest', () => {
   });
 
   it('turns a set with nothing left to change into a read', () => {
-    expect(setRequest(plug, {})).toEqual({ system: { get_sysinfo: null } });
-    expect(setRequest(bulb, {})).toEqual({ system: { get_sysinfo: null } });
+    expect(setRequest(plug, {})).toEqual(pollRequest(plug));
+    expect(setRequest(bulb, {})).toEqual(pollRequest(bulb));
   });
 
   it('fades a dimmer on to its last brightness when none is given', () => {

@@ -21,11 +21,13 @@ describe('plugs and switches', () => {
   it('reads state and rssi from sysinfo', () => {
     const nodes = buildNodes(entryByModel('HS103'));
     const states = parseResponse(nodes, deviceReply('hs103_us_get_sys_info_response.json'));
-    expect(states.get(nodes[0]!.id)).toEqual({ state: 'OFF', rssi: -38 });
+    expect(states.get(nodes[0]!.id)).toEqual({ state: 'OFF', rssi: -38, led: 'ON', on_since: null });
     const hs200 = buildNodes(entryByModel('HS200'));
     expect(parseResponse(hs200, deviceReply('hs200_us_get_sys_info_response.json')).get(hs200[0]!.id)).toEqual({
       state: 'ON',
       rssi: -42,
+      led: 'ON',
+      on_since: expect.any(String),
     });
   });
 
@@ -35,6 +37,8 @@ describe('plugs and switches', () => {
     expect(parseResponse(nodes, reply, { now: NOW }).get(nodes[0]!.id)).toEqual({
       state: 'ON',
       rssi: -41,
+      led: 'ON',
+      on_since: new Date(NOW.getTime() - 301_000).toISOString(),
       power_w: 100.277,
       voltage_v: 119.425,
       current_a: 0.978,
@@ -48,6 +52,7 @@ describe('plugs and switches', () => {
     expect(parseResponse(nodes, reply).get(nodes[0]!.id)).toEqual({
       state: 'OFF',
       rssi: -50,
+      on_since: null,
       power_w: 7.677094,
       voltage_v: 118.917389,
       current_a: 0.128037,
@@ -65,11 +70,21 @@ describe('plugs and switches', () => {
         get_monthstat: methodOf('get_device_emeter_monthstat_year_2021_response.json', 'emeter', 'get_monthstat'),
       },
     };
+    // Without the device's clock: its newest entries, whatever the bridge's date.
     const state = parseResponse(nodes, reply, { now: NOW }).get(nodes[0]!.id);
-    expect(state).toMatchObject({ power_w: 854.155, energy_kwh: 894.928, energy_today_kwh: 9.615, energy_month_kwh: 212.393 });
-    // A day the device has no entry for had no usage.
-    const later = parseResponse(nodes, reply, { now: new Date(2021, 3, 2) }).get(nodes[0]!.id);
-    expect(later).toMatchObject({ energy_today_kwh: 0, energy_month_kwh: 83.012 });
+    expect(state).toMatchObject({ power_w: 854.155, energy_kwh: 894.928, energy_today_kwh: 8.876, energy_month_kwh: 83.012 });
+    // With its clock in the reply: the entries of the device's own date.
+    const clock = (d: Date) => ({ time: { get_time: { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, mday: d.getUTCDate(), hour: d.getUTCHours(), min: d.getUTCMinutes(), sec: 0 } } });
+    const at14 = new Date(Date.UTC(2021, 2, 14, 12));
+    expect(parseResponse(nodes, { ...reply, ...clock(at14) }, { now: at14 }).get(nodes[0]!.id)).toMatchObject({
+      energy_today_kwh: 9.615,
+      energy_month_kwh: 212.393,
+    });
+    // A day the device has not reported is left out, never 0.
+    const apr2 = new Date(Date.UTC(2021, 3, 2, 12));
+    const later = parseResponse(nodes, { ...reply, ...clock(apr2) }, { now: apr2 }).get(nodes[0]!.id);
+    expect(later).not.toHaveProperty('energy_today_kwh');
+    expect(later).toMatchObject({ energy_month_kwh: 83.012 });
   });
 
   it('leaves meter keys out when the meter module fails, never 0', () => {
@@ -80,7 +95,7 @@ describe('plugs and switches', () => {
       { get_realtime: 'garbage' },
     ]) {
       const state = parseResponse(nodes, { system: { get_sysinfo: kp125Sysinfo }, emeter }).get(nodes[0]!.id);
-      expect(state).toEqual({ state: 'ON', rssi: -41 });
+      expect(state).toEqual({ state: 'ON', rssi: -41, led: 'ON', on_since: expect.any(String) });
     }
   });
 
@@ -97,7 +112,7 @@ describe('strips', () => {
     const sysinfo = sysinfoFixture('hs300_us_get_sys_info_response.json');
     const nodes = buildNodes(entryByModel('HS300'), sysinfo);
     const states = parseResponse(nodes, deviceReply('hs300_us_get_sys_info_response.json'));
-    expect(states.get(nodes[0]!.id)).toEqual({ outlets_on: 2, rssi: -38 });
+    expect(states.get(nodes[0]!.id)).toEqual({ outlets_on: 2, rssi: -38, led: 'ON' });
     expect(nodes.slice(1).map((n) => states.get(n.id)?.state)).toEqual(['OFF', 'OFF', 'ON', 'OFF', 'OFF', 'ON']);
   });
 
@@ -108,7 +123,7 @@ describe('strips', () => {
     const states = parseResponse(nodes, reply, { target: outlet });
     expect(states.get(outlet.id)).toMatchObject({ state: 'ON', power_w: 100.277 });
     expect(states.get(nodes[0]!.id)).not.toHaveProperty('power_w');
-    expect(states.get(nodes[1]!.id)).toEqual({ state: 'OFF' });
+    expect(states.get(nodes[1]!.id)).toEqual({ state: 'OFF', on_since: null });
   });
 
   it('reads an outlet energy request answer', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { SeenKeys } from '../../src/ha/seenKeys.js';
 import { buildNodes } from '../../src/devices/nodes.js';
 import type { DeviceNode } from '../../src/devices/node.js';
 import { bridgeDiscovery, bridgeDiscoveryTopic } from '../../src/ha/bridgeDiscovery.js';
@@ -36,12 +37,13 @@ describe('node discovery payload', () => {
   it('has origin, device block, shared availability (mode all) and the state topic', () => {
     const payload = nodeDiscovery(plug, ctx);
     expect(payload.origin).toMatchObject({ name: 'kasa2mqtt', sw_version: '0.1.0' });
-    expect(payload.origin.support_url).toMatch(/^https:\/\//);
+    expect(payload.origin.support_url).toBe('https://github.com/kasa2mqtt/kasa2mqtt');
     expect(payload.device).toEqual({
       identifiers: ['kasa_2F50687F0187798768F86EAE340E844A660B2444'],
       name: 'Bedroom Desk Light',
       manufacturer: 'TP-Link',
-      model: 'HS103(US)',
+      model: 'HS103',
+      model_id: 'HS103(US)',
       sw_version: '1.1.3 Build 200804 Rel.095135',
       hw_version: '2.1',
       connections: [['mac', '11:ce:6a:e6:94:22']],
@@ -138,14 +140,22 @@ describe('node discovery payload', () => {
     expect(components(colorBulb)).not.toHaveProperty('voltage');
   });
 
-  it('lists light-strip effects only when they are known', () => {
-    expect(components(lightStrip)['light']).not.toHaveProperty('effect');
-    const withEffects = { ...lightStrip, effects: ['Aurora', 'Ocean'] };
-    expect(components(withEffects)['light']).toMatchObject({ effect: true, effect_list: ['Aurora', 'Ocean'] });
+  it('lists a light strip\'s built-in effects (and "off") from the effect table', () => {
+    const light = components(lightStrip)['light'];
+    expect(light).toMatchObject({ effect: true });
+    expect(light!['effect_list']).toEqual(expect.arrayContaining(['off', 'Aurora', 'Ocean', 'Valentines']));
+    expect(components(colorBulb)['light']).not.toHaveProperty('effect');
   });
 
-  it('gives a strip outlets_on and rssi, and outlets their own device via the strip', () => {
-    expect(Object.keys(components(strip!)).sort()).toEqual(['outlets_on', 'rssi']);
+  it('gives a strip outlets_on, rssi, LED, restart, last seen and an "All outlets" switch; outlets their own device via the strip', () => {
+    expect(Object.keys(components(strip!)).sort()).toEqual(['all_outlets', 'last_seen', 'led', 'outlets_on', 'restart', 'rssi']);
+    expect(components(strip!)['all_outlets']).toMatchObject({
+      platform: 'switch',
+      name: 'All outlets',
+      command_topic: `kasa/${strip!.key}/set`,
+      payload_on: 'ON',
+      payload_off: 'OFF',
+    });
     const payload = nodeDiscovery(outlet!, ctx);
     expect(payload.device).toMatchObject({
       name: 'TP-LINK_Power Strip_9704 Plug 1',
@@ -153,9 +163,60 @@ describe('node discovery payload', () => {
     });
     expect(payload.device).not.toHaveProperty('connections');
     expect(nodeDiscovery(strip!, ctx).device['connections']).toEqual([['mac', '28:a6:9c:74:ba:90']]);
-    expect(Object.keys(payload.components).sort()).toEqual(['current', 'energy', 'energy_month', 'energy_today', 'power', 'switch', 'voltage']);
+    expect(Object.keys(payload.components).sort()).toEqual([
+      'countdown', 'current', 'energy', 'energy_month', 'energy_today', 'last_seen', 'on_since', 'power', 'switch', 'voltage',
+    ]);
     expect(payload.components['switch']).toMatchObject({ device_class: 'outlet', command_topic: `kasa/${outlet!.key}/set` });
     expect(payload.components).not.toHaveProperty('rssi');
+  });
+});
+
+describe('feature entities', () => {
+  it('adds LED (config switch), Restart (button), Countdown (number), On since and Last seen to a plug', () => {
+    const c = components(plug);
+    expect(c['led']).toMatchObject({
+      platform: 'switch',
+      name: 'LED',
+      entity_category: 'config',
+      command_topic: 'kasa/bedroom_desk_light/set',
+      payload_on: '{"led":"ON"}',
+      payload_off: '{"led":"OFF"}',
+      value_template: '{{ value_json.led }}',
+      unique_id: `kasa_${plug.id}_led`,
+    });
+    expect(c['restart']).toMatchObject({ platform: 'button', device_class: 'restart', entity_category: 'config', payload_press: '{"restart":true}' });
+    expect(c['countdown']).toMatchObject({ platform: 'number', name: 'Countdown', unit_of_measurement: 'min', min: 0 });
+    for (const key of ['on_since', 'last_seen']) {
+      expect(c[key]).toMatchObject({ platform: 'sensor', device_class: 'timestamp', entity_category: 'diagnostic', enabled_by_default: false });
+    }
+  });
+
+  it('gives bulbs restart but no LED or countdown', () => {
+    const c = components(colorBulb);
+    expect(c).toHaveProperty('restart');
+    expect(c).not.toHaveProperty('led');
+    expect(c).not.toHaveProperty('countdown');
+  });
+
+  it('announces an entity with a state key only once that key has been seen', () => {
+    const none = nodeDiscovery(meterPlug, ctx, new Set()).components;
+    // Countdown's template has a default (an outlet's rules are not polled with its strip).
+    expect(Object.keys(none).sort()).toEqual(['countdown', 'restart', 'switch']);
+    const some = nodeDiscovery(meterPlug, ctx, new Set(['state', 'power_w', 'led', 'last_seen'])).components;
+    expect(Object.keys(some).sort()).toEqual(['countdown', 'last_seen', 'led', 'power', 'restart', 'switch']);
+  });
+});
+
+describe('seen keys', () => {
+  it('reports a new key at once and forgets a key only after it has been missing for good', () => {
+    const seen = new SeenKeys(3);
+    expect(seen.observe('a', ['state', 'power_w'])).toBe(true);
+    expect(seen.observe('a', ['state', 'power_w'])).toBe(false);
+    expect(seen.observe('a', ['state'])).toBe(false);
+    expect(seen.observe('a', ['state'])).toBe(false);
+    expect(seen.of('a').has('power_w')).toBe(true);
+    expect(seen.observe('a', ['state'])).toBe(true);
+    expect([...seen.of('a')]).toEqual(['state']);
   });
 });
 

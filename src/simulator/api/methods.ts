@@ -64,6 +64,8 @@ async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
 
   await delay(device.latencyMs + cloud.faults.holdPassthroughMs, cloud.timers);
   if (!device.online) fail(CloudError.deviceOffline, Msg.deviceOffline);
+  // A rebooting device is listed online but cannot be reached for a few seconds.
+  if (!device.reachable) fail(CloudError.deviceOffline, Msg.deviceOffline);
   const reply = device.execute(request);
   return ok({ responseData: cloud.faults.responseDataAsObject ? reply : JSON.stringify(reply) });
 }

@@ -40,6 +40,8 @@ export interface DeviceEnv {
   now: () => number;
   /** Owner's user name, reported by cnCloud.get_info. */
   owner: string;
+  /** How long a device stays unreachable after `reboot`, ms (default 5 s). */
+  rebootMs?: number;
 }
 
 export const MEMBER_NOT_SUPPORT = { err_code: -2, err_msg: 'member not support' } as const;
@@ -119,6 +121,10 @@ export abstract class SimDevice implements SimDeviceHandle {
   online: boolean;
   latencyMs: number;
   readonly host: 0 | 1;
+  /** The device's own time zone: its clock, calendar and energy statistics are local to it. */
+  utcOffsetMinutes: number;
+  /** Until when (cloud clock ms) a reboot keeps the device away from the cloud. */
+  #rebootingUntil = 0;
 
   protected abstract readonly missingModule: { err_code: number; err_msg: string };
 
@@ -126,10 +132,11 @@ export abstract class SimDevice implements SimDeviceHandle {
     readonly identity: DeviceIdentity,
     readonly info: ModelInfo,
     protected readonly env: DeviceEnv,
-    opts: { online: boolean; latencyMs: number; host: 0 | 1 },
+    opts: { online: boolean; latencyMs: number; host: 0 | 1; utcOffsetMinutes?: number },
   ) {
     this.deviceId = identity.deviceId;
     this.model = identity.model;
+    this.utcOffsetMinutes = opts.utcOffsetMinutes ?? 0;
     this.online = opts.online;
     this.latencyMs = opts.latencyMs;
     this.host = opts.host;
@@ -143,11 +150,34 @@ export abstract class SimDevice implements SimDeviceHandle {
     this.identity.alias = value;
   }
 
+  /** Online in the cloud and not in the middle of a reboot. */
+  get reachable(): boolean {
+    return this.online && this.env.now() >= this.#rebootingUntil;
+  }
+
+  /** The device's local time as ms since the epoch, as if its wall clock were UTC. */
+  localNow(): number {
+    return this.env.now() + this.utcOffsetMinutes * 60_000;
+  }
+
+  /** `reboot {delay}`: the device answers, then is gone for the reboot time (delay validated, not waited for). */
+  protected rebootMethod(invalid: DeviceError): Method {
+    return (args) => {
+      intArg(argObject(args, invalid), 'delay', 0, 60, invalid);
+      this.#rebootingUntil = this.env.now() + (this.env.rebootMs ?? 5_000);
+      return {};
+    };
+  }
+
   abstract sysinfo(): JsonObject;
   abstract setState(patch: Record<string, unknown>): void;
   protected abstract modules(): Record<string, Module>;
 
+  /** Lets time-driven state (countdown rules) catch up with the clock. */
+  protected tick(): void {}
+
   execute(request: JsonObject): JsonObject {
+    this.tick();
     const ctx: CallContext = { childIds: parseChildIds(request.context) };
     const modules = this.modules();
     const reply: JsonObject = {};
@@ -193,7 +223,7 @@ export abstract class SimDevice implements SimDeviceHandle {
   protected timeModule(): Module {
     return {
       get_time: () => {
-        const d = new Date(this.env.now());
+        const d = new Date(this.localNow());
         return {
           year: d.getUTCFullYear(),
           month: d.getUTCMonth() + 1,
@@ -203,6 +233,7 @@ export abstract class SimDevice implements SimDeviceHandle {
           sec: d.getUTCSeconds(),
         };
       },
+      // As captured; the index table is the firmware's, and the bridge reads the offset from get_time.
       get_timezone: () => ({ index: 6 }),
     };
   }

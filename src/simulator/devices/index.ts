@@ -24,7 +24,12 @@ export function createDevice(spec: SimDeviceSpec, env: DeviceEnv): SimDevice {
     fixture && fixture.model === spec.model
       ? { ...fixture, alias: spec.alias }
       : deriveIdentity(deviceId, spec.model, spec.alias, info);
-  const base = { online: spec.online ?? true, latencyMs: spec.latencyMs ?? 0, host: spec.host ?? 0 };
+  const base = {
+    online: spec.online ?? true,
+    latencyMs: spec.latencyMs ?? 0,
+    host: spec.host ?? 0,
+    ...(spec.utcOffsetMinutes !== undefined ? { utcOffsetMinutes: spec.utcOffsetMinutes } : {}),
+  };
   switch (info.family) {
     case 'plug':
     case 'switch':

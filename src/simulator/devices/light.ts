@@ -40,7 +40,7 @@ export class LightDevice extends SimDevice {
   readonly family: 'bulb' | 'lightstrip';
   protected readonly missingModule = { err_code: -2001, err_msg: 'Module not support' };
   private readonly state: LightState;
-  private effect: string | undefined;
+  private effect: { name: string; id: string; brightness: number } | undefined;
   readonly meter: Meter;
 
   constructor(identity: DeviceIdentity, info: ModelInfo, env: DeviceEnv, opts: LightOptions) {
@@ -55,7 +55,12 @@ export class LightDevice extends SimDevice {
       ...opts.state,
     };
     const maxW = this.family === 'lightstrip' ? 18 : 10;
-    this.meter = new Meter(identity.deviceId, 0, () => (this.state.on ? 0.6 + (maxW * this.state.brightness) / 100 : 0), env.now);
+    this.meter = new Meter(
+      identity.deviceId,
+      0,
+      () => (this.state.on ? 0.6 + (maxW * this.state.brightness) / 100 : 0),
+      () => this.localNow(),
+    );
   }
 
   get isColor(): boolean {
@@ -103,9 +108,9 @@ export class LightDevice extends SimDevice {
             LEF: 1,
             lighting_effect_state: {
               enable: this.effect ? 1 : 0,
-              name: this.effect ?? 'station',
-              id: '',
-              brightness: 100,
+              name: this.effect?.name ?? 'station',
+              id: this.effect?.id ?? '',
+              brightness: this.effect?.brightness ?? 100,
               custom: 0,
             },
           }
@@ -136,7 +141,7 @@ export class LightDevice extends SimDevice {
         this.alias = value;
         return {};
       },
-      reboot: () => ({}),
+      reboot: this.rebootMethod(INVALID_INPUT),
     };
     const modules: Record<string, Module> = {
       system: { get_sysinfo: () => this.sysinfo(), ...alias },
@@ -182,17 +187,31 @@ export class LightDevice extends SimDevice {
           this.effect = undefined;
           return this.stripLightState();
         },
-        set_lighting_effect: (args) => {
-          const name = argObject(args, INVALID_INPUT).name;
-          if (typeof name !== 'string' || name.length === 0) throw INVALID_INPUT;
-          this.meter.accrue();
-          this.effect = name;
-          this.state.on = true;
-          return {};
-        },
       };
+      modules['smartlife.iot.lighting_effect'] = { set_lighting_effect: (args) => this.setEffect(argObject(args, INVALID_INPUT)) };
     }
     return modules;
+  }
+
+  /**
+   * `set_lighting_effect`: `{enable: 0}` stops the running effect; an effect definition (name,
+   * type `sequence`/`random`, brightness, …) starts it and switches the strip on.
+   */
+  private setEffect(args: JsonObject): JsonObject {
+    const enable = intArg(args, 'enable', 0, 1, INVALID_INPUT);
+    if (enable === undefined) throw INVALID_INPUT;
+    if (enable === 0) {
+      this.effect = undefined;
+      return {};
+    }
+    const { name, type, id } = args;
+    const brightness = intArg(args, 'brightness', 0, 100, INVALID_INPUT);
+    if (typeof name !== 'string' || name.length === 0 || (type !== 'sequence' && type !== 'random')) throw INVALID_INPUT;
+    if (!Array.isArray(args.segments)) throw INVALID_INPUT;
+    this.meter.accrue();
+    this.effect = { name, id: typeof id === 'string' ? id : '', brightness: brightness ?? 100 };
+    this.state.on = true;
+    return {};
   }
 
   private stripLightState(): JsonObject {

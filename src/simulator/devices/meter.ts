@@ -6,8 +6,9 @@ const DAY_MS = 24 * HOUR_MS;
 
 /**
  * An energy meter behind one relay (a plug, an HS300 outlet or a bulb). Power follows the load
- * while on and is 0 while off; energy accrues as simulated time passes. Daily history before
- * today is synthesised deterministically from the seed so daystat/monthstat look plausible.
+ * while on and is 0 while off; energy accrues as simulated time passes, booked to the day (of the
+ * device's own calendar: `now` is its local clock) it was drawn on. History before the meter was
+ * made is synthesised deterministically from the seed so daystat/monthstat look plausible.
  */
 export class Meter {
   /** Load drawn while on, W. */
@@ -16,6 +17,10 @@ export class Meter {
   private accruedKwh = 0;
   private lastAccrual: number;
   private historyStart: number;
+  /** First day whose energy is booked in `booked` rather than synthesised. */
+  private bookedFrom: number;
+  /** kWh drawn per local day (day start ms) since `bookedFrom`. */
+  private readonly booked = new Map<number, number>();
   private baseKwh: number;
 
   constructor(
@@ -27,16 +32,27 @@ export class Meter {
     this.loadW = Math.round((20 + seededUnit(`${seed}:load`) * 100) * 100) / 100;
     this.voltageV = Math.round((nominalVoltage * (0.98 + seededUnit(`${seed}:v`) * 0.03)) * 1000) / 1000;
     this.lastAccrual = now();
-    this.historyStart = startOfDay(now()) - 60 * DAY_MS;
-    this.baseKwh = this.historyKwh(this.historyStart, startOfDay(now()));
+    this.bookedFrom = startOfDay(now());
+    this.historyStart = this.bookedFrom - 60 * DAY_MS;
+    this.baseKwh = this.historyKwh(this.historyStart, this.bookedFrom);
+    this.booked.set(this.bookedFrom, 0);
   }
 
-  /** Call before any change of state so the energy drawn so far is booked at the old power. */
+  /** Call before any change of state so the energy drawn so far is booked at the old power, day by day. */
   accrue(): void {
     const now = this.now();
-    const hours = Math.max(0, now - this.lastAccrual) / HOUR_MS;
-    this.accruedKwh += (this.drawW() * hours) / 1000;
-    this.lastAccrual = now;
+    const watts = this.drawW();
+    let from = this.lastAccrual;
+    while (from < now) {
+      const day = startOfDay(from);
+      const to = Math.min(now, day + DAY_MS);
+      const kwh = (watts * (to - from)) / HOUR_MS / 1000;
+      this.booked.set(day, (this.booked.get(day) ?? 0) + kwh);
+      this.accruedKwh += kwh;
+      from = to;
+    }
+    if (!this.booked.has(startOfDay(now))) this.booked.set(startOfDay(now), 0);
+    this.lastAccrual = Math.max(this.lastAccrual, now);
   }
 
   powerW(): number {
@@ -65,6 +81,9 @@ export class Meter {
   erase(): void {
     this.accrue();
     this.historyStart = startOfDay(this.now());
+    this.bookedFrom = this.historyStart;
+    this.booked.clear();
+    this.booked.set(this.bookedFrom, 0);
     this.baseKwh = 0;
     this.accruedKwh = 0;
   }
@@ -113,12 +132,12 @@ export class Meter {
     return { month_list: months };
   }
 
-  /** Energy of one UTC day; undefined outside the recorded history. */
+  /** Energy of one local day; undefined for days the device has no record of (before its history, after today). */
   private dayKwh(dayStart: number): number | undefined {
-    const today = startOfDay(this.now());
-    if (dayStart < this.historyStart || dayStart > today) return undefined;
-    if (dayStart === today) return this.totalKwh() - this.baseKwh;
-    return this.historyKwh(dayStart, dayStart + DAY_MS);
+    if (dayStart < this.historyStart) return undefined;
+    if (dayStart < this.bookedFrom) return this.historyKwh(dayStart, dayStart + DAY_MS);
+    this.accrue();
+    return this.booked.get(dayStart);
   }
 
   private historyKwh(from: number, to: number): number {

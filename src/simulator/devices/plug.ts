@@ -11,6 +11,7 @@ import {
   type DeviceIdentity,
   type Module,
 } from './base.js';
+import { CountdownRules } from './countdown.js';
 import { Meter } from './meter.js';
 import { mainsVoltage, type ModelInfo } from './models.js';
 
@@ -35,20 +36,27 @@ export class RelayDevice extends SimDevice {
   private brightness: number;
   readonly meter: Meter | undefined;
   readonly meterGeneration: MeterGeneration | undefined;
+  readonly countdown: CountdownRules;
 
   constructor(identity: DeviceIdentity, info: ModelInfo, env: DeviceEnv, opts: RelayOptions) {
     super(identity, info, env, opts);
+    this.countdown = new CountdownRules(env.now, (on) => this.setRelay(on));
     this.family = info.family;
     this.on = opts.on ?? false;
     this.onSince = env.now();
     this.brightness = opts.brightness ?? 80;
     this.meterGeneration = info.meter ? (opts.meter ?? info.meter) : undefined;
     this.meter = this.meterGeneration
-      ? switchedMeter(identity.deviceId, mainsVoltage(identity.model), () => this.on, env.now)
+      ? switchedMeter(identity.deviceId, mainsVoltage(identity.model), () => this.on, () => this.localNow())
       : undefined;
   }
 
+  protected override tick(): void {
+    this.countdown.tick();
+  }
+
   sysinfo(): JsonObject {
+    this.tick();
     const id = this.identity;
     const onTime = this.on ? Math.floor((this.env.now() - this.onSince) / 1000) : 0;
     const feature = this.meter ? 'TIM:ENE' : 'TIM';
@@ -100,8 +108,10 @@ export class RelayDevice extends SimDevice {
   }
 
   setState(patch: Record<string, unknown>): void {
+    this.tick();
     this.meter?.accrue();
     if (typeof patch.on === 'boolean') this.setRelay(patch.on);
+    if (typeof patch.led === 'boolean') this.ledOff = !patch.led;
     if (typeof patch.alias === 'string') this.alias = patch.alias;
     if (typeof patch.brightness === 'number' && this.family === 'dimmer') this.brightness = patch.brightness;
     if (this.meter) applyMeterPatch(this.meter, patch);
@@ -129,12 +139,13 @@ export class RelayDevice extends SimDevice {
           this.alias = alias;
           return {};
         },
-        reboot: () => ({}),
+        reboot: this.rebootMethod(INVALID_ARGUMENT),
       },
       time: this.timeModule(),
       netif: this.netifModule(),
       schedule: this.scheduleModule(),
       cnCloud: this.cloudModule(),
+      count_down: this.countdown.module(),
     };
     if (this.meter && this.meterGeneration) modules.emeter = meterModule(this.meter, this.meterGeneration, () => ({}));
     if (this.family === 'dimmer') modules['smartlife.iot.dimmer'] = this.dimmerModule();

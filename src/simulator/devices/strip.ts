@@ -11,6 +11,7 @@ import {
   type DeviceIdentity,
   type Module,
 } from './base.js';
+import { CountdownRules } from './countdown.js';
 import type { Meter } from './meter.js';
 import { mainsVoltage, type ModelInfo } from './models.js';
 import { applyMeterPatch, INVALID_ARGUMENT, meterModule, switchedMeter } from './plug.js';
@@ -29,6 +30,7 @@ interface Outlet {
   on: boolean;
   onSince: number;
   meter: Meter | undefined;
+  countdown: CountdownRules;
 }
 
 export interface StripOptions {
@@ -61,8 +63,9 @@ export class StripDevice extends SimDevice {
         on: seed?.on ?? false,
         onSince: env.now(),
         meter: undefined,
+        countdown: new CountdownRules(env.now, (on) => this.switchOutlet(outlet, on)),
       };
-      if (info.meter) outlet.meter = switchedMeter(outlet.id, mainsVoltage(identity.model), () => outlet.on, env.now);
+      if (info.meter) outlet.meter = switchedMeter(outlet.id, mainsVoltage(identity.model), () => outlet.on, () => this.localNow());
       return outlet;
     });
   }
@@ -71,7 +74,12 @@ export class StripDevice extends SimDevice {
     return this.outlets.map((o) => o.id);
   }
 
+  protected override tick(): void {
+    for (const outlet of this.outlets) outlet.countdown.tick();
+  }
+
   sysinfo(): JsonObject {
+    this.tick();
     const id = this.identity;
     const now = this.env.now();
     return {
@@ -91,6 +99,8 @@ export class StripDevice extends SimDevice {
 
   /** `{outlet: index, on}` switches one outlet; meter keys and `alias` apply to that outlet too. */
   setState(patch: Record<string, unknown>): void {
+    this.tick();
+    if (typeof patch.led === 'boolean') this.ledOff = !patch.led;
     if (typeof patch.outlet !== 'number') {
       if (typeof patch.alias === 'string') this.alias = patch.alias;
       if (typeof patch.on === 'boolean') for (const o of this.outlets) this.switchOutlet(o, patch.on);
@@ -126,12 +136,13 @@ export class StripDevice extends SimDevice {
           this.ledOff = off === 1;
           return {};
         },
-        reboot: () => ({}),
+        reboot: this.rebootMethod(INVALID_ARGUMENT),
       },
       time: this.timeModule(),
       netif: this.netifModule(),
       schedule: this.scheduleModule(),
       cnCloud: this.cloudModule(),
+      count_down: this.countdownModule(),
     };
     if (this.meterGeneration) modules.emeter = this.emeterModule(this.meterGeneration);
     return modules;
@@ -151,6 +162,23 @@ export class StripDevice extends SimDevice {
         name,
         (args: unknown, ctx: CallContext) => {
           const method = forOutlet(ctx)[name];
+          if (!method) throw INVALID_ARGUMENT;
+          return method(args, ctx);
+        },
+      ]),
+    );
+  }
+
+  /** Each outlet has its own countdown, addressed with exactly one child id. */
+  private countdownModule(): Module {
+    const names = ['get_rules', 'add_rule', 'edit_rule', 'delete_rule', 'delete_all_rules'];
+    return Object.fromEntries(
+      names.map((name) => [
+        name,
+        (args: unknown, ctx: CallContext) => {
+          const outlets = this.targets(ctx, false);
+          const outlet = outlets.length === 1 ? outlets[0] : undefined;
+          const method = outlet?.countdown.module()[name];
           if (!method) throw INVALID_ARGUMENT;
           return method(args, ctx);
         },

@@ -1,0 +1,46 @@
+/**
+ * Which state keys each node's state has carried, for discovery that announces only what the
+ * state carries (interface.md §6). A key counts as gone for good after it has been missing from
+ * `forgetAfter` readings in a row, so one failed module read does not drop an entity.
+ */
+export const DEFAULT_FORGET_AFTER_READINGS = 10;
+
+export class SeenKeys {
+  readonly #keys = new Map<string, Map<string, number>>();
+
+  constructor(private readonly forgetAfter = DEFAULT_FORGET_AFTER_READINGS) {}
+
+  /**
+   * Records the keys one reading of `nodeId` carried. Returns true when the set of announced keys
+   * changed (a new key, or one missing long enough to be forgotten).
+   */
+  observe(nodeId: string, keys: Iterable<string>): boolean {
+    const known = this.#keys.get(nodeId) ?? new Map<string, number>();
+    this.#keys.set(nodeId, known);
+    const present = new Set(keys);
+    let changed = false;
+    for (const key of present) {
+      if (!known.has(key)) changed = true;
+      known.set(key, 0);
+    }
+    for (const [key, misses] of known) {
+      if (present.has(key)) continue;
+      if (misses + 1 >= this.forgetAfter) {
+        known.delete(key);
+        changed = true;
+      } else {
+        known.set(key, misses + 1);
+      }
+    }
+    return changed;
+  }
+
+  /** The keys seen for a node (empty before its first reading). */
+  of(nodeId: string): ReadonlySet<string> {
+    return new Set(this.#keys.get(nodeId)?.keys() ?? []);
+  }
+
+  forget(nodeId: string): void {
+    this.#keys.delete(nodeId);
+  }
+}
