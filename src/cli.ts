@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { AddonStartError, applyAddonEnvironment } from './addon/index.js';
 import { ConfigError, loadConfig, maskConfig, type Config } from './config.js';
 import { VERSION } from './version.js';
 
@@ -18,7 +19,17 @@ Every variable is described in README.md and config.example.env.`;
 /** Exit codes: 0 ok, 1 runtime failure, 2 configuration error. */
 export const EXIT_CONFIG = 2;
 
-function loadConfigOrExit(): Config {
+/** As a Home Assistant add-on, the options and the Supervisor's broker become the environment first. */
+async function loadConfigOrExit(): Promise<Config> {
+  try {
+    await applyAddonEnvironment((line) => process.stderr.write(`kasa2mqtt: ${line}\n`));
+  } catch (err) {
+    if (err instanceof AddonStartError) {
+      process.stderr.write(`kasa2mqtt: ${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw err;
+  }
   try {
     return loadConfig();
   } catch (err) {
@@ -42,7 +53,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case '--check-config': {
-      const config = loadConfigOrExit();
+      const config = await loadConfigOrExit();
       process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
       return;
     }
@@ -57,7 +68,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case undefined: {
-      const config = loadConfigOrExit();
+      const config = await loadConfigOrExit();
       const { runDaemon } = await import('./main.js');
       await runDaemon(config);
       return;
