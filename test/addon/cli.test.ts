@@ -80,7 +80,8 @@ describe('kasa2mqtt started as a Home Assistant add-on', () => {
     await sim?.stop();
   });
 
-  it('connects with the credentials the Supervisor gave and runs with the options as its configuration', async (ctx) => {
+  // A whole daemon start through tsx: generous under a loaded machine; the waits inside are on events.
+  it('connects with the credentials the Supervisor gave and runs with the options as its configuration', { timeout: 60_000 }, async (ctx) => {
     if (!broker) ctx.skip(`the password-protected broker ${missing}`);
     const { host, port, url } = broker!;
     // The broker admits nobody without the Supervisor's credentials.
@@ -139,7 +140,7 @@ describe('kasa2mqtt started as a Home Assistant add-on', () => {
     for (const secret of SECRETS) expect(output).not.toContain(secret);
   });
 
-  it('exits 2 with one line when the Supervisor has no MQTT service', async () => {
+  it('exits 2 with one line when the Supervisor has no MQTT service', { timeout: 30_000 }, async () => {
     const fake = await supervisor({});
     const { optionsPath } = dataDirWith({ kasa_username: account.username, kasa_password: account.password });
     const run = startCli({ KASA2MQTT_ADDON_OPTIONS: optionsPath, KASA2MQTT_SUPERVISOR_URL: fake.url });
@@ -149,7 +150,7 @@ describe('kasa2mqtt started as a Home Assistant add-on', () => {
     ]);
   });
 
-  it('exits 2 with one line when the Supervisor cannot be reached', async () => {
+  it('exits 2 with one line when the Supervisor cannot be reached', { timeout: 30_000 }, async () => {
     const { optionsPath } = dataDirWith({ kasa_username: account.username, kasa_password: account.password });
     const url = `http://127.0.0.1:${await freePort()}`;
     const run = startCli({ KASA2MQTT_ADDON_OPTIONS: optionsPath, KASA2MQTT_SUPERVISOR_URL: url });
@@ -157,7 +158,7 @@ describe('kasa2mqtt started as a Home Assistant add-on', () => {
     expect(run.output().trim().split('\n')).toEqual([`kasa2mqtt: cannot reach the Supervisor at ${url} (ECONNREFUSED)`]);
   });
 
-  it('exits 2 with one line naming the invalid options, without their secrets', async () => {
+  it('exits 2 with one line naming the invalid options, without their secrets', { timeout: 30_000 }, async () => {
     const fake = await supervisor({ mqtt: { host: 'core-mosquitto', port: 1883, ssl: false, username: BROKER_USER, password: BROKER_PASSWORD } });
     const { optionsPath } = dataDirWith({ kasa_username: account.username, kasa_password: account.password, poll_interval: -1 });
     const run = startCli({ KASA2MQTT_ADDON_OPTIONS: optionsPath, KASA2MQTT_SUPERVISOR_URL: fake.url });

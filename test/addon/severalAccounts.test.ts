@@ -71,7 +71,7 @@ describe('two bridges (two accounts) on one broker', () => {
     sim = await startSimulator({ accounts: [home, cabin] });
     all = await observe(broker.url, ['#'], { protocolVersion: broker.mqtt5 ? 5 : 4 });
     instances.push(await start(home, 'kasa_home', 'kasa2mqtt_home'), await start(cabin, 'kasa_cabin', 'kasa2mqtt_cabin'));
-  });
+  }, 60_000);
   afterAll(async () => {
     for (const { h } of instances) await h.stop();
     await all?.close();
@@ -120,7 +120,7 @@ describe('two bridges (two accounts) on one broker', () => {
     expect([...configsA.keys()].filter((t) => configsB.has(t))).toEqual([]);
   });
 
-  it('a bridge that restarts clears its own orphans, never the other bridge’s configs', async () => {
+  it('a bridge that restarts clears its own orphans, never the other bridge’s configs', { timeout: 60_000 }, async () => {
     for (const [index, other] of [[0, 1], [1, 0]] as const) {
       const me = instances[index]!;
       const them = instances[other]!;
