@@ -19,8 +19,8 @@ Every variable is described in README.md and config.example.env.`;
 /** Exit codes: 0 ok, 1 runtime failure, 2 configuration error. */
 export const EXIT_CONFIG = 2;
 
-/** As a Home Assistant add-on, the options and the Supervisor's broker become the environment first. */
-async function loadConfigOrExit(): Promise<Config> {
+/** As a Home Assistant add-on, the options and the Supervisor's broker become the environment. */
+async function applyAddonEnvironmentOrExit(): Promise<void> {
   try {
     await applyAddonEnvironment((line) => process.stderr.write(`kasa2mqtt: ${line}\n`));
   } catch (err) {
@@ -30,6 +30,9 @@ async function loadConfigOrExit(): Promise<Config> {
     }
     throw err;
   }
+}
+
+function loadConfigOrExit(): Config {
   try {
     return loadConfig();
   } catch (err) {
@@ -53,7 +56,8 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case '--check-config': {
-      const config = await loadConfigOrExit();
+      await applyAddonEnvironmentOrExit();
+      const config = loadConfigOrExit();
       process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
       return;
     }
@@ -68,7 +72,8 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case undefined: {
-      const config = await loadConfigOrExit();
+      await applyAddonEnvironmentOrExit();
+      const config = loadConfigOrExit();
       const { runDaemon } = await import('./main.js');
       await runDaemon(config);
       return;
