@@ -5,6 +5,10 @@
 #   docker build -t kasa2mqtt:local --build-arg VERSION="$(node -p "require('./package.json').version")" .
 #   docker run --rm -it --env-file .env -v "$PWD/data:/data" kasa2mqtt:local
 #
+# Builds with BuildKit (buildx, Docker 23+) and with the legacy builder alike (Debian 12's
+# docker-compose 1.29 uses the legacy one): no `RUN --mount` and no other BuildKit-only syntax.
+# The `syntax` line above is a comment to the legacy builder.
+#
 # Node 22 (security support until 2027-04-30); Node 20 is end-of-life. The runtime dependencies
 # are pure JavaScript, so Alpine's musl libc is fine.
 ARG NODE_VERSION=22
@@ -15,8 +19,7 @@ WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: no dependency needs its install script (package.json `allowScripts` denies
 # them for npm 11; the npm 10 shipped with Node 22 does not know that key).
-RUN --mount=type=cache,target=/root/.npm \
-    npm ci --ignore-scripts --no-audit --no-fund
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build
@@ -27,12 +30,14 @@ RUN npm run build
 FROM node:${NODE_VERSION}-alpine AS deps
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN --mount=type=cache,target=/root/.npm \
-    npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
 # ---- runtime ----------------------------------------------------------------------------------
 FROM node:${NODE_VERSION}-alpine AS runtime
 ARG VERSION=dev
+# The user the daemon runs as. The Home Assistant add-on images are built with RUN_AS=root
+# (.github/workflows/release.yml): the Supervisor mounts a root-owned /data into add-ons.
+ARG RUN_AS=node
 LABEL org.opencontainers.image.title="kasa2mqtt" \
       org.opencontainers.image.description="Bridge TP-Link Kasa devices to MQTT through the TP-Link cloud, with MFA over MQTT and Home Assistant discovery" \
       org.opencontainers.image.licenses="MIT" \
@@ -58,7 +63,7 @@ RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 
 VOLUME ["/data"]
 # The official node images ship a `node` user (uid/gid 1000).
-USER node
+USER ${RUN_AS}
 # GET /healthz and GET /metrics (Prometheus).
 EXPOSE 8080
 

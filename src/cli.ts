@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { AddonStartError, applyAddonEnvironment } from './addon/index.js';
 import { ConfigError, loadConfig, maskConfig, type Config } from './config.js';
 import { VERSION } from './version.js';
 
@@ -19,6 +20,19 @@ Every variable is described in README.md and config.example.env.`;
 
 /** Exit codes: 0 ok, 1 runtime failure, 2 configuration error. */
 export const EXIT_CONFIG = 2;
+
+/** As a Home Assistant add-on, the options and the Supervisor's broker become the environment. */
+async function applyAddonEnvironmentOrExit(): Promise<void> {
+  try {
+    await applyAddonEnvironment((line) => process.stderr.write(`kasa2mqtt: ${line}\n`));
+  } catch (err) {
+    if (err instanceof AddonStartError) {
+      process.stderr.write(`kasa2mqtt: ${err.message}\n`);
+      process.exit(EXIT_CONFIG);
+    }
+    throw err;
+  }
+}
 
 function loadConfigOrExit(): Config {
   try {
@@ -44,6 +58,7 @@ async function main(argv: string[]): Promise<void> {
       process.stdout.write(`${VERSION}\n`);
       return;
     case '--check-config': {
+      await applyAddonEnvironmentOrExit();
       const config = loadConfigOrExit();
       process.stdout.write(`${JSON.stringify(maskConfig(config), null, 2)}\n`);
       return;
@@ -74,6 +89,7 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case undefined: {
+      await applyAddonEnvironmentOrExit();
       const config = loadConfigOrExit();
       const { runDaemon } = await import('./main.js');
       await runDaemon(config);

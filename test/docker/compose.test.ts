@@ -26,6 +26,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test: string | string[] };
   init?: boolean;
+  profiles?: string[];
 }
 interface Compose {
   services: Record<string, Service>;
@@ -66,6 +67,28 @@ function ports(service: Service): { host: string | null; published: number; cont
     const published = parts.length >= 2 ? Number(parts.at(-2)) : container;
     return { host: parts.length === 3 ? parts[0]! : null, published, container };
   });
+}
+
+/**
+ * What compose makes of `${VAR:-default}`, `${VAR-default}`, `${VAR}` and `$$`, given the variables
+ * of the shell and .env.
+ */
+function interpolate(value: string, vars: Record<string, string>): string {
+  return value.replace(/\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?-)([^}]*))?\}/g, (whole, name?: string, op?: string, fallback?: string) => {
+    if (whole === '$$') return '$';
+    const set = vars[name!];
+    if (op === ':-') return set === undefined || set === '' ? (fallback ?? '') : set;
+    if (op === '-') return set === undefined ? (fallback ?? '') : set;
+    return set ?? '';
+  });
+}
+
+/** The services `docker compose up` starts with these profiles active (COMPOSE_PROFILES / --profile). */
+function started(profiles: string[]): string[] {
+  return Object.entries(compose.services)
+    .filter(([, service]) => !service.profiles || service.profiles.some((p) => profiles.includes(p)))
+    .map(([name]) => name)
+    .sort();
 }
 
 /** Mosquitto config directives, comments dropped: `listener 1883` → ['listener', ['1883']]. */
@@ -124,8 +147,17 @@ describe('docker-compose.yml', () => {
     expect(broker.restart).toBe('unless-stopped');
   });
 
-  it('publishes the broker on localhost only', () => {
-    expect(ports(broker)).toEqual([{ host: '127.0.0.1', published: 1883, container: 1883 }]);
+  it('publishes the broker on every interface, so Home Assistant on another machine can connect', () => {
+    expect(ports(broker)).toEqual([{ host: '0.0.0.0', published: 1883, container: 1883 }]);
+  });
+
+  it('starts the bundled broker only with the `broker` profile: with an existing broker only kasa2mqtt starts', () => {
+    expect(broker.profiles).toEqual(['broker']);
+    expect(bridge.profiles).toBeUndefined();
+    expect(started([])).toEqual(['kasa2mqtt']);
+    expect(started(['broker'])).toEqual(['kasa2mqtt', 'mosquitto']);
+    // A dependency on a service that is not started would stop `up` (compose 1.29 cannot mark it optional).
+    expect(bridge.depends_on).toBeUndefined();
   });
 
   it('health-checks the broker with mosquitto_sub on $SYS (escaped as $$ for compose)', () => {
@@ -138,11 +170,15 @@ describe('docker-compose.yml', () => {
     expect(argv).toEqual(expect.arrayContaining(['-C', '1', '-W']));
   });
 
-  it('builds the bridge from this repository and names the image', () => {
+  it('runs the published image of this version, and can still build it from this repository', () => {
+    const pkg = JSON.parse(readRepoFile('package.json')) as { version: string };
+    expect(bridge.image).toBe(`ghcr.io/kasa2mqtt/kasa2mqtt:${pkg.version}`);
+    // The name release.yml pushes: ${REGISTRY}/kasa2mqtt:<version>.
+    const release = parseDocument(readRepoFile('.github/workflows/release.yml')).toJS() as { env: { REGISTRY: string } };
+    expect(bridge.image?.startsWith(`${release.env.REGISTRY}/kasa2mqtt:`)).toBe(true);
     const context = typeof bridge.build === 'string' ? bridge.build : bridge.build?.context;
     expect(context).toBe('.');
     expect(existsSync(repoFile('Dockerfile'))).toBe(true);
-    expect(bridge.image).toBe('kasa2mqtt:local');
   });
 
   it('configures the bridge from .env, which git ignores', () => {
@@ -151,11 +187,25 @@ describe('docker-compose.yml', () => {
     expect(readRepoFile('.gitignore').split('\n').map((l) => l.trim())).toContain('.env');
   });
 
-  it('points the bridge at the broker service, on the port its listener uses', () => {
-    const url = new URL(environment(bridge).get('MQTT_URL') ?? '');
+  it('without MQTT_URL in .env, points the bridge at the bundled broker, on the port its listener uses', () => {
+    const url = new URL(interpolate(environment(bridge).get('MQTT_URL') ?? '', {}));
     expect(url.protocol).toBe('mqtt:');
     expect(compose.services[url.hostname]).toBe(broker);
     expect(directive('listener').map(([port]) => port)).toContain(url.port || '1883');
+    expect(interpolate(environment(bridge).get('MQTT_URL') ?? '', { MQTT_URL: '' })).toBe(url.href.replace(/\/$/, ''));
+  });
+
+  it('with MQTT_URL in .env (an existing broker), the bridge uses that one', () => {
+    const existing = 'mqtt://192.168.1.10:1883';
+    expect(interpolate(environment(bridge).get('MQTT_URL') ?? '', { MQTT_URL: existing })).toBe(existing);
+    // Credentials for it come from .env through env_file; compose sets none that would override them.
+    for (const name of ['MQTT_USERNAME', 'MQTT_PASSWORD']) expect(environment(bridge).has(name), name).toBe(false);
+  });
+
+  it('sets the time zone from TZ in .env, UTC otherwise', () => {
+    const tz = environment(bridge).get('TZ') ?? '';
+    expect(interpolate(tz, {})).toBe('Etc/UTC');
+    expect(interpolate(tz, { TZ: 'Europe/Amsterdam' })).toBe('Europe/Amsterdam');
   });
 
   it('keeps the bridge state in ./data, mounted where the image keeps DATA_DIR', () => {
@@ -168,9 +218,9 @@ describe('docker-compose.yml', () => {
     expect(readRepoFile('.gitignore').split('\n').map((l) => l.trim())).toContain('data/');
   });
 
-  it('restarts the bridge unless stopped and starts it once the broker is healthy', () => {
+  it('restarts the bridge unless stopped (it retries the broker by itself, so no depends_on)', () => {
     expect(bridge.restart).toBe('unless-stopped');
-    expect(bridge.depends_on).toEqual({ mosquitto: { condition: 'service_healthy' } });
+    expect(bridge.depends_on).toBeUndefined();
     // The image's ENTRYPOINT is tini; compose's init would be a second one.
     expect(bridge.init).toBeUndefined();
   });

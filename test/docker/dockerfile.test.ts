@@ -83,6 +83,26 @@ describe('Dockerfile', () => {
     expect(certs?.sources.map(normalise)).toEqual(['certs']);
   });
 
+  it('builds with the legacy builder as well as BuildKit: no BuildKit-only flags or heredocs', () => {
+    // docker-compose 1.29 (Debian 12) builds with the legacy builder, which rejects `RUN --mount`,
+    // `COPY --chmod`/`--link` and heredocs; the `# syntax` directive is only a comment there.
+    for (const stage of dockerfile.stages) {
+      const where = `stage ${stage.name ?? '?'}`;
+      expect(stage.runFlags.flat(), where).toEqual([]);
+    }
+    const copyFlags = dockerfile.stages.flatMap((s) =>
+      s.instructions.filter((i) => i.getKeyword() === 'COPY').flatMap((i) => (i as unknown as { getFlags(): { getName(): string }[] }).getFlags().map((f) => f.getName())),
+    );
+    expect(copyFlags.filter((f) => f !== 'from' && f !== 'chown')).toEqual([]);
+    expect(dockerfile.text).not.toMatch(/^\s*RUN\s+--/m);
+    expect(dockerfile.text).not.toMatch(/<<-?\s*['"]?[A-Z]+['"]?\s*$/m);
+  });
+
+  it('runs as `node` unless built with RUN_AS (root only for the Home Assistant add-on images)', () => {
+    expect(runtime.userAsWritten).toBe('${RUN_AS}');
+    expect(runtime.args.get('RUN_AS')).toBe('node');
+  });
+
   it('runs as the non-root `node` user with /data as a volume it owns', () => {
     expect(runtime.user).toBe('node');
     expect(runtime.volumes).toEqual(['/data']);

@@ -27,8 +27,14 @@ export interface Stage {
   runs: string[];
   copies: CopyStep[];
   env: Map<string, string>;
-  /** The last USER, or null when the stage runs as the base image's user (root for node images). */
+  /** ARGs declared in the stage, with their defaults (empty when none). */
+  args: Map<string, string>;
+  /** Flags of every RUN, in order (e.g. `--mount`): BuildKit-only when present. */
+  runFlags: string[][];
+  /** The last USER with the stage's ARG defaults substituted, or null when the stage runs as the base image's user (root for node images). */
   user: string | null;
+  /** The last USER as written (`${RUN_AS}`), or null. */
+  userAsWritten: string | null;
   volumes: string[];
   exposes: string[];
   /** HEALTHCHECK: its flags and its exec-form command, or null. */
@@ -100,7 +106,10 @@ export function parseDockerfile(text: string = readRepoFile('Dockerfile')): Pars
         runs: [],
         copies: [],
         env: new Map(),
+        args: new Map(),
+        runFlags: [],
         user: null,
+        userAsWritten: null,
         volumes: [],
         exposes: [],
         healthcheck: null,
@@ -115,6 +124,10 @@ export function parseDockerfile(text: string = readRepoFile('Dockerfile')): Pars
     switch (keyword) {
       case 'RUN':
         stage.runs.push(words.join(' '));
+        stage.runFlags.push([...flagsOf(instruction).keys()]);
+        break;
+      case 'ARG':
+        for (const [name, value] of properties(instruction)) stage.args.set(name, value);
         break;
       case 'COPY': {
         const flags = flagsOf(instruction);
@@ -134,7 +147,8 @@ export function parseDockerfile(text: string = readRepoFile('Dockerfile')): Pars
         for (const [name, value] of properties(instruction)) stage.labels.set(name, value);
         break;
       case 'USER':
-        stage.user = words.join(' ');
+        stage.userAsWritten = words.join(' ');
+        stage.user = substitute(stage.userAsWritten, stage.args);
         break;
       case 'VOLUME':
         stage.volumes.push(...(execForm(words) ?? words));

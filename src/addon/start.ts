@@ -1,0 +1,105 @@
+/**
+ * The Home Assistant add-on start path (interface.md §1, add-on mode): with SUPERVISOR_TOKEN set
+ * and the options file present, the options, the Supervisor's MQTT service and its time zone
+ * become configuration variables, checked before anything connects.
+ */
+import { existsSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { ConfigError, loadConfig } from '../config.js';
+import { AddonOptionsError, describeInOptionNames, readOptionVariables } from './options.js';
+import { DEFAULT_SUPERVISOR_URL, SupervisorClient, SupervisorError, type MqttService } from './supervisor.js';
+
+export const DEFAULT_OPTIONS_PATH = '/data/options.json';
+
+export interface AddonStartOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Default `KASA2MQTT_ADDON_OPTIONS` from env, else /data/options.json. DATA_DIR is its directory. */
+  optionsPath?: string;
+  /** Default `KASA2MQTT_SUPERVISOR_URL` from env, else http://supervisor. */
+  supervisorUrl?: string;
+  /** Per Supervisor request (default 10 s). */
+  timeoutMs?: number;
+}
+
+export interface AddonEnvironment {
+  /** Variables to set on top of the process environment. Holds secrets: never log it. */
+  env: Record<string, string>;
+  /** One line for the log saying where the configuration came from (no secrets). */
+  summary: string;
+}
+
+/** Why the add-on cannot start: one line for the add-on log; the process exits with code 2. */
+export class AddonStartError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AddonStartError';
+  }
+}
+
+export function addonOptionsPath(options: AddonStartOptions = {}): string {
+  const env = options.env ?? process.env;
+  return options.optionsPath ?? (env.KASA2MQTT_ADDON_OPTIONS || DEFAULT_OPTIONS_PATH);
+}
+
+/** Started by the Supervisor: it hands every add-on a token and writes the options file. */
+export function isAddon(options: AddonStartOptions = {}): boolean {
+  const env = options.env ?? process.env;
+  return Boolean(env.SUPERVISOR_TOKEN) && existsSync(addonOptionsPath(options));
+}
+
+/**
+ * The configuration variables of an add-on start, or undefined when not started as an add-on.
+ * Precedence: the options, then what the Supervisor says, then the environment (the image's ENV).
+ * Throws AddonStartError for a missing MQTT service, an unreachable Supervisor or an invalid option.
+ */
+export async function resolveAddonEnvironment(options: AddonStartOptions = {}): Promise<AddonEnvironment | undefined> {
+  const env = options.env ?? process.env;
+  if (!isAddon(options)) return undefined;
+  const optionsPath = addonOptionsPath(options);
+  const supervisorUrl = options.supervisorUrl ?? (env.KASA2MQTT_SUPERVISOR_URL || DEFAULT_SUPERVISOR_URL);
+  const supervisor = new SupervisorClient(env.SUPERVISOR_TOKEN ?? '', supervisorUrl, options.timeoutMs);
+
+  try {
+    const fromOptions = readOptionVariables(optionsPath);
+    const fromSupervisor: Record<string, string> = { DATA_DIR: dirname(optionsPath) };
+    let brokerSource = 'the mqtt_url option';
+    if (fromOptions.MQTT_URL === undefined) {
+      Object.assign(fromSupervisor, brokerVariables(await supervisor.mqttService()));
+      brokerSource = "the Supervisor's MQTT service";
+    }
+    const timeZone = await supervisor.timeZone();
+    if (timeZone !== undefined) fromSupervisor.TZ = timeZone;
+
+    const variables = { ...fromSupervisor, ...fromOptions };
+    validate({ ...env, ...variables }, optionsPath);
+    const user = variables.MQTT_USERNAME === undefined ? 'no user name' : `user ${variables.MQTT_USERNAME}`;
+    return {
+      env: variables,
+      summary:
+        `Home Assistant add-on: options from ${optionsPath}, broker ${variables.MQTT_URL} (${user}) from ${brokerSource}, ` +
+        `time zone ${timeZone ?? 'not set (UTC)'}, DATA_DIR ${variables.DATA_DIR}`,
+    };
+  } catch (err) {
+    if (err instanceof AddonOptionsError || err instanceof SupervisorError) throw new AddonStartError(err.message);
+    throw err;
+  }
+}
+
+/** `{host, port, ssl, username, password}` → MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD. */
+export function brokerVariables(service: MqttService): Record<string, string> {
+  const host = service.host.includes(':') ? `[${service.host}]` : service.host;
+  const variables: Record<string, string> = { MQTT_URL: `${service.ssl ? 'mqtts' : 'mqtt'}://${host}:${service.port}` };
+  if (service.username !== undefined) variables.MQTT_USERNAME = service.username;
+  if (service.password !== undefined) variables.MQTT_PASSWORD = service.password;
+  return variables;
+}
+
+/** The same checks as every start, with the problems named after the options the user can change. */
+function validate(env: NodeJS.ProcessEnv, optionsPath: string): void {
+  try {
+    loadConfig({ env, dotenv: false });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    throw new AddonStartError(`invalid add-on options (${optionsPath}): ${describeInOptionNames(err.problems).join('; ')}`);
+  }
+}
