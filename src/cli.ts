@@ -69,6 +69,7 @@ async function main(argv: string[]): Promise<void> {
         process.stderr.write(`kasa2mqtt login: unknown argument ${JSON.stringify(unknown[0])} (usage: kasa2mqtt login [--trace])\n`);
         process.exit(EXIT_CONFIG);
       }
+      await applyAddonEnvironmentOrExit();
       const config = loadConfigOrExit();
       const { runLogin } = await import('./login.js');
       process.exitCode = await runLogin(
