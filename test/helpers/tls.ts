@@ -17,7 +17,14 @@ export interface TestTls {
   cleanup(): void;
 }
 
-export function makeTestTls(): TestTls {
+export interface TestTlsOptions {
+  /** Serve a certificate whose validity ended in 2020. */
+  expired?: boolean;
+  /** The server certificate's subjectAltName (default `IP:127.0.0.1,DNS:localhost`). */
+  altNames?: string;
+}
+
+export function makeTestTls(options: TestTlsOptions = {}): TestTls {
   const dir = mkdtempSync(join(tmpdir(), 'kasa-tls-'));
   const file = (name: string): string => join(dir, name);
   const openssl = (...args: string[]): void => {
@@ -39,14 +46,29 @@ export function makeTestTls(): TestTls {
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
       'extendedKeyUsage=serverAuth',
-      'subjectAltName=IP:127.0.0.1,DNS:localhost',
+      `subjectAltName=${options.altNames ?? 'IP:127.0.0.1,DNS:localhost'}`,
       '',
     ].join('\n'),
   );
-  openssl(
-    'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'),
-    '-CAcreateserial', '-days', '2', '-sha256', '-extfile', file('server.ext'), '-out', file('server.pem'),
-  );
+  if (options.expired) {
+    // `openssl x509` cannot back-date (OpenSSL 3.0); `openssl ca` can, with a minimal CA database.
+    writeFileSync(file('index.txt'), '');
+    writeFileSync(file('serial'), '01\n');
+    writeFileSync(
+      file('ca.cnf'),
+      ['[ca]', 'default_ca = test', '[test]', `dir = ${dir}`, 'database = $dir/index.txt', 'new_certs_dir = $dir',
+        'serial = $dir/serial', 'default_md = sha256', 'policy = any', 'unique_subject = no', '[any]', 'commonName = supplied', ''].join('\n'),
+    );
+    openssl(
+      'ca', '-batch', '-config', file('ca.cnf'), '-cert', file('ca.pem'), '-keyfile', file('ca.key'), '-in', file('server.csr'),
+      '-startdate', '20200101000000Z', '-enddate', '20200102000000Z', '-extfile', file('server.ext'), '-notext', '-out', file('server.pem'),
+    );
+  } else {
+    openssl(
+      'x509', '-req', '-in', file('server.csr'), '-CA', file('ca.pem'), '-CAkey', file('ca.key'),
+      '-CAcreateserial', '-days', '2', '-sha256', '-extfile', file('server.ext'), '-out', file('server.pem'),
+    );
+  }
 
   return {
     caPem: readFileSync(file('ca.pem'), 'utf8'),

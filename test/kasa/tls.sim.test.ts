@@ -40,3 +40,33 @@ describe('TLS', () => {
     expect(env.sim.count()).toBe(0);
   });
 });
+
+describe('TLS failures say what failed and what to do', () => {
+  const cases = [
+    {
+      name: 'an unknown CA',
+      tls: () => tls,
+      withCa: false,
+      expected: /issued by a CA this client does not trust \(add that CA as a PEM file with KASA_CA_FILE/,
+    },
+    { name: 'an expired certificate', tls: () => makeTestTls({ expired: true }), withCa: true, expected: /CERT_HAS_EXPIRED.*has expired/ },
+    {
+      name: 'a certificate for another host name',
+      tls: () => makeTestTls({ altNames: 'DNS:n-wap.tplinkcloud.example' }),
+      withCa: true,
+      expected: /ERR_TLS_CERT_ALTNAME_INVALID.*for another host name \(check KASA_CLOUD_URL/,
+    },
+  ];
+  it.each(cases)('$name', async ({ tls: make, withCa, expected }) => {
+    const served = make();
+    try {
+      env = await startEnv({ tls: { key: served.keyPem, cert: served.certPem } });
+      const err = await thrown(() => env!.client(withCa ? { extraCa: [served.caPem] } : {}).login());
+      expect(err).toBeInstanceOf(KasaNetworkError);
+      expect(err.message).toMatch(expected);
+      expect(env.sim.count()).toBe(0);
+    } finally {
+      if (served !== tls) served.cleanup();
+    }
+  });
+});
