@@ -9,7 +9,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.js';
 import { DataDirBusyError, DataDirLock } from './dataDirLock.js';
 import { classify } from './devices/profile.js';
-import { KasaCloudClient } from './kasa/cloudClient.js';
+import { KasaCloudClient, clientOptionsFromConfig } from './kasa/cloudClient.js';
 import { KasaError } from './kasa/errors.js';
 import type { CloudDevice } from './kasa/protocol.js';
 import { SessionStore, SessionStoreError } from './kasa/sessionStore.js';
@@ -50,13 +50,8 @@ export async function runLogin(config: Config, options: { trace: boolean }, io: 
     throw err;
   }
   const client = new KasaCloudClient({
-    cloudUrl: config.KASA_CLOUD_URL,
-    username: config.KASA_USERNAME,
-    password: config.KASA_PASSWORD,
+    ...clientOptionsFromConfig(config),
     store,
-    requestTimeoutMs: config.KASA_REQUEST_TIMEOUT * 1000,
-    passthroughTimeoutMs: config.KASA_PASSTHROUGH_TIMEOUT * 1000,
-    caFile: config.KASA_CA_FILE,
     logger,
     traceWrite: options.trace ? (line) => void io.errors.write(`${line}\n`) : undefined,
   });

@@ -4,7 +4,7 @@ import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import { DataDirLock } from '../dataDirLock.js';
 import { TopicKeyStore } from '../devices/topicKeys.js';
-import { KasaCloudClient } from '../kasa/cloudClient.js';
+import { KasaCloudClient, clientOptionsFromConfig } from '../kasa/cloudClient.js';
 import { failureClass } from '../kasa/errors.js';
 import { SessionStore } from '../kasa/sessionStore.js';
 import type { Logger } from '../logger.js';
@@ -92,14 +92,9 @@ export class Bridge {
     });
     const events = new EventBus(logger);
     const client = new KasaCloudClient({
-      cloudUrl: config.KASA_CLOUD_URL,
-      username: config.KASA_USERNAME,
-      password: config.KASA_PASSWORD,
+      ...clientOptionsFromConfig(config),
       store,
-      requestTimeoutMs: config.KASA_REQUEST_TIMEOUT * 1000,
-      passthroughTimeoutMs: config.KASA_PASSTHROUGH_TIMEOUT * 1000,
       traceWrite: config.KASA_TRACE ? (line: string) => process.stderr.write(`${line}\n`) : undefined,
-      caFile: config.KASA_CA_FILE,
       extraCa: options.extraCa,
       dispatcher: options.cloudDispatcher,
       logger,

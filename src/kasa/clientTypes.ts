@@ -1,5 +1,6 @@
 /** Public types of the cloud client (re-exported by `cloudClient.ts`). */
 import type { Dispatcher } from 'undici';
+import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { KasaError } from './errors.js';
 import type { SessionStore } from './sessionStore.js';
@@ -59,4 +60,18 @@ export interface PendingMfa {
 export interface PassthroughTarget {
   deviceId: string;
   appServerUrl?: string | undefined;
+}
+
+/** The client options that come from the configuration, shared by the daemon and `kasa2mqtt login`. */
+export function clientOptionsFromConfig(
+  config: Config,
+): Pick<KasaCloudClientOptions, 'cloudUrl' | 'username' | 'password' | 'requestTimeoutMs' | 'passthroughTimeoutMs' | 'caFile'> {
+  return {
+    cloudUrl: config.KASA_CLOUD_URL,
+    username: config.KASA_USERNAME,
+    password: config.KASA_PASSWORD,
+    requestTimeoutMs: config.KASA_REQUEST_TIMEOUT * 1000,
+    passthroughTimeoutMs: config.KASA_PASSTHROUGH_TIMEOUT * 1000,
+    caFile: config.KASA_CA_FILE,
+  };
 }

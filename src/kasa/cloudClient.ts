@@ -48,6 +48,7 @@ import { linkSignals, raceSignal, type LinkedSignal } from './signals.js';
 import { KasaTransport } from './transport.js';
 
 export type { KasaCloudClientOptions, LoginResult, PassthroughTarget, PendingMfa, SessionChangeDetail, SessionState } from './clientTypes.js';
+export { clientOptionsFromConfig } from './clientTypes.js';
 
 interface MfaRound extends PendingMfa {
   dialect: MfaDialect;

@@ -182,27 +182,6 @@ export class KasaProtocolError extends KasaError {
   }
 }
 
-/** A device-level `err_code` inside `responseData` (module or method level). */
-export class KasaDeviceError extends KasaError {
-  readonly module: string;
-  readonly method?: string;
-  /** The device's `err_code` (e.g. -1 "module not support", -2 "member not support", -2001). */
-  readonly errCode?: number;
-  readonly errMsg?: string;
-
-  constructor(
-    message: string,
-    details: { module: string; method?: string | undefined; errCode?: number | undefined; errMsg?: string | undefined },
-    options: KasaErrorOptions = {},
-  ) {
-    super(message, 'report', options);
-    this.module = details.module;
-    if (details.method !== undefined) this.method = details.method;
-    if (details.errCode !== undefined) this.errCode = details.errCode;
-    if (details.errMsg !== undefined) this.errMsg = details.errMsg;
-  }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Classification: one table from cloud code to error.
 
