@@ -334,6 +334,11 @@ export class CloudScheduler {
     this.#listeners[event].delete(listener);
   }
 
+  /** Listeners subscribed to every event together (the soak's leak accounting). */
+  listenerCount(): number {
+    return Object.values(this.#listeners).reduce((n, set) => n + set.size, 0);
+  }
+
   /** True while `priority` is held back by a rate-limit backoff (always false for commands and read-backs). */
   isPaused(priority: Priority): boolean {
     return this.#throttle.pause !== undefined && !isInteractive(priority);
