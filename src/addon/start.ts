@@ -1,5 +1,5 @@
 /**
- * The Home Assistant add-on start path (interface.md §1, add-on mode): with SUPERVISOR_TOKEN set
+ * The Home Assistant add-on start path (README.md, "Home Assistant OS: the add-on"): with SUPERVISOR_TOKEN set
  * and the options file present, the options, the Supervisor's MQTT service and its time zone
  * become configuration variables, checked before anything connects.
  */

@@ -84,7 +84,7 @@ const led: Feature = {
       const state = onOffValue(value);
       return state ? { ok: state } : { error: 'led must be ON or OFF' };
     },
-    // `off` is inverted: 1 darkens the indicator (kasa-cloud-protocol.md §6.4).
+    // `off` is inverted: 1 darkens the indicator (python-kasa, plasticrake/tplink-smarthome-api).
     request: (_node, value) => ({ system: { set_led_off: { off: value === 'OFF' ? 1 : 0 } } }),
     confirmed: (value, readBack) => readBack?.led === value,
     applied: (value, readBack) => ({ led: readBack?.led ?? value }),

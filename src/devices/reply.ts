@@ -35,7 +35,7 @@ export function nonEmptyString(value: unknown): string | undefined {
   return typeof value === 'string' && value.length > 0 ? value : undefined;
 }
 
-/** A setter the device refused, as it answered (kasa-cloud-protocol.md §6.7). */
+/** A setter the device refused, as it answered (docs/protocol.md, "Passthrough"). */
 export interface RefusedMethod {
   module: string;
   method: string;

@@ -1,6 +1,6 @@
 /**
  * Which state keys each node's state has carried, for discovery that announces only what the
- * state carries (interface.md §6). A key counts as gone for good after it has been missing from
+ * state carries (docs/home-assistant.md). A key counts as gone for good after it has been missing from
  * `forgetAfter` readings in a row, so one failed module read does not drop an entity.
  */
 export const DEFAULT_FORGET_AFTER_READINGS = 10;

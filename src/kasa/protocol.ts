@@ -16,7 +16,7 @@ export const TERMINAL_META = 'Pixel';
 export const CONTENT_TYPE = 'application/json;charset=UTF-8';
 export const USER_AGENT = 'Dalvik/2.1.0 (Linux; U; Android 14; Pixel Build/UP1A)';
 
-/** §2.1: sent on every request, in this order (the server does not care about order). */
+/** docs/protocol.md, "Signing": sent on every request, in this order (the server does not care about order). */
 export const APP_QUERY: Readonly<Record<string, string>> = {
   appName: APP_TYPE,
   appVer: APP_VERSION,
@@ -44,7 +44,7 @@ export function accountPath(name: AccountEndpoint): string {
   return `/api/v2/account/${name}`;
 }
 
-/** MFA type numbers as the live service encodes them (§4.3). */
+/** MFA type numbers as the live service encodes them (docs/protocol.md, "MFA"). */
 export const MFA_TYPE_PUSH = 1;
 export const MFA_TYPE_EMAIL = 2;
 
@@ -54,7 +54,7 @@ export function accountStatusBody(username: string): Record<string, unknown> {
   return { appType: APP_TYPE, cloudUserName: username };
 }
 
-/** §4.2, exact key order. */
+/** docs/protocol.md, "Login": exact key order. */
 export function loginBody(username: string, password: string, terminalUUID: string): Record<string, unknown> {
   return {
     appType: APP_TYPE,
@@ -131,7 +131,7 @@ export function passthroughBody(deviceId: string, requestData: Record<string, un
 
 // --- answers ---------------------------------------------------------------------------------
 
-/** One `getDeviceList` entry (§5). Only `deviceId` is guaranteed; everything else may be absent. */
+/** One `getDeviceList` entry (docs/protocol.md, "Device list"). Only `deviceId` is guaranteed; everything else may be absent. */
 export interface CloudDevice {
   deviceId: string;
   deviceType?: string;
