@@ -60,6 +60,10 @@ export class DeviceRegistry {
 
   /** Applies a fresh device list: added, removed, alias and online changes. */
   applyDeviceList(list: CloudDevice[]): NodesChange {
+    return this.keys.batch(() => this.#applyDeviceList(list));
+  }
+
+  #applyDeviceList(list: CloudDevice[]): NodesChange {
     const change = emptyChange();
     const seen = new Set<string>();
     const unsupported: UnsupportedDevice[] = [];

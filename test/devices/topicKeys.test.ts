@@ -32,6 +32,34 @@ describe('slugKey', () => {
 });
 
 describe('TopicKeyStore', () => {
+  it('a batch (a first device list) writes the file once, at its end, with every new key', () => {
+    const store = new TopicKeyStore({ dataDir: dir });
+    const file = join(dir, TOPIC_KEYS_FILE);
+    const ids = Array.from({ length: 200 }, (_, i) => `8006${i.toString(16).toUpperCase().padStart(36, '0')}`);
+    const seenDuring: boolean[] = [];
+    store.batch(() => {
+      for (const [i, id] of ids.entries()) {
+        store.keyFor(id, `Plug ${i}`);
+        seenDuring.push(readdirSync(dir).includes(TOPIC_KEYS_FILE));
+      }
+    });
+    expect(seenDuring.every((written) => !written)).toBe(true);
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as { keys: Record<string, string> };
+    expect(Object.keys(saved.keys)).toHaveLength(200);
+    expect(new TopicKeyStore({ dataDir: dir }).keyOf(ids[199]!)).toBe('plug_199');
+  });
+
+  it('a batch that throws still saves the keys it made', () => {
+    const store = new TopicKeyStore({ dataDir: dir });
+    expect(() =>
+      store.batch(() => {
+        store.keyFor(LAMP, 'Lamp');
+        throw new Error('device list broke half way');
+      }),
+    ).toThrow('half way');
+    expect(new TopicKeyStore({ dataDir: dir }).keyOf(LAMP)).toBe('lamp');
+  });
+
   it('gives a clashing alias the last four hex digits of the id', () => {
     const store = new TopicKeyStore({ dataDir: dir });
     expect(store.keyFor(LAMP, 'Lamp')).toBe('lamp');
