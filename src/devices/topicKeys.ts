@@ -87,9 +87,8 @@ export class TopicKeyStore {
   }
 
   /**
-   * Runs `work` with saves held back, then saves once if anything changed. A first start with
-   * 1,000 devices otherwise rewrites and fsyncs a growing file 1,000 times (about 120 MB of
-   * writes; seconds of a blocked event loop on an SD card).
+   * Runs `work` with saves held back, then saves once if anything changed. Without it a first
+   * device list of 1,000 devices rewrites and fsyncs a growing file 1,000 times, synchronously.
    */
   batch<T>(work: () => T): T {
     this.batching++;
