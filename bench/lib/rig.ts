@@ -12,6 +12,8 @@ import { stateKey, waitUntil, Watcher, type Seen } from './watch.js';
 export const BENCH_USER = 'bench@kasa2mqtt.local';
 export const BENCH_PASSWORD = 'bench-Pa55word';
 export const BASE = 'kasa';
+/** A wait longer than this is reported on stderr while it goes on. */
+const SLOW_WAIT_MS = 20_000;
 
 export interface RigOptions {
   devices: SimDeviceSpec[];
@@ -83,9 +85,16 @@ export class Rig {
 
   /** waitUntil that fails at once (with the bridge's log tail) when the bridge exits. */
   async waitFor(predicate: () => boolean, timeoutMs: number, what: string): Promise<void> {
+    // A wait that runs long says so, so a run stopped from outside (a CI time limit) shows where it was.
+    const started = performance.now();
+    let reported = false;
     await waitUntil(
       () => {
         if (this.bridge.child.exitCode !== null) throw new Error(`the bridge exited (${this.bridge.child.exitCode}):\n${tail(this.bridge.log())}`);
+        if (!reported && performance.now() - started > SLOW_WAIT_MS) {
+          reported = true;
+          process.stderr.write(`bench: still waiting for ${what} after ${SLOW_WAIT_MS / 1000} s\n`);
+        }
         return predicate();
       },
       timeoutMs,

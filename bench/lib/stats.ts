@@ -18,14 +18,6 @@ export function round(value: number, digits = 2): number {
   return Math.round(value * f) / f;
 }
 
-/**
- * Most timestamps (ms) in any half-open window (t − windowMs, t]: the count a sliding-window
- * limiter would see at its fullest. `times` need not be sorted.
- */
-export function maxInWindow(times: readonly number[], windowMs: number): number {
-  return worstWindow(times, windowMs).count;
-}
-
 /** The fullest half-open window of `windowMs`: its count and the first and last timestamps in it. */
 export function worstWindow(times: readonly number[], windowMs: number): { count: number; from: number; to: number } {
   const sorted = [...times].sort((a, b) => a - b);
