@@ -72,6 +72,10 @@ export const ConfigSchema = Type.Object({
   MQTT_CERT_FILE: Type.Optional(Type.String({ minLength: 1, description: 'client certificate (PEM) for TLS to the broker' })),
   MQTT_KEY_FILE: Type.Optional(Type.String({ minLength: 1, description: 'client key (PEM) for TLS to the broker' })),
   MQTT_REJECT_UNAUTHORIZED: Type.Boolean({ default: true, description: 'verify the broker certificate' }),
+  MQTT_COMMAND_CONNECTION: Type.Boolean({
+    default: true,
+    description: 'receive `set`/`get` on a second connection (`<client id>_cmd`), so a stock broker adds no 40 ms per command; falls back to one connection if the broker refuses it',
+  }),
   MQTT_BASE_TOPIC: Type.String({
     default: 'kasa',
     pattern: '^[^#+/\\s]([^#+\\s]*[^#+/\\s])?$',

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { cpuMs, memory, RssSampler, type MemorySample } from './proc.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const CLI = join(ROOT, 'dist', 'cli.js');
+/** The bridge under test; BENCH_CLI measures another build (say, an older commit's) with this harness. */
+export const CLI = process.env.BENCH_CLI ?? join(ROOT, 'dist', 'cli.js');
 
 export interface BridgeChild {
   readonly pid: number;
@@ -120,6 +121,8 @@ export function bridgeEnv(opts: {
     MQTT_CLIENT_ID: 'kasa2mqtt_bench',
     LOG_LEVEL: 'info',
     KASA_REQUEST_TIMEOUT: '20',
+    // BENCH_COMMAND_CONNECTION=false: the one-connection bridge, for the "Command path" comparison.
+    ...(process.env.BENCH_COMMAND_CONNECTION ? { MQTT_COMMAND_CONNECTION: process.env.BENCH_COMMAND_CONNECTION } : {}),
     ...opts.overrides,
   };
 }

@@ -6,6 +6,12 @@
  *   B  simulator answers → state arrives at the client           (HTTP in, bridge, MQTT hop out)
  *   loop  set published → state arrives
  *
+ * The timing client publishes the sets (QoS 0) and subscribes to the plug's state only, as a
+ * dashboard would: the `response/set` answers go to the rig's watcher. On one client that also
+ * received the answers, a stock mosquitto would hold each state behind the answer sent just before
+ * it until that client's delayed ACK (up to 40 ms): the broker's Nagle on the broker's socket to
+ * that client, which no bridge can change, and not what this scenario measures.
+ *
  * "Broker receives the set" is approximated by the client's publish call and "broker receives
  * the state" by the client's receipt; the one-way MQTT hop (half the measured client→broker→client
  * round trip, reported) is inside A and B. The baseline is a direct signed passthrough with the
@@ -22,7 +28,7 @@ import { manyDevices } from '../../src/simulator/index.js';
 import { BASE, BENCH_PASSWORD, BENCH_USER, Rig } from '../lib/rig.js';
 import { relaySet, type TimedRequest } from '../lib/simTiming.js';
 import { mean, percentile, round, type Figure } from '../lib/stats.js';
-import { sleep } from '../lib/watch.js';
+import { sleep, waitUntil, Watcher } from '../lib/watch.js';
 
 export interface CommandPathOptions {
   iterations: number;
@@ -70,6 +76,13 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
     const stateTopic = `${BASE}/${key}`;
     const responseTopic = `${BASE}/${key}/response/set`;
     const w = rig.watcher;
+    const commander = await Watcher.connect(rig.broker.url, [stateTopic], { keep: false });
+    const bridgeInternal: number[] = [];
+    let answers = 0;
+    const offAnswers = w.onMessage((m) => {
+      if (m.topic !== responseTopic) return;
+      if (answers++ >= o.warmup) bridgeInternal.push((JSON.parse(m.text) as { latency_ms?: number }).latency_ms ?? NaN);
+    });
 
     // The MQTT hop alone: publish to a topic this client subscribes to (QoS 0), same broker.
     await w.client.subscribeAsync('bench/echo', { qos: 0 });
@@ -86,7 +99,6 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
     const b: number[] = [];
     const loop: number[] = [];
     const direct: number[] = [];
-    const bridgeInternal: number[] = [];
     for (let i = 0; i < o.warmup + o.iterations; i++) {
       const want = on ? 'ON' : 'OFF';
       const reached = new Promise<TimedRequest>((resolve) => {
@@ -97,16 +109,14 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
           }
         });
       });
-      const state = w.next((m) => m.topic === stateTopic && m.text.includes(`"state":"${want}"`), 10_000, `state ${want}`);
-      const answered = w.next((m) => m.topic === responseTopic, 10_000, 'set response');
+      const state = commander.next((m) => m.topic === stateTopic && m.text.includes(`"state":"${want}"`), 10_000, `state ${want}`);
       const t0 = performance.now();
-      w.send(`${BASE}/${key}/set`, JSON.stringify({ state: want }));
-      const [req, st, resp] = await Promise.all([reached, state, answered]);
+      commander.send(`${BASE}/${key}/set`, JSON.stringify({ state: want }));
+      const [req, st] = await Promise.all([reached, state]);
       if (i >= o.warmup) {
         a.push(req.receivedAt - t0);
         b.push(st.at - req.answeredAt);
         loop.push(st.at - t0);
-        bridgeInternal.push((JSON.parse(resp.text) as { latency_ms?: number }).latency_ms ?? NaN);
       }
       on = !on;
 
@@ -114,6 +124,10 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
       await client.passthrough(directTarget, { system: { set_relay_state: { state: on ? 1 : 0 }, get_sysinfo: null } });
       if (i >= o.warmup) direct.push(performance.now() - d0);
     }
+
+    await waitUntil(() => answers >= o.warmup + o.iterations, 10_000, 'every set answered on response/set');
+    offAnswers();
+    await commander.close();
 
     const label = 'Command path (instant cloud)';
     const p = (v: number[], q: number) => round(percentile(v, q), 2);

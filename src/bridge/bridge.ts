@@ -71,6 +71,7 @@ export class Bridge {
       url: config.MQTT_URL,
       clientId: bridgeId,
       rejectUnauthorized: config.MQTT_REJECT_UNAUTHORIZED,
+      commandConnection: config.MQTT_COMMAND_CONNECTION,
       baseTopic: config.MQTT_BASE_TOPIC,
       logger,
       ...defined({

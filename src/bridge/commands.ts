@@ -53,7 +53,7 @@ export class CommandsExtension implements BridgePart {
   async start(): Promise<void> {
     const t = this.ctx.topics;
     const subscribe = (filter: string, handler: (m: MqttMessage) => void) =>
-      this.ctx.mqtt.subscribe(filter, handler, { qos: 1 });
+      this.ctx.mqtt.subscribe(filter, handler, { qos: 1, lane: 'commands' });
     this.#unsubscribe.push(
       await subscribe(t.nodeSetFilter, (m) => this.#onSet(m)),
       await subscribe(t.nodeSetAttributeFilter, (m) => this.#onSet(m)),

@@ -4,6 +4,7 @@ import { Socket } from 'node:net';
 import mqtt, { type IClientOptions, type IClientPublishOptions, type IClientSubscribeOptions, type IConnackPacket, type IPublishPacket, type MqttClient } from 'mqtt';
 import { SubscriptionTable, mergedOptions, toIncomingMessage, optionsKey, type FilterGroup, type IncomingMessage, type MessageHandler, type SubscribeOptions } from './subscriptions.js';
 import { isValidTopicFilter, isValidTopicName } from './topicMatch.js';
+import { CommandLane } from './commandLane.js';
 import { topics } from '../api/types.js';
 import type { Logger } from '../logger.js';
 import { redactUrl, transportCode, type MqttConnectionEvents, type MqttConnectionOptions, type Outgoing, type PublishOptions } from './types.js';
@@ -15,6 +16,8 @@ export { topicMatches } from './topicMatch.js';
 const WARN_EVERY_MS = 60_000;
 const ONLINE = JSON.stringify({ state: 'online' });
 const OFFLINE = JSON.stringify({ state: 'offline' });
+/** A receive-only connection closed this often after CONNECT without a CONNACK is taken as refused. */
+const REFUSED_AFTER_CLOSES = 3;
 
 /**
  * The bridge's MQTT connection: MQTT 5 with fallback to 3.1.1, last will and birth on
@@ -44,7 +47,9 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
   #started = false;
   #stopped = false;
   #idsAvailable = false;
-  #attempt = { connack: false, transportError: false };
+  #attempt = { reached: false, connack: false, transportError: false };
+  #closesWithoutConnack = 0;
+  readonly #lane: CommandLane | undefined;
   #lastWarnAt = 0;
   #dropped = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -57,7 +62,23 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     this.#minMs = Math.max(1, options.reconnectMinMs ?? 1000);
     this.#maxMs = Math.max(this.#minMs, options.reconnectMaxMs ?? 5000);
     this.#version = options.protocolVersion ?? 5;
+    this.#versionLocked = options.receiveOnly === true;
     this.setMaxListeners(100); // many waitForConnection() callers are fine
+    if (options.commandConnection && !options.receiveOnly) {
+      this.#lane = new CommandLane(
+        this,
+        () =>
+          new MqttConnection({
+            ...options,
+            clientId: `${options.clientId}_cmd`,
+            protocolVersion: this.#version,
+            commandConnection: false,
+            receiveOnly: true,
+            logger: options.logger.child({ connection: 'commands' }),
+          }),
+        this.#log,
+      );
+    }
   }
 
   get protocolVersion(): 4 | 5 {
@@ -73,6 +94,10 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
   /** The current mqtt.js client (diagnostics and fault-injection tests only). */
   get client(): MqttClient | undefined {
     return this.#client;
+  }
+  /** True while commands arrive on their own connection (MQTT_COMMAND_CONNECTION, and the broker took it). */
+  get separateCommandConnection(): boolean {
+    return this.#lane?.separate ?? false;
   }
   /** Messages waiting for the broker (distinct topics). */
   get bufferedCount(): number {
@@ -114,21 +139,28 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     if (this.#stopped) return;
     this.#stopped = true;
     clearTimeout(this.#timer);
+    const laneStopped = this.#lane?.stop();
     this.#subs.releaseAll();
     if (this.#pending.size > 0) this.#log.warn({ topics: this.#pending.size }, 'stopping with unsent MQTT messages; dropped');
     this.#pending.clear();
     const client = this.#client;
-    if (!client) return;
+    if (!client) {
+      await laneStopped;
+      return;
+    }
     const timeoutMs = this.#o.stopTimeoutMs ?? 2000;
     const deadline = Date.now() + timeoutMs;
     const bounded = (p: Promise<void>) =>
       Promise.race([p, new Promise<void>((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
-    if (this.#live) await bounded(this.#send(client, { topic: this.#stateTopic, payload: OFFLINE, qos: 1, retain: true }));
+    if (this.#live && !this.#o.receiveOnly) {
+      await bounded(this.#send(client, { topic: this.#stateTopic, payload: OFFLINE, qos: 1, retain: true }));
+    }
     const ended = new Promise<void>((resolve) => client.end(!this.#live, {}, () => resolve()));
     await bounded(ended);
     // end() ignores a second (forced) call while a graceful one is pending: destroy the socket.
     if (!client.disconnected) client.stream?.destroy();
     this.#goneOffline();
+    await laneStopped;
     this.#log.info('MQTT connection closed');
   }
 
@@ -181,6 +213,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
    */
   async subscribe(filter: string, handler: MessageHandler, opts: SubscribeOptions = {}): Promise<() => Promise<void>> {
     if (!isValidTopicFilter(filter)) throw new Error(`invalid MQTT topic filter: ${filter}`);
+    if (opts.lane === 'commands' && this.#lane) return this.#lane.subscribe(filter, handler, opts);
     const { group, entry } = this.#subs.add(filter, handler, opts);
     let done = false;
     const unsubscribe = async (): Promise<void> => {
@@ -234,12 +267,12 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepalive: o.keepalive ?? 30,
       rejectUnauthorized: o.rejectUnauthorized ?? true,
-      will: { topic: this.#stateTopic, payload: Buffer.from(OFFLINE), qos: 1, retain: true },
+      ...(o.receiveOnly ? {} : { will: { topic: this.#stateTopic, payload: Buffer.from(OFFLINE), qos: 1, retain: true as const } }),
       ...this.#tls,
       ...(o.username !== undefined ? { username: o.username } : {}),
       ...(o.password !== undefined ? { password: o.password } : {}),
     };
-    this.#attempt = { connack: false, transportError: false };
+    this.#attempt = { reached: false, connack: false, transportError: false };
     const client = mqtt.connect(o.url, options);
     const mine = () => client === this.#client && !this.#stopped;
     client.on('connect', (packet) => {
@@ -252,15 +285,15 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     // and a broker that delays its ACKs (stock mosquitto) makes that ~40 ms per command. The first
     // socket exists once mqtt.connect() returns; each reconnect makes a new one, reachable when its
     // CONNECT is sent.
-    disableNagle(client.stream);
+    this.#onNewSocket(client);
     client.on('packetsend', (packet) => {
-      if (packet.cmd === 'connect') disableNagle(client.stream);
+      if (packet.cmd === 'connect') this.#onNewSocket(client);
     });
     client.on('packetreceive', (packet) => {
       if (packet.cmd === 'connack') this.#attempt.connack = true;
     });
     client.on('reconnect', () => {
-      this.#attempt = { connack: false, transportError: false };
+      this.#attempt = { reached: false, connack: false, transportError: false };
       client.options.reconnectPeriod = Math.min(this.#maxMs, Math.max(this.#minMs, (client.options.reconnectPeriod ?? 0) * 2));
     });
     client.on('error', (err) => {
@@ -273,8 +306,24 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     return client;
   }
 
+  #onNewSocket(client: MqttClient): void {
+    const stream = client.stream;
+    disableNagle(stream);
+    // A broker that takes the TCP connection and closes it before any CONNACK is refusing us (for
+    // a receive-only connection); one that is not listening is just down. ws:// streams are not
+    // sockets and never count.
+    if (this.#o.receiveOnly && stream instanceof Socket) {
+      const attempt = this.#attempt;
+      stream.once('connect', () => (attempt.reached = true));
+    }
+  }
+
   #onError(client: MqttClient, err: Error): void {
     const code = (err as { code?: unknown }).code;
+    if (this.#o.receiveOnly && typeof code === 'number') {
+      this.emit('refused', `CONNACK reason code ${code}: ${err.message}`);
+      return;
+    }
     if (this.#version === 5 && (code === 1 || code === 132)) {
       this.#log.warn({ err: err.message }, 'MQTT broker refused protocol 5; falling back to 3.1.1');
       this.#fallback(client, 4, 0, false);
@@ -290,6 +339,13 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       if (this.#stopped) return;
       this.#log.warn('MQTT connection lost; buffering and reconnecting');
       this.#lastWarnAt = Date.now();
+    }
+    if (this.#o.receiveOnly) {
+      if (this.#stopped || !this.#attempt.reached || this.#attempt.connack) return;
+      if (++this.#closesWithoutConnack >= REFUSED_AFTER_CLOSES) {
+        this.emit('refused', `closed ${REFUSED_AFTER_CLOSES} times after CONNECT without a CONNACK`);
+      }
+      return;
     }
     const client = this.#client;
     if (!client || this.#stopped || this.#versionLocked || this.#attempt.connack || this.#attempt.transportError) return;
@@ -325,6 +381,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     this.#versionLocked = true;
     this.#guessedFallback = false;
     client.options.reconnectPeriod = this.#minMs;
+    this.#closesWithoutConnack = 0;
     this.#idsAvailable = this.#version === 5 && packet.properties?.subscriptionIdentifiersAvailable !== false;
     const restored = this.#retained.size;
     const flushed = this.#pending.size;
@@ -337,10 +394,13 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       this.#sendSubscribe(client, group);
       return ready;
     });
-    acks.push(this.#send(client, { topic: this.#stateTopic, payload: ONLINE, qos: 1, retain: true }));
-    for (const [topic, msg] of this.#retained) if (!this.#pending.has(topic)) acks.push(this.#send(client, msg));
-    for (const msg of this.#pending.values()) acks.push(this.#send(client, msg));
-    this.#pending.clear();
+    if (!this.#o.receiveOnly) {
+      acks.push(this.#send(client, { topic: this.#stateTopic, payload: ONLINE, qos: 1, retain: true }));
+      for (const [topic, msg] of this.#retained) if (!this.#pending.has(topic)) acks.push(this.#send(client, msg));
+      for (const msg of this.#pending.values()) acks.push(this.#send(client, msg));
+      this.#pending.clear();
+    }
+    this.#lane?.open();
     void Promise.all(acks).then(() => {
       if (gen !== this.#gen || !this.#live || this.#stopped) return;
       this.#connected = true;

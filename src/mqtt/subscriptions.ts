@@ -27,6 +27,8 @@ export interface SubscribeOptions {
   retainAsPublished?: boolean;
   /** MQTT 5 "no local" (do not receive our own publishes); ignored under 3.1.1. */
   noLocal?: boolean;
+  /** `commands`: on the command connection when there is one (see commandLane.ts). */
+  lane?: 'commands';
 }
 
 export interface HandlerEntry {

@@ -29,6 +29,16 @@ export interface MqttConnectionOptions {
   keepalive?: number;
   /** CONNACK wait per attempt. Default 10000. */
   connectTimeoutMs?: number;
+  /**
+   * Subscriptions made with `lane: 'commands'` go on a second, receive-only connection
+   * (`<clientId>_cmd`), opened after the first CONNACK; see commandLane.ts. Default false.
+   */
+  commandConnection?: boolean;
+  /**
+   * The command connection itself: no will, no birth or retained restore, protocol fixed; a broker
+   * that refuses it (a CONNACK error, or three closes before any CONNACK) is reported as `refused`.
+   */
+  receiveOnly?: boolean;
 }
 
 export interface PublishProperties {
@@ -52,6 +62,8 @@ export interface MqttConnectionEvents {
   /** After `online` was published and acknowledged, retained topics restored and subscriptions in place. */
   connected: [];
   disconnected: [];
+  /** Receive-only connections: the broker will not take this client (why, for the log). */
+  refused: [reason: string];
 }
 
 export interface Outgoing {

@@ -5,7 +5,7 @@ import { userInfo } from 'node:os';
 import { TLSSocket } from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freePort, hasMosquitto, waitForPort } from '../helpers/broker.js';
-import { nextEvent, observe } from '../helpers/mqttObserver.js';
+import { nextEvent, observe, waitFor } from '../helpers/mqttObserver.js';
 import { makeTestTls, type TestTls } from '../helpers/tls.js';
 import { NO_NODELAY_RECORD, makeConnection, noDelayOf, uniqueBase } from './setup.js';
 
@@ -40,6 +40,9 @@ describe.skipIf(!canRun)('MQTT over TLS with a user name and password', () => {
     broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
     await waitForPort(port, broker);
   });
+  /** The CA and the credentials the broker accepts. */
+  const trusted = () => ({ caFile: tls.caFile, username: 'bridge', password: 's3cret-mqtt' });
+
   afterAll(async () => {
     if (broker && broker.exitCode === null) {
       const exited = new Promise((r) => broker.once('exit', r));
@@ -51,12 +54,7 @@ describe.skipIf(!canRun)('MQTT over TLS with a user name and password', () => {
 
   it('connects with MQTT_CA_FILE, MQTT_USERNAME and MQTT_PASSWORD and publishes online, TCP_NODELAY on', async (ctx) => {
     const baseTopic = uniqueBase();
-    const conn = makeConnection(`mqtts://localhost:${port}`, {
-      baseTopic,
-      caFile: tls.caFile,
-      username: 'bridge',
-      password: 's3cret-mqtt',
-    });
+    const conn = makeConnection(`mqtts://localhost:${port}`, { baseTopic, ...trusted() });
     const connected = nextEvent(conn, 'connected');
     await conn.start();
     try {
@@ -70,6 +68,29 @@ describe.skipIf(!canRun)('MQTT over TLS with a user name and password', () => {
       });
       try {
         expect((await obs.next(`${baseTopic}/bridge/state`)).text).toBe('{"state":"online"}');
+      } finally {
+        await obs.close();
+      }
+    } finally {
+      await conn.stop();
+    }
+  });
+
+  it('the command connection uses the same CA and credentials: a command arrives over TLS', async () => {
+    const baseTopic = uniqueBase();
+    const conn = makeConnection(`mqtts://localhost:${port}`, { baseTopic, ...trusted(), commandConnection: true });
+    await conn.start();
+    try {
+      const got: string[] = [];
+      await conn.subscribe(`${baseTopic}/+/set`, (m) => void got.push(m.payload.toString()), { lane: 'commands' });
+      expect(conn.separateCommandConnection).toBe(true);
+      const obs = await observe(`mqtts://localhost:${port}`, [], {
+        clientOptions: { ca: tls.caPem, username: 'bridge', password: 's3cret-mqtt' },
+      });
+      try {
+        await obs.publish(`${baseTopic}/plug/set`, 'ON', { qos: 1 });
+        await waitFor(() => got.length > 0, 5000, 'the command');
+        expect(got).toEqual(['ON']);
       } finally {
         await obs.close();
       }
