@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
-import envSchema from 'env-schema';
-import { Type, type Static } from './configSchema.js';
+import { resolve } from 'node:path';
+import { parseEnv } from 'node:util';
+import { Type, validateEnv, type EnvProblem, type Static } from './configSchema.js';
 
 /**
  * The one source of truth for configuration (README.md, "Configuration"). The README table and
@@ -130,13 +131,6 @@ export interface LoadConfigOptions {
   dotenv?: boolean | { path: string };
 }
 
-interface AjvError {
-  instancePath: string;
-  keyword: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
 const BOOLEAN_WORDS: Record<string, boolean> = {
   true: true,
   false: false,
@@ -150,7 +144,8 @@ const BOOLEAN_WORDS: Record<string, boolean> = {
 
 /** Validates every variable at once; throws ConfigError listing each problem by variable name. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
-  const env: Record<string, string | undefined> = { ...(options.env ?? process.env) };
+  // The environment wins over `.env`.
+  const env: Record<string, string | undefined> = { ...readDotenv(options.dotenv ?? true), ...(options.env ?? process.env) };
   const problems: string[] = [];
   const unreadable = new Set<string>();
 
@@ -181,20 +176,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     }
   }
 
-  let config: Config | undefined;
-  try {
-    config = envSchema<Config>({
-      schema: structuredClone(ConfigSchema) as object,
-      data: env,
-      env: false,
-      dotenv: options.dotenv ?? true,
-    });
-  } catch (err) {
-    const errors = (err as { errors?: AjvError[] }).errors;
-    if (!errors) throw err;
-    const reported = errors.filter((e) => !(e.keyword === 'required' && unreadable.has(String(e.params.missingProperty))));
-    problems.push(...reported.map((e) => describeAjvError(e, env)));
-  }
+  const validated = validateEnv(ConfigSchema, env);
+  const reported = validated.problems.filter((p) => !(p.keyword === 'required' && unreadable.has(p.name)));
+  problems.push(...reported.map((p) => describeProblem(p, env)));
+  const config: Config | undefined = validated.problems.length === 0 ? validated.value : undefined;
   if (config && config.MQTT_BASE_TOPIC === config.HA_DISCOVERY_PREFIX) {
     problems.push('HA_DISCOVERY_PREFIX: must differ from MQTT_BASE_TOPIC');
   }
@@ -205,13 +190,26 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   return config;
 }
 
-function describeAjvError(e: AjvError, env: Record<string, string | undefined>): string {
+/** `.env` in the working directory (or the given file); none is fine. */
+function readDotenv(dotenv: boolean | { path: string }): Record<string, string> {
+  if (dotenv === false) return {};
+  const path = resolve(dotenv === true ? '.env' : dotenv.path);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
+    throw new ConfigError([`.env: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
+  }
+  return parseEnv(text) as Record<string, string>;
+}
+
+function describeProblem(e: EnvProblem, env: Record<string, string | undefined>): string {
+  const name = e.name;
   if (e.keyword === 'required') {
-    const name = String(e.params.missingProperty);
     const fileHint = (FILE_VARIABLES as readonly string[]).includes(name) ? ` (or ${name}_FILE)` : '';
     return `${name}: required${fileHint}`;
   }
-  const name = e.instancePath.replace(/^\//, '');
   const schema = (ConfigSchema.properties as unknown as Record<string, Record<string, unknown>>)[name] ?? {};
   const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name);
   const got = isSecret || env[name] === undefined ? '' : ` (got ${JSON.stringify(env[name])})`;
@@ -228,8 +226,12 @@ function describeAjvError(e: AjvError, env: Record<string, string | undefined>):
     case 'pattern':
       allowed = `must match ${String(schema.pattern)}`;
       break;
-    default:
-      allowed = e.message ?? 'invalid';
+    case 'minLength':
+      allowed = `must be at least ${String(schema.minLength)} characters`;
+      break;
+    case 'maxLength':
+      allowed = `must be at most ${String(schema.maxLength)} characters`;
+      break;
   }
   return `${name}: ${allowed}${got}`;
 }

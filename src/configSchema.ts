@@ -1,7 +1,9 @@
 /**
  * The few JSON Schema builders the configuration needs, typed so `Static<typeof schema>` is the
- * config's TypeScript type. A schema builder library (typebox: ~1,400 modules, ~16 MB of RSS)
- * would stay loaded for the life of the daemon for a one-time check; env-schema validates.
+ * config's TypeScript type, and the validator for environment strings against them. A schema
+ * library (typebox: ~1,400 modules, ~16 MB of RSS) or a general validator (env-schema with ajv:
+ * ~6 MB of RSS and ~0.2 s of start-up CPU to compile one schema) would stay loaded for the life of
+ * the daemon for a one-time check of twenty-odd flat variables.
  */
 
 declare const STATIC: unique symbol;
@@ -73,3 +75,63 @@ export const Type = {
     properties,
   }),
 };
+
+/** Why one variable was refused: the JSON Schema keyword it failed. */
+export interface EnvProblem {
+  name: string;
+  keyword: 'required' | 'type' | 'enum' | 'minimum' | 'maximum' | 'pattern' | 'minLength' | 'maxLength';
+}
+
+interface PropertySchema {
+  type?: 'string' | 'number' | 'integer' | 'boolean';
+  enum?: string[];
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  minLength?: number;
+  maxLength?: number;
+  pattern?: string;
+}
+
+/**
+ * Checks environment strings against a flat object schema: strings become the property's type
+ * (numbers, whole numbers, `true`/`false`), a missing property takes its default, and every
+ * problem is reported, not only the first. Only the schema's properties are returned.
+ */
+export function validateEnv<P extends Properties>(
+  schema: TObject<P>,
+  env: Readonly<Record<string, string | undefined>>,
+): { value: Static<TObject<P>>; problems: EnvProblem[] } {
+  const value: Record<string, unknown> = {};
+  const problems: EnvProblem[] = [];
+  const required = new Set(schema.required);
+  for (const [name, property] of Object.entries(schema.properties) as [string, PropertySchema][]) {
+    const raw = env[name];
+    if (raw === undefined) {
+      if (property.default !== undefined) value[name] = property.default;
+      else if (required.has(name)) problems.push({ name, keyword: 'required' });
+      continue;
+    }
+    const result = coerce(property, raw);
+    if (typeof result === 'object') problems.push({ name, keyword: result.keyword });
+    else value[name] = result;
+  }
+  return { value: value as Static<TObject<P>>, problems };
+}
+
+function coerce(schema: PropertySchema, raw: string): string | number | boolean | { keyword: EnvProblem['keyword'] } {
+  if (schema.enum) return schema.enum.includes(raw) ? raw : { keyword: 'enum' };
+  if (schema.type === 'boolean') return raw === 'true' ? true : raw === 'false' ? false : { keyword: 'type' };
+  if (schema.type === 'number' || schema.type === 'integer') {
+    const n = Number(raw);
+    if (raw.trim() === '' || !Number.isFinite(n) || (schema.type === 'integer' && !Number.isInteger(n))) return { keyword: 'type' };
+    if (schema.minimum !== undefined && n < schema.minimum) return { keyword: 'minimum' };
+    if (schema.maximum !== undefined && n > schema.maximum) return { keyword: 'maximum' };
+    return n;
+  }
+  const length = [...raw].length;
+  if (schema.minLength !== undefined && length < schema.minLength) return { keyword: 'minLength' };
+  if (schema.maxLength !== undefined && length > schema.maxLength) return { keyword: 'maxLength' };
+  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(raw)) return { keyword: 'pattern' };
+  return raw;
+}

@@ -78,6 +78,27 @@ describe('configuration', () => {
     expect(config.KASA_POLL_INTERVAL).toBe(120);
   });
 
+  it('a .env copied from config.example.env: its empty lines are unset, and *_FILE works from it too', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cfg-'));
+    writeFileSync(join(dir, 'pw'), 'from-a-file\n');
+    writeFileSync(join(dir, '.env'), `KASA_USERNAME=me@example.com\nKASA_PASSWORD_FILE=${join(dir, 'pw')}\nMQTT_PASSWORD=\nMQTT_USERNAME=\n`);
+    const config = loadConfig({ env: {}, dotenv: { path: join(dir, '.env') } });
+    expect(config.KASA_PASSWORD).toBe('from-a-file');
+    expect(config.MQTT_PASSWORD).toBeUndefined();
+    expect(config.MQTT_USERNAME).toBeUndefined();
+  });
+
+  it('holds only the configuration: other variables of the environment stay out of it', () => {
+    const config = loadConfig({ env: { ...base, PATH: '/usr/bin', HOME: '/root' }, dotenv: false });
+    expect(Object.keys(config).every((key) => /^(KASA|MQTT|HA|LOG|HEALTH|DATA)_/.test(key))).toBe(true);
+  });
+
+  it('names the rule a value breaks: whole numbers, lengths', () => {
+    expect(problemsOf({ ...base, KASA_CONCURRENCY: '1.5' })).toEqual([expect.stringMatching(/^KASA_CONCURRENCY: must be a whole number from 1 to 64 \(got "1\.5"\)$/)]);
+    expect(problemsOf({ ...base, MQTT_CLIENT_ID: 'x'.repeat(65) })).toEqual([expect.stringMatching(/^MQTT_CLIENT_ID: must be at most 64 characters/)]);
+    expect(problemsOf({ ...base, KASA_POLL_INTERVAL: 'Infinity' })).toEqual([expect.stringMatching(/^KASA_POLL_INTERVAL: must be a number/)]);
+  });
+
   it('accepts yes/no/1/0 for booleans and treats empty variables as unset', () => {
     const config = loadConfig({ env: { ...base, HA_DISCOVERY: 'no', MQTT_REJECT_UNAUTHORIZED: '0', MQTT_USERNAME: '' }, dotenv: false });
     expect(config.HA_DISCOVERY).toBe(false);
