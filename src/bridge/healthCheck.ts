@@ -18,6 +18,7 @@ export class HealthCheckExtension implements BridgePart {
     // Read at request/scrape time.
     this.#source = {
       mqttConnected: () => mqtt.connected,
+      mqttCommandsConnected: () => mqtt.commandsConnected,
       authState: () => auth.state,
       authLastError: () => auth.payload.last_error,
       devicesTotal: () => registry.size,

@@ -8,6 +8,8 @@ export type { AuthState } from '../api/types.js';
  */
 export interface HealthSource {
   mqttConnected(): boolean;
+  /** The connection that receives `set` and `get` is up (the main one, or `<client id>_cmd`). */
+  mqttCommandsConnected(): boolean;
   authState(): AuthState;
   /** The last auth error code (`credentials_invalid`…) when `authState()` is `error`. Never a secret. */
   authLastError(): string | undefined;

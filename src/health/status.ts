@@ -23,6 +23,7 @@ export function evaluateHealth(source: HealthSource, baseTopic: string): HealthR
   const auth = source.authState();
   const reasons: string[] = [];
   if (!mqttUp) reasons.push('mqtt_disconnected');
+  else if (!source.mqttCommandsConnected()) reasons.push('mqtt_commands_disconnected: the command connection is down; sets are not received');
   switch (auth) {
     case 'authenticated':
       break;

@@ -6,6 +6,7 @@ export interface LaneConnection {
   subscribe(filter: string, handler: MessageHandler, opts?: SubscribeOptions): Promise<() => Promise<void>>;
 }
 export interface Receiver extends LaneConnection {
+  readonly connected: boolean;
   start(): Promise<void>;
   stop(): Promise<void>;
   on(event: 'refused', listener: (reason: string) => void): unknown;
@@ -49,6 +50,11 @@ export class CommandLane {
   /** True while commands arrive on the second connection (or will, once it is open). */
   get separate(): boolean {
     return !this.#onMain;
+  }
+
+  /** False while commands should arrive on the second connection and it is down. */
+  get receiverUp(): boolean {
+    return this.#onMain || (this.#receiver?.connected ?? false);
   }
 
   /** The main connection is up for the first time: open the receiver and move the lane's subscriptions onto it. */

@@ -99,6 +99,10 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
   get separateCommandConnection(): boolean {
     return this.#lane?.separate ?? false;
   }
+  /** Connected, and the commands' connection too (it can be down while the main one is up). */
+  get commandsConnected(): boolean {
+    return this.#connected && (this.#lane?.receiverUp ?? true);
+  }
   /** Messages waiting for the broker (distinct topics). */
   get bufferedCount(): number {
     return this.#pending.size;

@@ -3,6 +3,7 @@ import type { AuthState, HealthSource } from '../../src/health/source.js';
 /** A HealthSource whose answers the test sets directly. */
 export class FakeHealthSource implements HealthSource {
   mqtt = true;
+  commands = true;
   auth: AuthState = 'authenticated';
   lastError: string | undefined;
   total = 3;
@@ -13,6 +14,9 @@ export class FakeHealthSource implements HealthSource {
 
   mqttConnected(): boolean {
     return this.mqtt;
+  }
+  mqttCommandsConnected(): boolean {
+    return this.commands;
   }
   authState(): AuthState {
     return this.auth;

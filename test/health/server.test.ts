@@ -42,6 +42,15 @@ describe('HealthServer /healthz', () => {
     expect(res.body).toMatchObject({ status: 'unhealthy', reasons: ['mqtt_disconnected'], mqtt: 'disconnected' });
   });
 
+  it('answers 503 when the broker is up but the connection that receives commands is down', async () => {
+    const { url, source } = await startServer();
+    source.commands = false;
+    const res = await getJson(url('/healthz'));
+    expect(res.status).toBe(503);
+    expect(res.body).toMatchObject({ status: 'unhealthy', mqtt: 'connected' });
+    expect(res.body.reasons).toEqual([expect.stringMatching(/^mqtt_commands_disconnected: /)]);
+  });
+
   it('names the MFA topic while waiting for a code', async () => {
     const { url, source } = await startServer(undefined, { baseTopic: 'home/kasa' });
     source.auth = 'mfa_required';

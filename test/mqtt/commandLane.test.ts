@@ -31,7 +31,10 @@ function inbox(): { handler: (m: IncomingMessage) => void; got: string[]; next: 
 }
 
 /** An aedes broker that records which client subscribed to which filter, and can refuse clients. */
-async function recordingBroker(refuse?: (clientId: string) => boolean): Promise<{
+async function recordingBroker(
+  refuse?: (clientId: string) => boolean,
+  hold?: (clientId: string) => boolean,
+): Promise<{
   url: string;
   subscribers: Map<string, string[]>;
   connected: Set<string>;
@@ -41,6 +44,7 @@ async function recordingBroker(refuse?: (clientId: string) => boolean): Promise<
   const connected = new Set<string>();
   const broker = await Aedes.createBroker({
     authenticate: (client: Client, _user, _pass, done) => {
+      if (hold?.(client.id)) return; // never answered: no CONNACK
       if (refuse?.(client.id)) {
         const err = Object.assign(new Error('not authorized'), { returnCode: 5 });
         done(err, false);
@@ -84,6 +88,7 @@ describe('commands on their own connection', () => {
     expect(broker.subscribers.get(`${base}/+/set`)).toEqual(['kasa2mqtt_lane1_cmd']);
     expect(broker.subscribers.get(`${base}/bridge/request/#`)).toEqual(['kasa2mqtt_lane1']);
     expect(conn.separateCommandConnection).toBe(true);
+    expect(conn.commandsConnected).toBe(true);
 
     const obs = await observe(broker.url, [`${base}/bridge/state`]);
     cleanups.push(() => obs.close());
@@ -160,6 +165,7 @@ describe('commands on their own connection', () => {
     const sets = inbox();
     await conn.subscribe(`${base}/+/set`, sets.handler, { lane: 'commands' });
     expect(conn.separateCommandConnection).toBe(false);
+    expect(conn.commandsConnected).toBe(true);
     expect(broker.subscribers.get(`${base}/+/set`)).toEqual(['kasa2mqtt_lane2']);
     const obs = await observe(broker.url);
     cleanups.push(() => obs.close());
@@ -167,6 +173,18 @@ describe('commands on their own connection', () => {
     await sets.next('ON');
     // It does not keep knocking: the refused client is gone for good.
     expect([...broker.connected].filter((id) => id.endsWith('_cmd'))).toEqual([]);
+  });
+
+  it('while the command connection is not up, the connection says so (health reports it) although the main one is', async () => {
+    const broker = await recordingBroker(undefined, (id) => id.endsWith('_cmd'));
+    cleanups.push(() => broker.stop());
+    const conn = track(makeConnection(broker.url, { commandConnection: true, protocolVersion: 4 }));
+    const connected = nextEvent(conn, 'connected');
+    await conn.start();
+    void conn.subscribe(`${uniqueBase()}/+/set`, () => undefined, { lane: 'commands' });
+    await connected;
+    expect(conn.connected).toBe(true);
+    expect(conn.commandsConnected).toBe(false);
   });
 
   it('MQTT_COMMAND_CONNECTION=false: one client, and lane subscriptions work on it', async () => {
