@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/demo/embeddedBroker.js';
@@ -163,4 +163,25 @@ export async function startTestBroker(): Promise<TestBroker> {
 
 export function cleanupDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
+}
+
+/**
+ * An in-process aedes broker with test hooks, served on a free loopback port: `handle` gets each
+ * socket (the broker's own handler unless a test wants to look first).
+ */
+export async function serveOnLoopback(
+  broker: { handle: (socket: Socket) => void; close(done: () => void): void },
+  handle: (socket: Socket) => void = (socket) => broker.handle(socket),
+): Promise<{ url: string; stop(): Promise<void> }> {
+  const server = createServer(handle);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    async stop() {
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }

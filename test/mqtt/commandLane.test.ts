@@ -1,11 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { Aedes, type Client } from 'aedes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupDir, freePort, hasMosquitto, startTestBroker, type TestBroker } from '../helpers/broker.js';
+import { cleanupDir, freePort, hasMosquitto, serveOnLoopback, startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { nextEvent, observe, waitFor } from '../helpers/mqttObserver.js';
 import type { IncomingMessage, MqttConnection } from '../../src/mqtt/connection.js';
 import { makeConnection, uniqueBase } from './setup.js';
@@ -57,19 +56,7 @@ async function recordingBroker(
     if (!client) return;
     for (const s of subs) subscribers.set(s.topic, [...(subscribers.get(s.topic) ?? []), client.id]);
   });
-  const server: Server = createServer(broker.handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    subscribers,
-    connected,
-    async stop() {
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...(await serveOnLoopback(broker)), subscribers, connected };
 }
 
 describe('commands on their own connection', () => {

@@ -1,7 +1,8 @@
-import { createServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { Aedes } from 'aedes';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/demo/embeddedBroker.js';
+import { serveOnLoopback } from '../helpers/broker.js';
 import { nextEvent, observe, readRetained, waitFor, type Observer } from '../helpers/mqttObserver.js';
 import type { IncomingMessage, MqttConnection } from '../../src/mqtt/connection.js';
 import { makeConnection, uniqueBase } from './setup.js';
@@ -89,7 +90,7 @@ describe('fallback to MQTT 3.1.1 (embedded aedes broker)', () => {
 async function startV5DroppingBroker(): Promise<{ url: string; dropped: () => number; stop(): Promise<void> }> {
   const aedes = await Aedes.createBroker();
   let dropped = 0;
-  const server: Server = createServer((socket: Socket) => {
+  const served = await serveOnLoopback(aedes, (socket: Socket) => {
     socket.once('data', (chunk: Buffer) => {
       // fixed header, remaining length (1–4 bytes), then "\0\4MQTT" and the protocol level
       let i = 1;
@@ -105,17 +106,7 @@ async function startV5DroppingBroker(): Promise<{ url: string; dropped: () => nu
       aedes.handle(socket);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    url: `mqtt://127.0.0.1:${port}`,
-    dropped: () => dropped,
-    async stop() {
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
-  };
+  return { ...served, dropped: () => dropped };
 }
 
 describe('fallback when the broker just closes an MQTT 5 connection', () => {
