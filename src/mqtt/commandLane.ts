@@ -18,8 +18,7 @@ interface LaneEntry {
   readonly opts: SubscribeOptions;
   unsubscribe: (() => Promise<void>) | undefined;
   removed: boolean;
-  /** Resolved once the entry is subscribed on one of the connections. */
-  readonly placed: Promise<void>;
+  /** Called once the entry is subscribed on one of the connections. */
   place: () => void;
 }
 
@@ -70,7 +69,7 @@ export class CommandLane {
   async subscribe(filter: string, handler: MessageHandler, opts: SubscribeOptions): Promise<() => Promise<void>> {
     let place = (): void => undefined;
     const placed = new Promise<void>((resolve) => (place = resolve));
-    const entry: LaneEntry = { filter, handler, opts, unsubscribe: undefined, removed: false, placed, place };
+    const entry: LaneEntry = { filter, handler, opts, unsubscribe: undefined, removed: false, place };
     this.#entries.add(entry);
     if (this.#onMain) void this.#placeOn(this.main, entry);
     else if (this.#receiver) void this.#placeOn(this.#receiver, entry);
