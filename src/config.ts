@@ -131,17 +131,6 @@ export interface LoadConfigOptions {
   dotenv?: boolean | { path: string };
 }
 
-const BOOLEAN_WORDS: Record<string, boolean> = {
-  true: true,
-  false: false,
-  '1': true,
-  '0': false,
-  yes: true,
-  no: false,
-  on: true,
-  off: false,
-};
-
 /** Validates every variable at once; throws ConfigError listing each problem by variable name. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
   // The environment wins over `.env`.
@@ -167,13 +156,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   for (const key of Object.keys(env)) {
     // An empty variable means "not set", as in docker-compose `FOO=` lines.
     if (env[key] === '') delete env[key];
-  }
-  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
-    const value = env[key];
-    if ((schema as { type?: string }).type === 'boolean' && value !== undefined) {
-      const word = BOOLEAN_WORDS[value.trim().toLowerCase()];
-      if (word !== undefined) env[key] = String(word);
-    }
   }
 
   const validated = validateEnv(ConfigSchema, env);
