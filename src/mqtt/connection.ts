@@ -341,7 +341,8 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     if (this.#live) {
       this.#goneOffline();
       if (this.#stopped) return;
-      this.#log.warn('MQTT connection lost; buffering and reconnecting');
+      // A receive-only connection has nothing to buffer.
+      this.#log.warn(this.#o.receiveOnly ? 'MQTT connection lost; reconnecting' : 'MQTT connection lost; buffering and reconnecting');
       this.#lastWarnAt = Date.now();
     }
     if (this.#o.receiveOnly) {
