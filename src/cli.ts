@@ -102,6 +102,16 @@ async function main(argv: string[]): Promise<void> {
   }
 }
 
+/**
+ * The MQTT libraries log through `debug` when DEBUG names them (`DEBUG=*` does): packet by
+ * packet, the CONNECT password included. Their namespaces are always excluded; this runs before
+ * they load, which reads DEBUG once.
+ */
+function excludeMqttDebugLogs(env: NodeJS.ProcessEnv): void {
+  if (env.DEBUG) env.DEBUG = `${env.DEBUG},-mqtt*`;
+}
+
+excludeMqttDebugLogs(process.env);
 main(process.argv.slice(2)).catch((err: unknown) => {
   process.stderr.write(`kasa2mqtt: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

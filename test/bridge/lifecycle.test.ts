@@ -113,6 +113,18 @@ describe('daemon lifecycle', () => {
     }
   });
 
+  it('DEBUG=* does not print the MQTT password (the MQTT library logs every packet, CONNECT included)', async () => {
+    const password = 'mqtt-Pa55-not-for-logs';
+    const child = startDaemon({ ...env, DEBUG: '*', MQTT_USERNAME: 'bridge', MQTT_PASSWORD: password });
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    await waitUntil(() => output.includes('"msg":"MQTT connected"'), 15_000);
+    child.kill('SIGTERM');
+    await exited(child);
+    expect(output).not.toContain(password);
+  });
+
   it('an unusable DATA_DIR is a clear error, exit 2, before anything is published', async () => {
     const base = 'kasa_unusable';
     const watcher = await observe(broker.url, [`${base}/#`]);
