@@ -141,30 +141,42 @@ export function mergeRequests(...parts: RequestData[]): RequestData {
   const modules = new Map<string, Map<string, unknown>>();
   let context: unknown;
   for (const part of parts) {
-    for (const [module, body] of Object.entries(part)) {
+    for (const module of Object.keys(part)) {
+      const body = part[module];
       if (module === 'context') {
         context = body;
         continue;
       }
-      const methods = modules.get(module) ?? new Map<string, unknown>();
-      modules.set(module, methods);
-      if (typeof body === 'object' && body !== null) for (const [method, args] of Object.entries(body)) methods.set(method, args);
+      let methods = modules.get(module);
+      if (methods === undefined) modules.set(module, (methods = new Map<string, unknown>()));
+      if (typeof body === 'object' && body !== null) {
+        for (const method of Object.keys(body)) methods.set(method, (body as Record<string, unknown>)[method]);
+      }
     }
   }
-  const isRead = (method: string) => method.startsWith('get_');
-  const rank = (methods: Map<string, unknown>) => {
-    const names = [...methods.keys()];
-    if (names.every(isRead)) return 2;
-    return names.some(isRead) ? 1 : 0;
-  };
-  const ordered = [...modules.entries()].sort(([, a], [, b]) => rank(a) - rank(b));
+  // Built by passes rather than sorted copies: this runs for every poll and every command.
   const out: RequestData = {};
-  for (const [module, methods] of ordered) {
-    const names = [...methods.keys()].sort((a, b) => Number(isRead(a)) - Number(isRead(b)));
-    out[module] = Object.fromEntries(names.map((n) => [n, methods.get(n)]));
+  for (const rank of [0, 1, 2]) {
+    for (const [module, methods] of modules) {
+      if (rankOf(methods) !== rank) continue;
+      const ordered: Record<string, unknown> = {};
+      for (const [method, args] of methods) if (!isRead(method)) ordered[method] = args;
+      for (const [method, args] of methods) if (isRead(method)) ordered[method] = args;
+      out[module] = ordered;
+    }
   }
   if (context !== undefined) out['context'] = context;
   return out;
+}
+
+const isRead = (method: string): boolean => method.startsWith('get_');
+
+/** 0: setters only, 1: setters and reads, 2: reads only (or nothing). */
+function rankOf(methods: Map<string, unknown>): number {
+  let reads = 0;
+  for (const method of methods.keys()) if (isRead(method)) reads++;
+  if (reads === methods.size) return 2;
+  return reads > 0 ? 1 : 0;
 }
 
 function relayBit(state: SetPayload['state']): number | undefined {

@@ -14,9 +14,14 @@ export class SeenKeys {
    * Records the keys one reading of `nodeId` carried. Returns true when the set of announced keys
    * changed (a new key, or one missing long enough to be forgotten).
    */
-  observe(nodeId: string, keys: Iterable<string>): boolean {
-    const known = this.#keys.get(nodeId) ?? new Map<string, number>();
-    this.#keys.set(nodeId, known);
+  observe(nodeId: string, keys: readonly string[]): boolean {
+    let known = this.#keys.get(nodeId);
+    if (known === undefined) this.#keys.set(nodeId, (known = new Map<string, number>()));
+    // Every reading after the first few carries the same keys: settle that without building a set.
+    if (keys.length === known.size && keys.every((key) => known.has(key))) {
+      for (const key of keys) known.set(key, 0);
+      return false;
+    }
     const present = new Set(keys);
     let changed = false;
     for (const key of present) {

@@ -157,16 +157,19 @@ export class KasaTransport {
         if (err.code !== undefined) event.errorCode = err.code;
         else if (err instanceof KasaNetworkError && err.status !== undefined) event.errorCode = -err.status;
       }
-      this.log.debug(
-        { op: event.op, host, deviceId: options.deviceId, durationMs: event.durationMs, outcome, errorCode: event.errorCode, error: event.errorName },
-        outcome === 'ok' ? 'cloud request done' : 'cloud request failed',
-      );
+      // Built only when wanted: this runs for every poll.
+      if (this.log.isLevelEnabled('debug')) {
+        this.log.debug(
+          { op: event.op, host, deviceId: options.deviceId, durationMs: event.durationMs, outcome, errorCode: event.errorCode, error: event.errorName },
+          outcome === 'ok' ? 'cloud request done' : 'cloud request failed',
+        );
+      }
       try {
         this.options.onRequest?.(event);
       } catch (hookErr) {
         this.log.warn({ err: hookErr }, 'onRequest hook threw');
       }
-      this.writeTrace({
+      if (this.options.trace) this.writeTrace({
         op: options.op,
         method: 'POST',
         host,

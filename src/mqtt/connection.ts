@@ -24,6 +24,8 @@ const REFUSED_AFTER_CLOSES = 3;
  * `<base>/bridge/state`, endless reconnect with backoff, newest-per-topic buffering while
  * disconnected, retained-state restore and resubscription after every (re)connect.
  */
+const NO_LOG = (): void => undefined;
+
 export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
   readonly #o: MqttConnectionOptions;
   readonly #log: Logger;
@@ -270,6 +272,14 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
       reconnectOnConnackError: true,
       connectTimeout: o.connectTimeoutMs ?? 10_000,
       keepalive: o.keepalive ?? 30,
+      // mqtt-packet's default pre-builds a Buffer for each of the 65,536 two-byte numbers (packet
+      // ids, lengths): 5 MB of heap that every full GC walks, for a daemon that sends a few
+      // messages a second. Without it each number gets a 2-byte buffer when written.
+      writeCache: false,
+      // mqtt.js logs through `debug`, whose disabled logger still copies each call's arguments
+      // into an array, several per packet: a sixth of what a command allocated. (It would also
+      // print the CONNECT password under DEBUG; cli.ts keeps those namespaces off.)
+      log: NO_LOG,
       rejectUnauthorized: o.rejectUnauthorized ?? true,
       ...(o.receiveOnly ? {} : { will: { topic: this.#stateTopic, payload: Buffer.from(OFFLINE), qos: 1, retain: true as const } }),
       ...this.#tls,

@@ -130,7 +130,7 @@ describe('Dockerfile', () => {
   it('runs the daemon under tini so SIGTERM reaches node', () => {
     expect(runtime.runs).toContainEqual(expect.stringMatching(/^apk add --no-cache .*\btini\b/));
     expect(runtime.entrypoint).toEqual(['/sbin/tini', '--']);
-    expect(runtime.cmd).toEqual(['node', '--max-semi-space-size=1', '--optimize-for-size', pkg.bin.kasa2mqtt]);
+    expect(runtime.cmd).toEqual(['node', '--max-semi-space-size=1', '--heap-growing-percent=30', pkg.bin.kasa2mqtt]);
   });
 
   it('carries OCI labels', () => {

@@ -204,8 +204,8 @@ describe('the runtime command (CMD node dist/cli.js, HEALTHCHECK kasa2mqtt healt
     const healthPort = String(await freePort());
     const dataDir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-prod-data-'));
     onTestFinished(() => cleanupDir(dataDir));
-    // As the image runs it: `node --max-semi-space-size=1 --optimize-for-size dist/cli.js` in WORKDIR with the image's ENV.
-    const daemon: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=1', '--optimize-for-size', pkg.bin.kasa2mqtt!], {
+    // As the image runs it: `node --max-semi-space-size=1 --heap-growing-percent=30 dist/cli.js` in WORKDIR with the image's ENV.
+    const daemon: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=1', '--heap-growing-percent=30', pkg.bin.kasa2mqtt!], {
       cwd: app,
       env: {
         PATH: process.env.PATH ?? '',
