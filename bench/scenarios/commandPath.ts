@@ -14,9 +14,15 @@
  *
  * "Broker receives the set" is approximated by the client's publish call and "broker receives
  * the state" by the client's receipt; the one-way MQTT hop (half the measured client→broker→client
- * round trip, reported) is inside A and B. The baseline is a direct signed passthrough with the
- * bridge's own KasaCloudClient from this process to a second plug of the same model and host,
- * interleaved with the loops so both see the same machine.
+ * round trip, reported) is inside A and B.
+ *
+ * Two baselines, interleaved with the bridge's sets so all three see the same machine:
+ * - the floor: `relayProcess.ts`, a process that does only what any MQTT-to-cloud bridge must
+ *   (receive on its own connection, signed passthrough with the bridge's KasaCloudClient, publish
+ *   the state at QoS 1), to a third plug, timed the same way. The bridge's overhead is its A and
+ *   B over the floor's: what the machine, the broker and the simulator cost is in both.
+ * - a direct signed passthrough with the bridge's KasaCloudClient from this process to a second
+ *   plug of the same model and host (no MQTT, no other process).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,6 +31,7 @@ import { KasaCloudClient } from '../../src/kasa/cloudClient.js';
 import { SessionStore } from '../../src/kasa/sessionStore.js';
 import { createLogger } from '../../src/logger.js';
 import { manyDevices } from '../../src/simulator/index.js';
+import { startRelay, type Relay } from '../lib/relay.js';
 import { BASE, BENCH_PASSWORD, BENCH_USER, Rig } from '../lib/rig.js';
 import { relaySet, type TimedRequest } from '../lib/simTiming.js';
 import { mean, percentile, round, type Figure } from '../lib/stats.js';
@@ -36,10 +43,12 @@ export interface CommandPathOptions {
 }
 
 export async function commandPath(o: CommandPathOptions): Promise<{ figures: Figure[]; details: Record<string, unknown> }> {
-  // Device 0 and device 10 of the mix are both HS103 plugs on device host 0.
-  const devices = manyDevices(20);
+  // Devices 0, 10 and 20 of the mix are HS103 plugs on device host 0: the bridge's, the direct
+  // passthrough's and the relay's.
+  const devices = manyDevices(21);
   const target = devices[0]!;
   const baseline = devices[10]!;
+  const relayed = devices[20]!;
   const rig = await Rig.start({
     devices,
     env: {
@@ -63,6 +72,7 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
     logger: createLogger({ level: 'silent' }),
   });
   let ok = false;
+  let relay: Relay | undefined;
   try {
     await rig.allStates(60_000);
     await sleep(2500); // let the start-up settle (orphan scan, energy reads)
@@ -76,7 +86,8 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
     const stateTopic = `${BASE}/${key}`;
     const responseTopic = `${BASE}/${key}/response/set`;
     const w = rig.watcher;
-    const commander = await Watcher.connect(rig.broker.url, [stateTopic], { keep: false });
+    relay = await startRelay({ mqttUrl: rig.broker.url, cloudUrl: rig.sim.url, username: BENCH_USER, password: BENCH_PASSWORD, deviceId: relayed.deviceId! });
+    const commander = await Watcher.connect(rig.broker.url, [stateTopic, 'bench/relay/state'], { keep: false });
     const bridgeInternal: number[] = [];
     let answers = 0;
     const offAnswers = w.onMessage((m) => {
@@ -99,16 +110,21 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
     const b: number[] = [];
     const loop: number[] = [];
     const direct: number[] = [];
-    for (let i = 0; i < o.warmup + o.iterations; i++) {
-      const want = on ? 'ON' : 'OFF';
-      const reached = new Promise<TimedRequest>((resolve) => {
+    const floorA: number[] = [];
+    const floorB: number[] = [];
+    const floorLoop: number[] = [];
+    const nextRequest = (deviceId: string) =>
+      new Promise<TimedRequest>((resolve) => {
         const off = rig.timeline.onRequest((r) => {
-          if (r.entry.deviceId === target.deviceId && relaySet(r.entry) !== undefined) {
+          if (r.entry.deviceId === deviceId && relaySet(r.entry) !== undefined) {
             off();
             resolve(r);
           }
         });
       });
+    for (let i = 0; i < o.warmup + o.iterations; i++) {
+      const want = on ? 'ON' : 'OFF';
+      const reached = nextRequest(target.deviceId!);
       const state = commander.next((m) => m.topic === stateTopic && m.text.includes(`"state":"${want}"`), 10_000, `state ${want}`);
       const t0 = performance.now();
       commander.send(`${BASE}/${key}/set`, JSON.stringify({ state: want }));
@@ -117,6 +133,17 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
         a.push(req.receivedAt - t0);
         b.push(st.at - req.answeredAt);
         loop.push(st.at - t0);
+      }
+
+      const relayReached = nextRequest(relayed.deviceId!);
+      const relayState = commander.next((m) => m.topic === 'bench/relay/state' && m.text === want, 10_000, `relay state ${want}`);
+      const r0 = performance.now();
+      commander.send('bench/relay/set', want);
+      const [rReq, rSt] = await Promise.all([relayReached, relayState]);
+      if (i >= o.warmup) {
+        floorA.push(rReq.receivedAt - r0);
+        floorB.push(rSt.at - rReq.answeredAt);
+        floorLoop.push(rSt.at - r0);
       }
       on = !on;
 
@@ -131,17 +158,26 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
 
     const label = 'Command path (instant cloud)';
     const p = (v: number[], q: number) => round(percentile(v, q), 2);
+    const p50p99 = (name: string, values: number[]): Figure[] =>
+      [50, 99].map((q) => ({ scenario: label, figure: `${name}, p${q}`, value: p(values, q), unit: 'ms' }));
+    const overA50 = percentile(a, 50) - percentile(floorA, 50);
+    const overA99 = percentile(a, 99) - percentile(floorA, 99);
+    const overB50 = percentile(b, 50) - percentile(floorB, 50);
+    const overB99 = percentile(b, 99) - percentile(floorB, 99);
     const ratio50 = percentile(loop, 50) / percentile(direct, 50);
     const ratio99 = percentile(loop, 99) / percentile(direct, 99);
     const figures: Figure[] = [
-      { scenario: label, figure: 'A: set → simulator receives, p50', value: p(a, 50), unit: 'ms' },
-      { scenario: label, figure: 'A: set → simulator receives, p99', value: p(a, 99), unit: 'ms', target: '< 5', ok: percentile(a, 99) < 5 },
-      { scenario: label, figure: 'B: simulator answers → state, p50', value: p(b, 50), unit: 'ms' },
-      { scenario: label, figure: 'B: simulator answers → state, p99', value: p(b, 99), unit: 'ms', target: '< 5', ok: percentile(b, 99) < 5 },
-      { scenario: label, figure: 'full loop set → state, p50', value: p(loop, 50), unit: 'ms' },
-      { scenario: label, figure: 'full loop set → state, p99', value: p(loop, 99), unit: 'ms' },
-      { scenario: label, figure: 'direct signed passthrough, p50', value: p(direct, 50), unit: 'ms' },
-      { scenario: label, figure: 'direct signed passthrough, p99', value: p(direct, 99), unit: 'ms' },
+      ...p50p99('A: set → simulator receives', a),
+      ...p50p99('B: simulator answers → state', b),
+      ...p50p99('full loop set → state', loop),
+      ...p50p99('floor (minimal relay): A', floorA),
+      ...p50p99('floor (minimal relay): B', floorB),
+      ...p50p99('floor (minimal relay): loop', floorLoop),
+      { scenario: label, figure: 'A: bridge over the floor, p50', value: round(overA50, 2), unit: 'ms' },
+      { scenario: label, figure: 'A: bridge over the floor, p99', value: round(overA99, 2), unit: 'ms', target: '< 5', ok: overA99 < 5 },
+      { scenario: label, figure: 'B: bridge over the floor, p50', value: round(overB50, 2), unit: 'ms' },
+      { scenario: label, figure: 'B: bridge over the floor, p99', value: round(overB99, 2), unit: 'ms', target: '< 5', ok: overB99 < 5 },
+      ...p50p99('direct signed passthrough', direct),
       { scenario: label, figure: 'loop / direct, p50', value: round(ratio50, 2), unit: '×' },
       { scenario: label, figure: 'loop / direct, p99', value: round(ratio99, 2), unit: '×' },
       { scenario: label, figure: 'MQTT hop (client→broker→client) p50', value: p(echo, 50), unit: 'ms' },
@@ -156,12 +192,16 @@ export async function commandPath(o: CommandPathOptions): Promise<{ figures: Fig
         bMs: summary(b),
         loopMs: summary(loop),
         directMs: summary(direct),
+        floorAMs: summary(floorA),
+        floorBMs: summary(floorB),
+        floorLoopMs: summary(floorLoop),
         mqttEchoMs: summary(echo),
         bridgeReportedLatencyMs: summary(bridgeInternal),
         warnings: rig.problems().length,
       },
     };
   } finally {
+    await relay?.stop();
     await client.close();
     rmSync(dataDir, { recursive: true, force: true });
     await rig.stop(!ok);
