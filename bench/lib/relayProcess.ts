@@ -12,6 +12,7 @@ import mqtt from 'mqtt';
 import { KasaCloudClient } from '../../src/kasa/cloudClient.js';
 import { SessionStore } from '../../src/kasa/sessionStore.js';
 import { createLogger } from '../../src/logger.js';
+import { disableNagle } from '../../src/mqtt/connection.js';
 
 const env = (name: string): string => {
   const value = process.env[name];
@@ -36,7 +37,7 @@ if (!device) throw new Error('relay: device not in the device list');
 const url = env('RELAY_MQTT_URL');
 const main = await mqtt.connectAsync(url, { clientId: 'bench_relay', protocolVersion: 5, reconnectPeriod: 0 });
 const commands = await mqtt.connectAsync(url, { clientId: 'bench_relay_cmd', protocolVersion: 5, reconnectPeriod: 0 });
-for (const client of [main, commands]) (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+for (const client of [main, commands]) disableNagle(client.stream);
 commands.on('message', (_topic, payload) => {
   const state = payload.toString() === 'ON' ? 1 : 0;
   void cloud.passthrough(device, { system: { set_relay_state: { state }, get_sysinfo: null } }).then(

@@ -154,16 +154,15 @@ export function mergeRequests(...parts: RequestData[]): RequestData {
       }
     }
   }
-  // Built by passes rather than sorted copies: this runs for every poll and every command.
+  // Bucketed rather than sorted copies: this runs for every poll and every command.
+  const byRank: [string, Map<string, unknown>][][] = [[], [], []];
+  for (const entry of modules) byRank[rankOf(entry[1])]!.push(entry);
   const out: RequestData = {};
-  for (const rank of [0, 1, 2]) {
-    for (const [module, methods] of modules) {
-      if (rankOf(methods) !== rank) continue;
-      const ordered: Record<string, unknown> = {};
-      for (const [method, args] of methods) if (!isRead(method)) ordered[method] = args;
-      for (const [method, args] of methods) if (isRead(method)) ordered[method] = args;
-      out[module] = ordered;
-    }
+  for (const [module, methods] of byRank.flat()) {
+    const ordered: Record<string, unknown> = {};
+    for (const [method, args] of methods) if (!isRead(method)) ordered[method] = args;
+    for (const [method, args] of methods) if (isRead(method)) ordered[method] = args;
+    out[module] = ordered;
   }
   if (context !== undefined) out['context'] = context;
   return out;

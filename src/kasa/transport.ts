@@ -169,7 +169,7 @@ export class KasaTransport {
       } catch (hookErr) {
         this.log.warn({ err: hookErr }, 'onRequest hook threw');
       }
-      if (this.options.trace) this.writeTrace({
+      this.writeTrace(() => ({
         op: options.op,
         method: 'POST',
         host,
@@ -182,7 +182,7 @@ export class KasaTransport {
         answer: text,
         errorCode: event.errorCode,
         error: err instanceof Error ? `${err.name}: ${err.message}` : undefined,
-      });
+      }));
     };
 
     try {
@@ -230,11 +230,12 @@ export class KasaTransport {
     }
   }
 
-  private writeTrace(exchange: Parameters<typeof traceLine>[0]): void {
+  /** The exchange is built only when a trace is on: this runs for every poll. */
+  private writeTrace(exchange: () => Parameters<typeof traceLine>[0]): void {
     const trace = this.options.trace;
     if (!trace) return;
     try {
-      trace.write(traceLine(exchange, trace.secrets()));
+      trace.write(traceLine(exchange(), trace.secrets()));
     } catch (err) {
       this.log.warn({ err }, 'could not write the protocol trace');
     }

@@ -19,13 +19,13 @@ const OFFLINE = JSON.stringify({ state: 'offline' });
 /** A receive-only connection closed this often after CONNECT without a CONNACK is taken as refused. */
 const REFUSED_AFTER_CLOSES = 3;
 
+const NO_LOG = (): void => undefined;
+
 /**
  * The bridge's MQTT connection: MQTT 5 with fallback to 3.1.1, last will and birth on
  * `<base>/bridge/state`, endless reconnect with backoff, newest-per-topic buffering while
  * disconnected, retained-state restore and resubscription after every (re)connect.
  */
-const NO_LOG = (): void => undefined;
-
 export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
   readonly #o: MqttConnectionOptions;
   readonly #log: Logger;
@@ -503,6 +503,6 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
  * TCP_NODELAY on mqtt:// and mqtts:// sockets (a TLSSocket is a net.Socket and passes it on to its
  * TCP socket). ws:// and wss:// streams are not sockets: the ws library sets it on its own.
  */
-function disableNagle(stream: MqttClient['stream']): void {
+export function disableNagle(stream: MqttClient['stream']): void {
   if (stream instanceof Socket) stream.setNoDelay(true);
 }
