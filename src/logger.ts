@@ -3,8 +3,10 @@ import { pino, type Logger, type DestinationStream, type LevelWithSilent } from 
 export type { Logger } from 'pino';
 
 /**
- * Every key that may carry a secret, wherever it sits in a logged object. pino's redact is
- * path-based, so each secret name is listed at the top level and one/two levels deep.
+ * Keys that name a secret or an identity wherever they sit in a logged object (top level and one
+ * or two levels deep; pino's redact is path-based). The terminal UUID and the account id are
+ * here because logs are pasted into public bug reports, and the terminal UUID with the password
+ * skips two-step verification.
  */
 const SECRET_KEYS = [
   'password',
@@ -14,14 +16,26 @@ const SECRET_KEYS = [
   'token',
   'refreshToken',
   'accessToken',
-  'code',
   'mfaCode',
+  'verifyCode',
   'authorization',
   'xAuthorization',
   '"x-authorization"',
+  'terminalUUID',
+  'termID',
+  'accountId',
 ];
 
-export const REDACT_PATHS = SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+/**
+ * `code` is a secret only where it is the MFA code: the cloud's MFA check body and the code
+ * submitted on `bridge/mfa`. Everywhere else it is an error or reason code a reader needs.
+ */
+const MFA_CODE_PARENTS = ['body', 'request', 'submission', 'payload'];
+
+export const REDACT_PATHS = [
+  ...SECRET_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]),
+  ...MFA_CODE_PARENTS.flatMap((parent) => [`${parent}.code`, `*.${parent}.code`]),
+];
 
 export interface LoggerOptions {
   level?: LevelWithSilent;
