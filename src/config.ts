@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
 import { Type, validateEnv, type EnvProblem, type Static } from './configSchema.js';
+import { isUrlVariable, urlForDisplay } from './urlForDisplay.js';
 
 /**
  * The one source of truth for configuration (README.md, "Configuration"). The README table and
@@ -194,7 +195,9 @@ function describeProblem(e: EnvProblem, env: Record<string, string | undefined>)
   }
   const schema = (ConfigSchema.properties as unknown as Record<string, Record<string, unknown>>)[name] ?? {};
   const isSecret = (SECRET_VARIABLES as readonly string[]).includes(name);
-  const got = isSecret || env[name] === undefined ? '' : ` (got ${JSON.stringify(env[name])})`;
+  const value = env[name];
+  const shown = value !== undefined && isUrlVariable(name) ? urlForDisplay(value) : value;
+  const got = isSecret || shown === undefined ? '' : ` (got ${JSON.stringify(shown)})`;
   let allowed: string;
   switch (e.keyword) {
     case 'enum':
@@ -230,7 +233,7 @@ function describeNumberRange(schema: Record<string, unknown>): string {
 
 /** The effective config with secrets masked, for `--check-config` and logs. */
 export function maskConfig(config: Config): Record<string, unknown> {
-  const masked: Record<string, unknown> = inSchemaOrder(config);
+  const masked: Record<string, unknown> = forDisplay(config);
   for (const name of SECRET_VARIABLES) {
     if (masked[name] !== undefined) masked[name] = '********';
   }
@@ -239,7 +242,7 @@ export function maskConfig(config: Config): Record<string, unknown> {
 
 /** The config as published on `bridge/info`: secrets removed entirely, the account e-mail masked. */
 export function publicConfig(config: Config): Record<string, unknown> {
-  const pub: Record<string, unknown> = inSchemaOrder(config);
+  const pub: Record<string, unknown> = forDisplay(config);
   for (const name of SECRET_VARIABLES) delete pub[name];
   pub.KASA_USERNAME = maskEmail(config.KASA_USERNAME);
   return pub;
@@ -251,11 +254,12 @@ export function maskEmail(email: string): string {
   return `${email.slice(0, 1)}***${email.slice(at)}`;
 }
 
-function inSchemaOrder(config: Config): Record<string, unknown> {
+/** The config in schema order, URLs without their userinfo. */
+function forDisplay(config: Config): Record<string, unknown> {
   const ordered: Record<string, unknown> = {};
   for (const key of Object.keys(ConfigSchema.properties)) {
     const value = (config as Record<string, unknown>)[key];
-    if (value !== undefined) ordered[key] = value;
+    if (value !== undefined) ordered[key] = typeof value === 'string' && isUrlVariable(key) ? urlForDisplay(value) : value;
   }
   return ordered;
 }

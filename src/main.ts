@@ -3,6 +3,7 @@ import { DataDirBusyError } from './dataDirLock.js';
 import { SessionStoreError } from './kasa/sessionStore.js';
 import type { Config } from './config.js';
 import { createLogger } from './logger.js';
+import { urlForDisplay } from './urlForDisplay.js';
 import { VERSION } from './version.js';
 
 /** Exit code for an unusable DATA_DIR, the same as for other configuration errors. */
@@ -14,7 +15,7 @@ const SHUTDOWN_LIMIT_MS = 5_000;
 /** Runs the daemon until SIGTERM/SIGINT: build the parts, start them, stop them in order on a signal. */
 export async function runDaemon(config: Config): Promise<void> {
   const logger = createLogger({ level: config.LOG_LEVEL });
-  logger.info({ version: VERSION, mqtt: config.MQTT_URL, cloud: config.KASA_CLOUD_URL }, 'kasa2mqtt starting');
+  logger.info({ version: VERSION, mqtt: urlForDisplay(config.MQTT_URL), cloud: urlForDisplay(config.KASA_CLOUD_URL) }, 'kasa2mqtt starting');
   let bridge: Bridge;
   try {
     bridge = new Bridge({ config, logger });

@@ -42,6 +42,19 @@ describe('command line', () => {
     expect(printed).toMatchObject({ KASA_POLL_INTERVAL: 30, KASA_PASSWORD: '********', MQTT_PASSWORD: '********' });
   });
 
+  it('--check-config and its errors show URLs without their user name and password', async () => {
+    const env = { KASA_USERNAME: 'me@example.com', KASA_PASSWORD: 'pw', KASA_CLOUD_URL: 'https://cloud-user:cloud-very-secret@cloud.example' };
+    const ok = await runCli(['--check-config'], { ...env, MQTT_URL: 'mqtts://broker-user:mqtt-very-secret@broker.example:8883' });
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).not.toContain('very-secret');
+    expect(JSON.parse(ok.stdout)).toMatchObject({ MQTT_URL: 'mqtts://broker.example:8883', KASA_CLOUD_URL: 'https://cloud.example/' });
+
+    const bad = await runCli(['--check-config'], { ...env, KASA_CLOUD_URL: 'ftp://u:cloud-very-secret@x', MQTT_URL: 'http://u:mqtt-very-secret@broker' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).not.toContain('very-secret');
+    expect(bad.stderr).toContain('MQTT_URL: must match ^(mqtts?|wss?):// (got "http://broker/")');
+  });
+
   it('exits 2 naming each bad variable, before connecting to anything', async () => {
     const { code, stderr, stdout } = await runCli([], { KASA_USERNAME: 'me@example.com', KASA_RATE_LIMIT: 'lots' });
     expect(code).toBe(2);

@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig } from '../config.js';
+import { urlForDisplay } from '../urlForDisplay.js';
 import { AddonOptionsError, describeInOptionNames, readOptionVariables } from './options.js';
 import { DEFAULT_SUPERVISOR_URL, SupervisorClient, SupervisorError, type MqttService } from './supervisor.js';
 
@@ -76,7 +77,7 @@ export async function resolveAddonEnvironment(options: AddonStartOptions = {}): 
     return {
       env: variables,
       summary:
-        `Home Assistant add-on: options from ${optionsPath}, broker ${variables.MQTT_URL} (${user}) from ${brokerSource}, ` +
+        `Home Assistant add-on: options from ${optionsPath}, broker ${urlForDisplay(variables.MQTT_URL ?? '')} (${user}) from ${brokerSource}, ` +
         `time zone ${timeZone ?? 'not set (UTC)'}, DATA_DIR ${variables.DATA_DIR}`,
     };
   } catch (err) {

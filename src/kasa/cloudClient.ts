@@ -5,6 +5,7 @@
  * The password, tokens and MFA codes are never logged and never appear in error messages.
  */
 import { isRecord } from '../isRecord.js';
+import { urlForDisplay } from '../urlForDisplay.js';
 import type { Logger } from '../logger.js';
 import type {
   KasaCloudClientOptions,
@@ -90,7 +91,7 @@ export class KasaCloudClient {
     this.#password = options.password;
     this.username = options.username;
     const cloudUrl = parseBaseUrl(options.cloudUrl);
-    if (cloudUrl === undefined) throw new Error(`KASA_CLOUD_URL must be an http(s) URL: ${options.cloudUrl}`);
+    if (cloudUrl === undefined) throw new Error(`KASA_CLOUD_URL must be an http(s) URL: ${urlForDisplay(options.cloudUrl)}`);
     this.cloudUrl = cloudUrl.toString();
     this.store = options.store;
     this.timeoutMs = options.requestTimeoutMs;
@@ -113,7 +114,7 @@ export class KasaCloudClient {
       },
     });
     if (cloudUrl.protocol === 'http:' && !['127.0.0.1', 'localhost', '[::1]'].includes(cloudUrl.hostname)) {
-      this.log.warn({ host: this.cloudUrl }, 'KASA_CLOUD_URL is plain http: the password travels unencrypted');
+      this.log.warn({ host: urlForDisplay(this.cloudUrl) }, 'KASA_CLOUD_URL is plain http: the password travels unencrypted');
     }
   }
 

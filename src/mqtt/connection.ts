@@ -7,7 +7,8 @@ import { isValidTopicFilter, isValidTopicName } from './topicMatch.js';
 import { CommandLane } from './commandLane.js';
 import { topics } from '../api/types.js';
 import type { Logger } from '../logger.js';
-import { redactUrl, transportCode, type MqttConnectionEvents, type MqttConnectionOptions, type Outgoing, type PublishOptions } from './types.js';
+import { urlForDisplay } from '../urlForDisplay.js';
+import { transportCode, type MqttConnectionEvents, type MqttConnectionOptions, type Outgoing, type PublishOptions } from './types.js';
 
 export type { IncomingMessage, IncomingMessage as MqttMessage, MessageHandler, SubscribeOptions } from './subscriptions.js';
 export type { MqttConnectionEvents, MqttConnectionOptions, PublishOptions, PublishProperties } from './types.js';
@@ -118,7 +119,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     const load = async (inline: string | Buffer | undefined, file: string | undefined) => inline ?? (file ? await readFile(file) : undefined);
     const [ca, cert, key] = await Promise.all([load(o.ca, o.caFile), load(o.cert, o.certFile), load(o.key, o.keyFile)]);
     this.#tls = { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
-    this.#log.info({ url: redactUrl(o.url), clientId: o.clientId, protocolVersion: this.#version }, 'connecting to MQTT broker');
+    this.#log.info({ url: urlForDisplay(o.url), clientId: o.clientId, protocolVersion: this.#version }, 'connecting to MQTT broker');
     this.#client = this.#createClient();
   }
 
@@ -400,7 +401,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     this.#idsAvailable = this.#version === 5 && packet.properties?.subscriptionIdentifiersAvailable !== false;
     const restored = this.#retained.size;
     const flushed = this.#pending.size;
-    this.#log.info({ url: redactUrl(this.#o.url), protocolVersion: this.#version, restored, flushed }, 'MQTT connected');
+    this.#log.info({ url: urlForDisplay(this.#o.url), protocolVersion: this.#version, restored, flushed }, 'MQTT connected');
     this.#lastWarnAt = 0;
     // Everything below is written synchronously, so the wire order is: subscriptions, online,
     // older retained state, then buffered messages in publish order; later publishes follow.
@@ -437,7 +438,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
 
   #warnNotConnected(err: Error): void {
     const now = Date.now();
-    const detail = { url: redactUrl(this.#o.url), err: err.message, retryMs: this.#client?.options.reconnectPeriod };
+    const detail = { url: urlForDisplay(this.#o.url), err: err.message, retryMs: this.#client?.options.reconnectPeriod };
     if (now - this.#lastWarnAt >= WARN_EVERY_MS) {
       this.#lastWarnAt = now;
       this.#log.warn(detail, 'MQTT broker not connected; retrying');

@@ -140,6 +140,36 @@ describe('kasa2mqtt started as a Home Assistant add-on', () => {
     for (const secret of SECRETS) expect(output).not.toContain(secret);
   });
 
+  it('mqtt_url with user:password in it: connects with them, and no log line or bridge/info shows the password', { timeout: 60_000 }, async (ctx) => {
+    if (!broker) ctx.skip(`the password-protected broker ${missing}`);
+    const { host, port, url } = broker!;
+    const fake = await supervisor({ timezone: 'UTC' });
+    const { optionsPath } = dataDirWith({
+      kasa_username: account.username,
+      kasa_password: account.password,
+      base_topic: 'kasa_userinfo',
+      mqtt_url: `mqtt://${BROKER_USER}:${BROKER_PASSWORD}@${host}:${port}`,
+    });
+    const obs: Observer = await observe(url, ['kasa_userinfo/bridge/#'], {
+      clientOptions: { username: BROKER_USER, password: BROKER_PASSWORD },
+    });
+    onTestFinished(() => obs.close());
+    const run = startCli({ KASA2MQTT_ADDON_OPTIONS: optionsPath, KASA2MQTT_SUPERVISOR_URL: fake.url, KASA_CLOUD_URL: sim.url });
+
+    // Online on a broker that admits nobody else: the URL's credentials were used.
+    await obs.next('kasa_userinfo/bridge/state', (m) => m.text.includes('online'), 20_000);
+    const info = await obs.next('kasa_userinfo/bridge/info', (m) => m.text !== '', 15_000);
+    expect(info.json<{ config: Record<string, unknown> }>().config.MQTT_URL).toBe(`mqtt://${host}:${port}`);
+    expect(info.text).not.toContain(BROKER_PASSWORD);
+
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    const output = run.output();
+    expect(output).toContain(`broker mqtt://${host}:${port} (no user name) from the mqtt_url option`);
+    expect(output).toContain(`"mqtt":"mqtt://${host}:${port}"`);
+    for (const secret of SECRETS) expect(output).not.toContain(secret);
+  });
+
   it('exits 2 with one line when the Supervisor has no MQTT service', { timeout: 30_000 }, async () => {
     const fake = await supervisor({});
     const { optionsPath } = dataDirWith({ kasa_username: account.username, kasa_password: account.password });
