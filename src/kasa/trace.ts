@@ -1,8 +1,11 @@
 /**
  * The redacted protocol trace (`kasa2mqtt login --trace`, KASA_TRACE=true): one JSON line per
  * cloud exchange, meant to be pasted into a bug report. Secrets are removed twice: by key
- * (passwords, tokens, codes, e-mail addresses, location) and then by value, so a secret the
- * cloud echoes under an unexpected key is still replaced.
+ * (passwords, tokens, codes, location) and then by value, so a secret the cloud echoes under an
+ * unexpected key is still replaced. Identities (the terminal UUID, which with the password skips
+ * two-step verification, the account id, e-mail addresses) become placeholders such as
+ * `<terminal-1>` that stay the same for the whole process, so a report still shows which
+ * requests share one.
  */
 
 export interface TraceOptions {
@@ -29,8 +32,18 @@ export interface TraceExchange {
 }
 
 const REDACTED = '<redacted>';
-const SECRET_KEYS = new Set(['cloudpassword', 'password', 'token', 'refreshtoken', 'code', 'mfacode', 'verifycode']);
-const EMAIL_KEYS = new Set(['cloudusername', 'username', 'email', 'nickname']);
+const SECRET_KEYS = new Set(['cloudpassword', 'password', 'token', 'refreshtoken', 'code', 'mfacode', 'verifycode', 'nickname']);
+
+type IdentityKind = 'terminal' | 'account' | 'email';
+/** Keys (lower case) whose value is an identity, in request bodies, answers and the query. */
+const IDENTITY_KEYS: ReadonlyMap<string, IdentityKind> = new Map([
+  ['terminaluuid', 'terminal'],
+  ['termid', 'terminal'],
+  ['accountid', 'account'],
+  ['cloudusername', 'email'],
+  ['username', 'email'],
+  ['email', 'email'],
+]);
 const LOCATION_KEYS = new Set(['latitude', 'longitude', 'latitude_i', 'longitude_i']);
 /** Fields that carry JSON as a string: traced as the parsed, redacted object. */
 const NESTED_JSON_KEYS = new Set(['requestData', 'responseData']);
@@ -45,11 +58,51 @@ export function maskEmail(value: string): string {
   return `${value[0]}***@${domain[0] ?? ''}***${tld}`;
 }
 
+/**
+ * Identity value → placeholder, numbered per kind in order of first sight. One per process: the
+ * trace of a process is one file (stderr), and its placeholders must agree from line to line.
+ */
+class IdentityPlaceholders {
+  readonly #byValue = new Map<string, string>();
+  readonly #counts = new Map<IdentityKind, number>();
+
+  placeholder(kind: IdentityKind, value: string): string {
+    const key = kind === 'email' ? value.toLowerCase() : value;
+    let placeholder = this.#byValue.get(key);
+    if (placeholder === undefined) {
+      const n = (this.#counts.get(kind) ?? 0) + 1;
+      this.#counts.set(kind, n);
+      placeholder = `<${kind}-${n}>`;
+      this.#byValue.set(key, placeholder);
+    }
+    return placeholder;
+  }
+
+  /** Replaces every identity seen so far wherever it stands whole (an error text, an unexpected key). */
+  scrub(text: string): string {
+    let out = text;
+    for (const [value, placeholder] of [...this.#byValue].sort(([a], [b]) => b.length - a.length)) {
+      if (value.length < 4) continue;
+      out = out.replace(new RegExp(`(?<![\\w.-])${escapeRegExp(value)}(?![\\w-])`, 'gi'), placeholder);
+    }
+    return out;
+  }
+}
+
+const identities = new IdentityPlaceholders();
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
 function redactValue(key: string, value: unknown): unknown {
   const lower = key.toLowerCase();
   if (value === null || value === undefined) return value;
   if (SECRET_KEYS.has(lower) || LOCATION_KEYS.has(lower)) return REDACTED;
-  if (EMAIL_KEYS.has(lower)) return typeof value === 'string' ? maskEmail(value) : REDACTED;
+  const identity = IDENTITY_KEYS.get(lower);
+  if (identity !== undefined) {
+    return typeof value === 'string' || typeof value === 'number' ? identities.placeholder(identity, String(value)) : REDACTED;
+  }
   if (NESTED_JSON_KEYS.has(key) && typeof value === 'string') {
     try {
       return redactTree(JSON.parse(value));
@@ -68,7 +121,7 @@ export function redactTree(value: unknown): unknown {
 
 function redactQuery(query: URLSearchParams): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of query) out[k] = k === 'token' ? REDACTED : v;
+  for (const [k, v] of query) out[k] = k === 'token' ? REDACTED : (redactValue(k, v) as string);
   return out;
 }
 
@@ -99,7 +152,7 @@ export function traceLine(exchange: TraceExchange, secrets: readonly string[]): 
     ...(exchange.error !== undefined ? { error: exchange.error } : {}),
     ...(exchange.answer !== undefined ? { answer: parseAnswer(exchange.answer) } : {}),
   });
-  return scrub(line, secrets);
+  return scrub(identities.scrub(line), secrets);
 }
 
 function scrub(text: string, secrets: readonly string[]): string {

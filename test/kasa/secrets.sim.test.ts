@@ -39,8 +39,9 @@ describe('secrets', () => {
     errors.push(wrongErr);
     await client.completeMfa(code);
 
-    const session = JSON.parse(readFileSync(join(env.dataDir, 'session.json'), 'utf8')) as { token: string; refreshToken: string };
-    const secrets = [MFA.password, code, wrong, session.token, session.refreshToken];
+    const session = JSON.parse(readFileSync(join(env.dataDir, 'session.json'), 'utf8')) as { token: string; refreshToken: string; terminalUUID: string };
+    // The terminal UUID too: with the password it skips two-step verification.
+    const secrets = [MFA.password, code, wrong, session.token, session.refreshToken, session.terminalUUID];
 
     // refresh, then refresh-token expiry → relogin → MFA (untrusted) with a new code
     env.sim.expireAccessTokens();

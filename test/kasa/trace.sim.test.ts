@@ -2,7 +2,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MFA, startEnv, type Env } from './simEnv.js';
+import { randomUUID } from 'node:crypto';
+import { KasaWrongRegionError } from '../../src/kasa/errors.js';
+import { accountPath, loginBody } from '../../src/kasa/protocol.js';
+import { KasaTransport } from '../../src/kasa/transport.js';
+import { createLogger } from '../../src/logger.js';
+import { MFA, PLAIN, startEnv, type Env } from './simEnv.js';
 
 let env: Env | undefined;
 afterEach(async () => {
@@ -46,6 +51,39 @@ describe('protocol trace', () => {
     const secrets = [MFA.password, MFA.username, code, ...seenTokens];
     for (const line of lines) for (const secret of secrets) expect(line).not.toContain(secret);
     expect(lines.join('\n')).toContain('<redacted>');
-    expect(lines.join('\n')).toMatch(/m\*\*\*@e\*\*\*\.com/);
+    expect(lines.join('\n')).toMatch(/"cloudUserName":"<email-\d+>"/);
+  });
+
+  it('the terminal UUID, the account id and the e-mail become placeholders, the same in every line', async () => {
+    env = await startEnv();
+    // The account id as the cloud gives it, read without a trace.
+    const terminal = randomUUID();
+    const raw = new KasaTransport({ logger: createLogger({ level: 'silent' }) });
+    const login = (host: string) =>
+      raw.post(host, accountPath('login'), loginBody(PLAIN.username, PLAIN.password, terminal), { op: 'login', terminalUUID: terminal, timeoutMs: 5000 });
+    const answer = await login(env.sim.url).catch((err: unknown) => {
+      if (err instanceof KasaWrongRegionError && err.appServerUrl) return login(err.appServerUrl);
+      throw err;
+    });
+    await raw.close();
+    const accountId = String(answer['accountId']);
+    expect(accountId.length).toBeGreaterThan(3);
+
+    const lines: string[] = [];
+    const client = env.client({ traceWrite: (line) => lines.push(line) });
+    await client.login();
+    await client.getDeviceList();
+    const { terminalUUID } = JSON.parse(readFileSync(join(env.dataDir, 'session.json'), 'utf8')) as { terminalUUID: string };
+
+    const text = lines.join('\n');
+    for (const identity of [terminalUUID, accountId, PLAIN.username]) expect(text).not.toContain(identity);
+    const parsed = lines.map((l) => JSON.parse(l) as { op: string; query: Record<string, string>; request: Record<string, unknown>; answer?: Record<string, unknown> });
+    const terminals = new Set(parsed.map((l) => l.query.termID));
+    expect(terminals.size).toBe(1);
+    expect([...terminals][0]).toMatch(/^<terminal-\d+>$/);
+    const traced = parsed.find((l) => l.op === 'login')!;
+    expect(traced.request.terminalUUID).toBe([...terminals][0]);
+    expect(traced.answer).toMatchObject({ result: { accountId: expect.stringMatching(/^<account-\d+>$/), email: traced.request.cloudUserName } });
+    expect(traced.request.cloudUserName).toMatch(/^<email-\d+>$/);
   });
 });
