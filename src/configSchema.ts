@@ -1,10 +1,10 @@
 /**
  * The few JSON Schema builders the configuration needs, typed so `Static<typeof schema>` is the
- * config's TypeScript type, and the validator for environment strings against them. A schema
- * library (typebox: ~1,400 modules, ~16 MB of RSS) or a general validator (env-schema with ajv:
- * +13.5 MB of RSS right after the check and ~150 ms of start-up CPU, against 22 ms here) would stay
- * loaded for the life of the daemon for a one-time check of twenty-odd flat variables.
+ * config's TypeScript type (a schema library such as typebox costs ~1,400 modules and ~16 MB of
+ * RSS for this), and the check of environment strings against them with env-schema.
  */
+import { createRequire } from 'node:module';
+
 
 declare const STATIC: unique symbol;
 declare const OPTIONAL: unique symbol;
@@ -82,42 +82,8 @@ export interface EnvProblem {
   keyword: 'required' | 'type' | 'enum' | 'minimum' | 'maximum' | 'pattern' | 'minLength' | 'maxLength';
 }
 
-interface PropertySchema {
-  type?: 'string' | 'number' | 'integer' | 'boolean';
-  enum?: string[];
-  default?: unknown;
-  minimum?: number;
-  maximum?: number;
-  minLength?: number;
-  maxLength?: number;
-  pattern?: string;
-}
-
-/**
- * Checks environment strings against a flat object schema: strings become the property's type
- * (numbers, whole numbers, booleans from true/false, 1/0, yes/no, on/off), a missing property takes its default, and every
- * problem is reported, not only the first. Only the schema's properties are returned.
- */
-export function validateEnv<P extends Properties>(
-  schema: TObject<P>,
-  env: Readonly<Record<string, string | undefined>>,
-): { value: Static<TObject<P>>; problems: EnvProblem[] } {
-  const value: Record<string, unknown> = {};
-  const problems: EnvProblem[] = [];
-  const required = new Set(schema.required);
-  for (const [name, property] of Object.entries(schema.properties) as [string, PropertySchema][]) {
-    const raw = env[name];
-    if (raw === undefined) {
-      if (property.default !== undefined) value[name] = property.default;
-      else if (required.has(name)) problems.push({ name, keyword: 'required' });
-      continue;
-    }
-    const result = coerce(property, raw);
-    if (typeof result === 'object') problems.push({ name, keyword: result.keyword });
-    else value[name] = result;
-  }
-  return { value: value as Static<TObject<P>>, problems };
-}
+/** When a value breaks several rules, the one reported (the first in this list). */
+const KEYWORD_ORDER: readonly EnvProblem['keyword'][] = ['required', 'type', 'enum', 'minLength', 'maxLength', 'pattern', 'minimum', 'maximum'];
 
 /** What a boolean variable accepts (any case, surrounding blanks ignored). */
 const BOOLEAN_WORDS: Record<string, boolean> = {
@@ -131,19 +97,74 @@ const BOOLEAN_WORDS: Record<string, boolean> = {
   off: false,
 };
 
-function coerce(schema: PropertySchema, raw: string): string | number | boolean | { keyword: EnvProblem['keyword'] } {
-  if (schema.enum) return schema.enum.includes(raw) ? raw : { keyword: 'enum' };
-  if (schema.type === 'boolean') return BOOLEAN_WORDS[raw.trim().toLowerCase()] ?? { keyword: 'type' };
-  if (schema.type === 'number' || schema.type === 'integer') {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n) || (schema.type === 'integer' && !Number.isInteger(n))) return { keyword: 'type' };
-    if (schema.minimum !== undefined && n < schema.minimum) return { keyword: 'minimum' };
-    if (schema.maximum !== undefined && n > schema.maximum) return { keyword: 'maximum' };
-    return n;
+/** The part of an ajv error this check reads (env-schema puts ajv's errors on `errors`). */
+interface AjvError {
+  instancePath: string;
+  keyword: string;
+  params: { missingProperty?: string };
+}
+
+type EnvSchema = typeof import('env-schema');
+
+/**
+ * Runs `check` with env-schema, then takes env-schema and ajv out of the module cache so the
+ * garbage collector can have them: the daemon needs them once, at start, and then runs for months
+ * (kept, they hold ~1.5 MB of heap). A later check loads them again.
+ */
+function withEnvSchema<T>(check: (envSchema: EnvSchema) => T): T {
+  const require = createRequire(import.meta.url);
+  const cachedBefore = new Set(Object.keys(require.cache));
+  try {
+    return check(require('env-schema') as EnvSchema);
+  } finally {
+    for (const key of Object.keys(require.cache)) if (!cachedBefore.has(key)) delete require.cache[key];
   }
-  const length = [...raw].length;
-  if (schema.minLength !== undefined && length < schema.minLength) return { keyword: 'minLength' };
-  if (schema.maxLength !== undefined && length > schema.maxLength) return { keyword: 'maxLength' };
-  if (schema.pattern !== undefined && !new RegExp(schema.pattern, 'u').test(raw)) return { keyword: 'pattern' };
-  return raw;
+}
+
+/**
+ * Checks environment strings against a flat object schema with env-schema: strings become the
+ * property's type (numbers, whole numbers, booleans from true/false, 1/0, yes/no, on/off), a
+ * missing property takes its default, and every problem is reported, one per variable. Only the
+ * schema's properties are returned.
+ */
+export function validateEnv<P extends Properties>(
+  schema: TObject<P>,
+  env: Readonly<Record<string, string | undefined>>,
+): { value: Static<TObject<P>> | undefined; problems: EnvProblem[] } {
+  const problems: EnvProblem[] = [];
+  const data: Record<string, string | boolean> = {};
+  for (const [name, property] of Object.entries(schema.properties)) {
+    const raw = env[name];
+    if (raw === undefined) continue;
+    if (property.type === 'boolean') {
+      // ajv turns only "true" and "false" into booleans.
+      data[name] = BOOLEAN_WORDS[raw.trim().toLowerCase()] ?? raw;
+    } else if ((property.type === 'number' || property.type === 'integer') && (raw.trim() === '' || !Number.isFinite(Number(raw)))) {
+      // ajv's coercion reads blanks as 0 and lets Infinity through.
+      problems.push({ name, keyword: 'type' });
+    } else {
+      data[name] = raw;
+    }
+  }
+  try {
+    // env-schema sets `additionalProperties` on the schema it is given: a copy keeps ours as declared.
+    const value = withEnvSchema((envSchema) => envSchema<Static<TObject<P>>>({ schema: { ...schema }, data, env: false, dotenv: false }));
+    return { value: problems.length === 0 ? value : undefined, problems };
+  } catch (err) {
+    const errors = (err as { errors?: AjvError[] }).errors;
+    if (!Array.isArray(errors)) throw err;
+    return { value: undefined, problems: [...problems, ...oneProblemPerVariable(errors)] };
+  }
+}
+
+function oneProblemPerVariable(errors: readonly AjvError[]): EnvProblem[] {
+  const byName = new Map<string, EnvProblem['keyword']>();
+  for (const error of errors) {
+    const keyword = KEYWORD_ORDER.find((k) => k === error.keyword);
+    const name = error.keyword === 'required' ? error.params.missingProperty : error.instancePath.slice(1);
+    if (keyword === undefined || name === undefined || name === '') continue;
+    const known = byName.get(name);
+    if (known === undefined || KEYWORD_ORDER.indexOf(keyword) < KEYWORD_ORDER.indexOf(known)) byName.set(name, keyword);
+  }
+  return [...byName].map(([name, keyword]) => ({ name, keyword }));
 }
