@@ -36,7 +36,7 @@ async function applyAddonEnvironmentOrExit(): Promise<void> {
 
 function loadConfigOrExit(): Config {
   try {
-    return loadConfig();
+    return loadConfig({ onWarning: (message) => process.stderr.write(`kasa2mqtt: warning: ${message}\n`) });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`kasa2mqtt: ${err.message}\n`);

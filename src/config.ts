@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { parseEnv } from 'node:util';
+import { readDotenv } from './configDotenv.js';
+import { unknownVariableWarnings } from './configNames.js';
 import { Type, validateEnv, type EnvProblem, type Static } from './configSchema.js';
 import { isUrlVariable, urlForDisplay } from './urlForDisplay.js';
 
@@ -130,13 +130,18 @@ export interface LoadConfigOptions {
   env?: NodeJS.ProcessEnv;
   /** Read `.env` from the working directory (default true). */
   dotenv?: boolean | { path: string };
+  /** Receives one line per variable that looks like ours but is not one (a typo); none by default. */
+  onWarning?: (message: string) => void;
 }
 
 /** Validates every variable at once; throws ConfigError listing each problem by variable name. */
 export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const dotenv = readDotenv(options.dotenv ?? true);
   // The environment wins over `.env`.
-  const env: Record<string, string | undefined> = { ...readDotenv(options.dotenv ?? true), ...(options.env ?? process.env) };
-  const problems: string[] = [];
+  const env: Record<string, string | undefined> = { ...dotenv.values, ...(options.env ?? process.env) };
+  const problems: string[] = [...dotenv.problems];
+  const known = [...Object.keys(ConfigSchema.properties), ...FILE_VARIABLES.map((name) => `${name}_FILE`)];
+  for (const warning of unknownVariableWarnings(Object.keys(env), known)) options.onWarning?.(warning);
   const unreadable = new Set<string>();
 
   for (const name of FILE_VARIABLES) {
@@ -171,20 +176,6 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   }
   if (problems.length > 0 || !config) throw new ConfigError([...new Set(problems)]);
   return config;
-}
-
-/** `.env` in the working directory (or the given file); none is fine. */
-function readDotenv(dotenv: boolean | { path: string }): Record<string, string> {
-  if (dotenv === false) return {};
-  const path = resolve(dotenv === true ? '.env' : dotenv.path);
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return {};
-    throw new ConfigError([`.env: cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? 'error'})`]);
-  }
-  return parseEnv(text) as Record<string, string>;
 }
 
 function describeProblem(e: EnvProblem, env: Record<string, string | undefined>): string {

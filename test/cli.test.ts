@@ -63,6 +63,12 @@ describe('command line', () => {
     expect(stderr).toContain('KASA_RATE_LIMIT: must be a whole number >= 1 (got "lots")');
   });
 
+  it('warns on standard error about a misspelt variable, naming the closest, and runs', async () => {
+    const { code, stderr } = await runCli(['--check-config'], { KASA_USERNAME: 'me@example.com', KASA_PASSWORD: 'pw', KASA_POLL_INTERVALL: '30' });
+    expect(code).toBe(0);
+    expect(stderr).toBe('kasa2mqtt: warning: KASA_POLL_INTERVALL is not a kasa2mqtt variable and is ignored; did you mean KASA_POLL_INTERVAL?\n');
+  });
+
   it('rejects unknown arguments with usage and exit 2', async () => {
     const { code, stderr } = await runCli(['--frobnicate']);
     expect(code).toBe(2);

@@ -88,6 +88,42 @@ describe('configuration', () => {
     expect(config.MQTT_USERNAME).toBeUndefined();
   });
 
+  it('a .env line that is not NAME=value is an error naming its line, reported with the other problems; the next line still counts', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cfg-'));
+    const path = join(dir, '.env');
+    writeFileSync(path, '# account\nKASA_USERNAME=me@example.com\nKASA_POLL_INTERVAL 30\nKASA_PASSWORD=pw\nMULTI="a\nb"\n\n');
+    let problems: string[] = [];
+    try {
+      loadConfig({ env: { LOG_LEVEL: 'loud' }, dotenv: { path } });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      problems = err.problems;
+    }
+    expect(problems).toEqual([`.env line 3: not NAME=value, a # comment or a blank line (${path})`, expect.stringMatching(/^LOG_LEVEL: one of/)]);
+  });
+
+  it('ignores a UTF-8 byte order mark at the start of .env', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cfg-'));
+    writeFileSync(join(dir, '.env'), '\uFEFFKASA_USERNAME=bom@example.com\r\nKASA_PASSWORD=pw\r\n');
+    expect(loadConfig({ env: {}, dotenv: { path: join(dir, '.env') } }).KASA_USERNAME).toBe('bom@example.com');
+  });
+
+  it('warns about a misspelt variable in the environment or .env, naming the closest one, and still loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cfg-'));
+    writeFileSync(join(dir, '.env'), 'MQTT_BASE_TOPC=home\n');
+    const warnings: string[] = [];
+    const config = loadConfig({
+      env: { ...base, KASA_POLL_INTERVALL: '30', KASA_PASSWORD_FILE: '', KASA2MQTT_ADDON_OPTIONS: '/x', HOME: '/root' },
+      dotenv: { path: join(dir, '.env') },
+      onWarning: (message) => warnings.push(message),
+    });
+    expect(config.KASA_POLL_INTERVAL).toBe(60);
+    expect(warnings.sort()).toEqual([
+      'KASA_POLL_INTERVALL is not a kasa2mqtt variable and is ignored; did you mean KASA_POLL_INTERVAL?',
+      'MQTT_BASE_TOPC is not a kasa2mqtt variable and is ignored; did you mean MQTT_BASE_TOPIC?',
+    ]);
+  });
+
   it('holds only the configuration: other variables of the environment stay out of it', () => {
     const config = loadConfig({ env: { ...base, PATH: '/usr/bin', HOME: '/root' }, dotenv: false });
     expect(Object.keys(config).every((key) => /^(KASA|MQTT|HA|LOG|HEALTH|DATA)_/.test(key))).toBe(true);
