@@ -59,7 +59,7 @@ export const ConfigSchema = Type.Object({
   MQTT_URL: Type.String({
     default: 'mqtt://localhost:1883',
     pattern: '^(mqtts?|wss?)://',
-    description: 'broker URL: `mqtt://`, `mqtts://`, `ws://`, `wss://`',
+    description: 'broker URL: `mqtt://`, `mqtts://`, `ws://`, `wss://`; a `user:password@` in it is used but never shown',
   }),
   MQTT_USERNAME: Type.Optional(Type.String({ minLength: 1, description: 'broker user name' })),
   MQTT_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'broker password' })),

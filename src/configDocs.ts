@@ -40,6 +40,7 @@ export function exampleEnv(): string {
   const lines = [
     '# kasa2mqtt configuration. Copy to .env and fill in the account; every other line shows its default.',
     '# Generated from src/config.ts by `npm run docs:config`; README.md explains each variable.',
+    '# Every line is NAME=value, a # comment or blank; anything else stops the start with an error naming the line.',
     '',
   ];
   for (const p of properties()) {
