@@ -5,7 +5,6 @@
  */
 import { createRequire } from 'node:module';
 
-
 declare const STATIC: unique symbol;
 declare const OPTIONAL: unique symbol;
 
@@ -153,7 +152,10 @@ export function validateEnv<P extends Properties>(
   } catch (err) {
     const errors = (err as { errors?: AjvError[] }).errors;
     if (!Array.isArray(errors)) throw err;
-    return { value: undefined, problems: [...problems, ...oneProblemPerVariable(errors)] };
+    const order = Object.keys(schema.properties);
+    const all = [...problems, ...oneProblemPerVariable(errors)];
+    // In the schema's order, as the README table lists the variables.
+    return { value: undefined, problems: all.sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name)) };
   }
 }
 
