@@ -52,6 +52,7 @@ export interface BridgeInfoPayload {
   base_topic: string;
   cloud_host: string;
   device_count: number;
+  /** The effective configuration: secrets left out, the e-mail masked, URLs without `user:password@`. */
   config: Record<string, unknown>;
 }
 
