@@ -3,13 +3,15 @@
  * one's files alone, and a full disk (a real small tmpfs) neither loops token refreshes nor goes
  * unreported.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeAuthPayload, BridgeDeviceEntry, BridgeStatePayload } from '../../src/api/types.js';
 import { Bridge } from '../../src/bridge/bridge.js';
-import { DataDirBusyError } from '../../src/dataDirLock.js';
+import { DataDirBusyError, LOCK_FILE } from '../../src/dataDirLock.js';
 import { createLogger } from '../../src/logger.js';
 import { demoAccount } from '../../src/simulator/catalog.js';
 import { freePort, startTestBroker, type TestBroker } from '../helpers/broker.js';
@@ -18,6 +20,18 @@ import { mountSmallDisk } from '../helpers/smallDisk.js';
 
 const authenticated = (m: { json<T>(): T }) => m.json<BridgeAuthPayload>().state === 'authenticated';
 const FILES = ['session.json', 'topic-keys.json', 'mqtt-client-id'];
+const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
+const tsx = import.meta.resolve('tsx');
+
+/** Runs a command as pid 1 of a new pid namespace (as in a container), or says why it cannot. */
+function pidNamespaceProblem(): string | undefined {
+  try {
+    const pid = execFileSync('unshare', ['--pid', '--fork', '--mount-proc', 'sh', '-c', 'echo $$'], { stdio: 'pipe', timeout: 5_000 });
+    return pid.toString().trim() === '1' ? undefined : 'unshare did not start a new pid namespace';
+  } catch (err) {
+    return `unshare --pid is not permitted here (${(err as Error).message.split('\n')[0]})`;
+  }
+}
 
 describe('DATA_DIR of a running bridge', () => {
   let broker: TestBroker;
@@ -99,4 +113,48 @@ describe('DATA_DIR of a running bridge', () => {
       await h?.stop();
     }
   });
+
+  it('a restarted container starts although the lock names its own pid 1 (left by the crashed run), and releases it on SIGTERM', async (ctx) => {
+    const problem = pidNamespaceProblem();
+    if (problem) ctx.skip(problem);
+    const account = demoAccount({ username: 'container@example.com', mfa: false });
+    const h = await startHarness({ broker, account, start: false, env: { MQTT_BASE_TOPIC: 'kasa_container' } });
+    const dataDir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-container-'));
+    try {
+      // What the previous run of the container left: pid 1, the same hostname, a fresh heartbeat.
+      writeFileSync(join(dataDir, LOCK_FILE), `${JSON.stringify({ pid: 1, host: hostname(), role: 'daemon', since: new Date().toISOString() })}\n`);
+      const daemon = spawn('unshare', ['--pid', '--fork', '--mount-proc', '--kill-child', process.execPath, '--import', tsx, cli], {
+        env: {
+          PATH: process.env.PATH ?? '',
+          KASA_USERNAME: account.username,
+          KASA_PASSWORD: account.password,
+          KASA_CLOUD_URL: h.sim.url,
+          MQTT_URL: broker.url,
+          MQTT_BASE_TOPIC: 'kasa_container',
+          DATA_DIR: dataDir,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      daemon.stdout.on('data', (d: Buffer) => (output += d.toString()));
+      daemon.stderr.on('data', (d: Buffer) => (output += d.toString()));
+      const exited = new Promise<number | null>((resolve) => daemon.once('exit', (code) => resolve(code)));
+      try {
+        const online = h.obs.next('kasa_container/bridge/state', (m) => m.text === '{"state":"online"}', 20_000);
+        await Promise.race([online, exited.then((code) => Promise.reject(new Error(`daemon exited ${code}: ${output}`)))]);
+        await h.obs.next('kasa_container/bridge/auth', authenticated, 10_000);
+        expect(JSON.parse(readFileSync(join(dataDir, LOCK_FILE), 'utf8'))).toMatchObject({ pid: 1, startTime: expect.any(String) });
+        // The daemon is pid 1 inside; from here it is the child of unshare.
+        const inner = Number(readFileSync(`/proc/${daemon.pid}/task/${daemon.pid}/children`, 'utf8').trim().split(' ')[0]);
+        process.kill(inner, 'SIGTERM');
+        expect(await exited, output).toBe(0);
+        expect(existsSync(join(dataDir, LOCK_FILE))).toBe(false);
+      } finally {
+        daemon.kill('SIGKILL');
+      }
+    } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+      await h.stop();
+    }
+  }, 60_000);
 });
