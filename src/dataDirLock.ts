@@ -34,8 +34,34 @@ interface LockOwner {
 /** Signals whose default action ends the process without an `exit` event. */
 const FATAL_SIGNALS: readonly NodeJS.Signals[] = ['SIGTERM', 'SIGINT', 'SIGHUP'];
 
-/** Lock paths this process holds: a second acquire in the same process is refused, not taken over. */
-const heldHere = new Set<string>();
+/** The locks this process holds, by path: a second acquire in the same process is refused, not taken over. */
+const heldHere = new Map<string, DataDirLock>();
+
+/** Released on every way out: process.exit, a crash (uncaught exception, unhandled rejection), a signal. */
+function releaseAll(): void {
+  for (const lock of [...heldHere.values()]) lock.release();
+}
+
+function onFatalSignal(signal: NodeJS.Signals): void {
+  // Someone else handles the signal (the daemon's shutdown ends in process.exit): leave it to them.
+  if (process.listenerCount(signal) > 1) return;
+  releaseAll();
+  process.kill(process.pid, signal);
+}
+
+function track(path: string, lock: DataDirLock): void {
+  if (heldHere.size === 0) {
+    process.on('exit', releaseAll);
+    for (const signal of FATAL_SIGNALS) process.on(signal, onFatalSignal);
+  }
+  heldHere.set(path, lock);
+}
+
+function untrack(path: string): void {
+  if (!heldHere.delete(path) || heldHere.size > 0) return;
+  process.off('exit', releaseAll);
+  for (const signal of FATAL_SIGNALS) process.off(signal, onFatalSignal);
+}
 
 /** DATA_DIR is held by another running kasa2mqtt. */
 export class DataDirBusyError extends Error {
@@ -48,21 +74,11 @@ export class DataDirBusyError extends Error {
 export class DataDirLock {
   readonly #path: string;
   readonly #heartbeat: NodeJS.Timeout;
-  readonly #onExit = (): void => this.release();
-  readonly #onSignal = (signal: NodeJS.Signals): void => {
-    // Someone else handles the signal (the daemon's shutdown ends in process.exit): leave it to them.
-    if (process.listenerCount(signal) > 1) return;
-    this.release();
-    process.kill(process.pid, signal);
-  };
   #released = false;
 
   private constructor(path: string) {
     this.#path = path;
-    heldHere.add(path);
-    // Released on every way out: process.exit, a crash (uncaught exception, unhandled rejection), a signal.
-    process.once('exit', this.#onExit);
-    for (const signal of FATAL_SIGNALS) process.on(signal, this.#onSignal);
+    track(path, this);
     this.#heartbeat = setInterval(() => {
       try {
         const now = new Date();
@@ -135,9 +151,7 @@ export class DataDirLock {
     if (this.#released) return;
     this.#released = true;
     clearInterval(this.#heartbeat);
-    heldHere.delete(this.#path);
-    process.off('exit', this.#onExit);
-    for (const signal of FATAL_SIGNALS) process.off(signal, this.#onSignal);
+    untrack(this.#path);
     const holder = readHolder(this.#path);
     if (holder?.pid === process.pid && holder.host === hostname()) unlinkSafe(this.#path);
   }
