@@ -102,7 +102,7 @@ export const ConfigSchema = Type.Object({
     default: 0,
     minimum: 0,
     maximum: 65535,
-    description: 'when set: `GET /healthz` and `GET /metrics` on this port (0 = off)',
+    description: 'when set: `GET /healthz` (liveness), `GET /readyz` (readiness) and `GET /metrics` on this port (0 = off)',
   }),
   HEALTH_HOST: Type.String({
     default: '127.0.0.1',

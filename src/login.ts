@@ -35,18 +35,21 @@ export async function runLogin(config: Config, options: { trace: boolean }, io: 
   };
 
   const logger = createLogger({ level: 'silent' });
-  const store = new SessionStore({ dataDir: config.DATA_DIR, logger });
-  try {
-    store.load(config.KASA_USERNAME);
-  } catch (err) {
-    if (err instanceof SessionStoreError) return fail(err.message, EXIT_CONFIG);
-    throw err;
-  }
+  // The lock first: a refused login must not have touched the daemon's session.
   let lock: DataDirLock;
   try {
     lock = DataDirLock.acquire(config.DATA_DIR, 'login');
   } catch (err) {
     if (err instanceof DataDirBusyError) return fail(err.message);
+    if (err instanceof SessionStoreError) return fail(err.message, EXIT_CONFIG);
+    throw err;
+  }
+  const store = new SessionStore({ dataDir: config.DATA_DIR, logger });
+  try {
+    store.load(config.KASA_USERNAME);
+  } catch (err) {
+    lock.release();
+    if (err instanceof SessionStoreError) return fail(err.message, EXIT_CONFIG);
     throw err;
   }
   const client = new KasaCloudClient({

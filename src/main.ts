@@ -20,9 +20,10 @@ export async function runDaemon(config: Config): Promise<void> {
   try {
     bridge = new Bridge({ config, logger });
   } catch (err) {
-    if (!(err instanceof SessionStoreError)) throw err;
-    // An unusable DATA_DIR is a configuration problem: say so and exit before connecting anything.
-    logger.fatal({ path: err.path }, err.message);
+    // An unusable or busy DATA_DIR is a configuration problem: say so and exit before connecting anything.
+    if (err instanceof SessionStoreError) logger.fatal({ path: err.path }, err.message);
+    else if (err instanceof DataDirBusyError) logger.fatal(err.message);
+    else throw err;
     logger.flush();
     process.stderr.write(`kasa2mqtt: ${err.message}\n`);
     process.exit(EXIT_DATA_DIR);
@@ -55,13 +56,6 @@ export async function runDaemon(config: Config): Promise<void> {
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
 
-  try {
-    await bridge.start();
-  } catch (err) {
-    if (!(err instanceof DataDirBusyError)) throw err;
-    logger.fatal(err.message);
-    logger.flush();
-    process.stderr.write(`kasa2mqtt: ${err.message}\n`);
-    process.exit(EXIT_DATA_DIR);
-  }
+  // A start failure is a crash: the DATA_DIR lock is released on the way out (its exit handler).
+  await bridge.start();
 }

@@ -140,6 +140,18 @@ describe('kasa2mqtt login', () => {
     expect(sim.count({ op: 'login' })).toBe(0);
   });
 
+  it('refused by the lock, it has not touched the daemon\'s session: another account\'s tokens stay stored', async () => {
+    broker ??= await startTestBroker();
+    h = await startHarness({ broker, account: ACCOUNT, sim, dataDir, env: { MQTT_BASE_TOPIC: 'kasa_login' } });
+    await h.obs.next('kasa_login/bridge/auth', (m) => m.json<BridgeAuthPayload>().state === 'authenticated', 10_000);
+    const before = readFileSync(join(dataDir, 'session.json'), 'utf8');
+    expect(JSON.parse(before)).toMatchObject({ username: ACCOUNT.username, token: expect.any(String) });
+    const run = await runLogin([], { ...env(), KASA_USERNAME: 'someone.else@example.com' }, undefined);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/is in use by the kasa2mqtt daemon/);
+    expect(readFileSync(join(dataDir, 'session.json'), 'utf8')).toBe(before);
+  });
+
   it('a configuration error exits 2 naming the variable', async () => {
     const run = await runLogin([], { ...env(), KASA_PASSTHROUGH_TIMEOUT: 'slow' }, undefined);
     expect(run.code).toBe(2);

@@ -12,6 +12,11 @@ export type Capability = 'onoff' | 'brightness' | 'color_temp' | 'color' | 'ener
 /** `<base>/bridge/state` (retained; last will `offline`). */
 export interface BridgeStatePayload {
   state: 'online' | 'offline';
+  /**
+   * While a file in DATA_DIR cannot be saved (e.g. `session.json: not saved (ENOSPC)`): the bridge
+   * runs on what it keeps in memory; gone once a later save succeeds. Never holds a secret.
+   */
+  storage_error?: string;
 }
 
 export type AuthState = 'logging_in' | 'mfa_required' | 'verifying' | 'authenticated' | 'error';

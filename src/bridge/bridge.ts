@@ -10,6 +10,7 @@ import { SessionStore } from '../kasa/sessionStore.js';
 import type { Logger } from '../logger.js';
 import { MqttConnection } from '../mqtt/connection.js';
 import { persistentClientId } from '../mqtt/clientId.js';
+import { StorageStatus } from '../storageStatus.js';
 import { AuthManager } from './auth.js';
 import { AvailabilitySweep } from './availabilitySweep.js';
 import { BridgeApiExtension } from './bridgeApi.js';
@@ -26,6 +27,7 @@ import { Poller } from './poller.js';
 import { DeviceReadings } from './readings.js';
 import { DeviceRegistry } from './registry.js';
 import { StatePublisher } from './statePublisher.js';
+import { StorageStatePart } from './storageState.js';
 
 /** Scheduler pause reasons as `rate_limited` events name them. */
 const PAUSE_REASONS: Record<PauseReason, Extract<BridgeEvent, { type: 'rate_limited' }>['reason']> = {
@@ -59,13 +61,28 @@ export class Bridge {
   #lock: DataDirLock | undefined;
   readonly #log;
 
+  /** Takes the DATA_DIR lock first: throws DataDirBusyError (another kasa2mqtt holds it) before reading anything there. */
   constructor(options: BridgeOptions) {
+    const lock = DataDirLock.acquire(options.config.DATA_DIR, 'daemon');
+    try {
+      const built = Bridge.#build(options);
+      this.#ctx = built.ctx;
+      this.#parts = built.parts;
+      this.#log = options.logger.child({ module: 'bridge' });
+    } catch (err) {
+      lock.release();
+      throw err;
+    }
+    this.#lock = lock;
+  }
+
+  static #build(options: BridgeOptions): { ctx: BridgeContext; parts: readonly BridgePart[] } {
     const { config, logger } = options;
-    this.#log = logger.child({ module: 'bridge' });
-    const store = new SessionStore({ dataDir: config.DATA_DIR, logger });
+    const storage = new StorageStatus();
+    const store = new SessionStore({ dataDir: config.DATA_DIR, logger, storage });
     // Fail fast, before anything connects, when DATA_DIR cannot hold the session.
     store.load(config.KASA_USERNAME);
-    const keys = new TopicKeyStore({ dataDir: config.DATA_DIR, logger });
+    const keys = new TopicKeyStore({ dataDir: config.DATA_DIR, logger, storage });
     const bridgeId = config.MQTT_CLIENT_ID ?? persistentClientId(config.DATA_DIR);
     const mqtt = new MqttConnection({
       url: config.MQTT_URL,
@@ -120,18 +137,19 @@ export class Bridge {
       states: new NodeStates(),
       requests: new BridgeRequests(),
       bridgeId,
+      storage,
       publishEvent: (event: BridgeEvent) => void mqtt.publish(t.bridgeEvent, event, { retain: false }),
       timing,
     };
     const publisher = new StatePublisher(shared);
     const readings = new DeviceReadings({ ...shared, publisher });
     const ctx: BridgeContext = { ...shared, publisher, readings };
-    this.#ctx = ctx;
     // Started in this order, stopped in reverse: the cloud client closes last, MQTT goes offline
     // after the queue drained, and the session (auth) starts once everything listens.
-    this.#parts = [
+    const parts = [
       { name: 'cloud client', start: async () => {}, stop: () => client.close() },
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
+      new StorageStatePart(ctx),
       new SchedulerPart(ctx),
       new AvailabilitySweep(ctx),
       new BridgeApiExtension(ctx),
@@ -142,6 +160,7 @@ export class Bridge {
       new HealthCheckExtension(ctx),
       new AuthManager(ctx),
     ];
+    return { ctx, parts };
   }
 
   /**

@@ -5,6 +5,7 @@ import type { Config } from '../config.js';
 import type { KasaCloudClient } from '../kasa/cloudClient.js';
 import type { Logger } from '../logger.js';
 import type { MqttConnection } from '../mqtt/connection.js';
+import type { StorageStatus } from '../storageStatus.js';
 import type { BridgeRequests } from './bridgeRequests.js';
 import type { EventBus } from './eventBus.js';
 import type { NodeStates } from './nodeStates.js';
@@ -36,6 +37,8 @@ export interface BridgeContext {
   readonly readings: DeviceReadings;
   /** The MQTT client id, which also names this bridge instance in Home Assistant. */
   readonly bridgeId: string;
+  /** Whether the DATA_DIR files are being saved (`storage_error`). */
+  readonly storage: StorageStatus;
   /** The `bridge/request/<cmd>` handlers parts register. */
   readonly requests: BridgeRequests;
   /** Publishes on `<base>/bridge/event` (not retained). */

@@ -1,9 +1,9 @@
 import type { HealthSource } from '../health/source.js';
-import { evaluateHealth } from '../health/status.js';
+import { evaluateReadiness } from '../health/status.js';
 import type { BridgeContext, BridgePart } from './context.js';
 
 /**
- * `bridge/request/health_check`, and with HEALTH_PORT `GET /healthz` and `GET /metrics`. The
+ * `bridge/request/health_check` (readiness), and with HEALTH_PORT `GET /healthz`, `GET /readyz` and `GET /metrics`. The
  * metrics (prom-client) and the HTTP server are only loaded when HEALTH_PORT is set: they cost
  * several MB that a bridge without the endpoint does not need.
  */
@@ -14,7 +14,7 @@ export class HealthCheckExtension implements BridgePart {
   #stopServer: (() => Promise<void>) | undefined;
 
   constructor(private readonly ctx: BridgeContext) {
-    const { mqtt, auth, registry, publisher, scheduler } = ctx;
+    const { mqtt, auth, registry, publisher, scheduler, storage } = ctx;
     // Read at request/scrape time.
     this.#source = {
       mqttConnected: () => mqtt.connected,
@@ -26,6 +26,7 @@ export class HealthCheckExtension implements BridgePart {
       queueDepth: () => scheduler.queueDepth,
       rateLimitedSeconds: () => scheduler.stats().rateLimitedMs / 1000,
       pausedUntil: () => scheduler.pausedUntil,
+      storageError: () => storage.error,
     };
   }
 
@@ -33,7 +34,7 @@ export class HealthCheckExtension implements BridgePart {
     const { config, events, requests, logger } = this.ctx;
     this.#off.push(
       requests.handle('health_check', async () => {
-        const report = evaluateHealth(this.#source, config.MQTT_BASE_TOPIC);
+        const report = evaluateReadiness(this.#source, config.MQTT_BASE_TOPIC);
         return { healthy: report.status === 'ok', ...report };
       }),
     );

@@ -2,11 +2,12 @@
  * Topic keys (docs/mqtt-api.md, "Topic keys"): made once from the alias, stored in `DATA_DIR/topic-keys.json`,
  * and never changed by an alias change or a restart; only `rename` changes one.
  */
-import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurably } from '../durableWrite.js';
 import type { Logger } from '../logger.js';
 import { isRecord } from '../isRecord.js';
+import { storageErrorCode, type StorageStatus } from '../storageStatus.js';
 
 export const TOPIC_KEYS_FILE = 'topic-keys.json';
 export const RESERVED_KEYS: ReadonlySet<string> = new Set(['bridge']);
@@ -43,6 +44,8 @@ export interface TopicKeyStoreOptions {
   logger?: Pick<Logger, 'warn'>;
   /** Called with the same problems, for callers without a logger. */
   onWarning?: (message: string) => void;
+  /** Told whether each save succeeded (`storage_error` on bridge/state and /readyz). */
+  storage?: StorageStatus;
 }
 
 interface Entry {
@@ -57,6 +60,7 @@ export class TopicKeyStore {
 
   private readonly file: string | undefined;
   private readonly onWarning: (message: string) => void;
+  private readonly storage: StorageStatus | undefined;
   private batching = 0;
   private dirty = false;
 
@@ -66,6 +70,7 @@ export class TopicKeyStore {
    */
   constructor(options: TopicKeyStoreOptions = {}) {
     const { dataDir, logger, onWarning } = options;
+    this.storage = options.storage;
     this.onWarning = (message) => {
       logger?.warn(message);
       onWarning?.(message);
@@ -228,7 +233,7 @@ export class TopicKeyStore {
     }
   }
 
-  /** Atomic write: temp file (0600) in the same directory, fsync, rename. */
+  /** Durable write (writeFileDurably); a failure keeps the keys in memory and is reported. */
   private save(): void {
     if (!this.file) return;
     if (this.batching > 0) {
@@ -237,24 +242,12 @@ export class TopicKeyStore {
     }
     this.dirty = false;
     const keys = Object.fromEntries([...this.byId.values()].map(({ id, key }) => [id, key]));
-    const text = `${JSON.stringify({ version: 1, keys }, null, 2)}\n`;
-    const temp = `${this.file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
     try {
-      const fd = openSync(temp, 'wx', 0o600);
-      try {
-        writeSync(fd, text);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
-      renameSync(temp, this.file);
+      writeFileDurably(this.file, `${JSON.stringify({ version: 1, keys }, null, 2)}\n`);
+      this.storage?.saved(TOPIC_KEYS_FILE);
     } catch (err) {
-      try {
-        unlinkSync(temp);
-      } catch {
-        // the temp file was never created
-      }
       this.onWarning(`cannot save topic keys to ${this.file}: ${(err as Error).message}`);
+      this.storage?.failed(TOPIC_KEYS_FILE, `not saved (${storageErrorCode(err)})`);
     }
   }
 }

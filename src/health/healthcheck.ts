@@ -16,8 +16,9 @@ interface Probe {
 const MAX_BODY_BYTES = 64 * 1024;
 
 /**
- * `kasa2mqtt healthcheck` (the Docker HEALTHCHECK): GET /healthz on HEALTH_HOST:HEALTH_PORT.
- * Returns the exit code: 0 when healthy, 1 otherwise, with one line on stderr saying why.
+ * `kasa2mqtt healthcheck`: GET /healthz (liveness) on HEALTH_HOST:HEALTH_PORT, for npm installs
+ * (the image's HEALTHCHECK asks the same with busybox wget, without a second node process).
+ * Returns the exit code: 0 when alive, 1 otherwise, with one line on stderr saying why.
  * Reads only the two variables, so a container with incomplete config can still be probed.
  */
 export async function runHealthcheck(env: NodeJS.ProcessEnv = process.env, options: HealthcheckOptions = {}): Promise<number> {

@@ -121,6 +121,14 @@ export class BridgeMetrics {
       },
     });
     new Gauge({
+      name: `${PREFIX}storage_error`,
+      help: '1 while a file in DATA_DIR cannot be saved (full disk, read-only volume), else 0',
+      registers,
+      collect() {
+        this.set(source.storageError() === undefined ? 0 : 1);
+      },
+    });
+    new Gauge({
       name: `${PREFIX}devices`,
       help: 'Devices (including outlets) known on the account',
       registers,

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../logger.js';
 import type { BridgeMetrics } from './metrics.js';
 import type { HealthSource } from './source.js';
-import { evaluateHealth } from './status.js';
+import { evaluateLiveness, evaluateReadiness } from './status.js';
 
 export interface HealthServerOptions {
   source: HealthSource;
@@ -20,7 +20,7 @@ export interface HealthServerOptions {
 
 const ALLOWED_METHODS = 'GET, HEAD';
 
-/** `GET /healthz` and `GET /metrics` on HEALTH_HOST:HEALTH_PORT. */
+/** `GET /healthz` (liveness), `GET /readyz` (readiness) and `GET /metrics` on HEALTH_HOST:HEALTH_PORT. */
 export class HealthServer {
   private server: Server | undefined;
 
@@ -69,7 +69,7 @@ export class HealthServer {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?', 1)[0];
-    if (path !== '/healthz' && path !== '/metrics') {
+    if (path !== '/healthz' && path !== '/readyz' && path !== '/metrics') {
       sendJson(res, 404, { status: 'error', error: 'not_found' });
       return;
     }
@@ -78,8 +78,9 @@ export class HealthServer {
       sendJson(res, 405, { status: 'error', error: 'method_not_allowed' });
       return;
     }
-    if (path === '/healthz') {
-      const report = evaluateHealth(this.options.source, this.options.baseTopic ?? 'kasa');
+    if (path === '/healthz' || path === '/readyz') {
+      const { source, baseTopic = 'kasa' } = this.options;
+      const report = path === '/healthz' ? evaluateLiveness(source) : evaluateReadiness(source, baseTopic);
       sendJson(res, report.status === 'ok' ? 200 : 503, report);
       return;
     }

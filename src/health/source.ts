@@ -20,6 +20,8 @@ export interface HealthSource {
   rateLimitedSeconds(): number;
   /** Epoch ms when the current rate-limit pause ends; undefined when not paused. */
   pausedUntil(): number | undefined;
+  /** Why a DATA_DIR file cannot be saved (`session.json: not saved (ENOSPC)`); undefined while saves succeed. Never a secret. */
+  storageError(): string | undefined;
 }
 
 export const AUTH_STATES = [

@@ -3,7 +3,7 @@ import type { HealthSource } from './source.js';
 
 export interface HealthReport {
   status: 'ok' | 'unhealthy';
-  /** Empty when healthy; otherwise short, readable causes (`mqtt_disconnected`, `auth_error: …`). */
+  /** Empty when `ok`; otherwise short causes, each starting with its code (`mqtt_disconnected`, `mfa_required: …`). */
   reasons: string[];
   mqtt: 'connected' | 'disconnected';
   auth: string;
@@ -12,19 +12,29 @@ export interface HealthReport {
   queue_depth: number;
   /** ISO time background polling resumes, while rate limited. */
   rate_limited_until?: string;
+  /** A DATA_DIR file that cannot be saved, and why (no secret). */
+  storage_error?: string;
 }
 
-/** Auth error codes are short snake_case words; anything else is reported as `unknown` so nothing odd leaks. */
+/** Auth error codes are short snake_case words; anything else is reported as `auth_error` so nothing odd leaks. */
 const ERROR_CODE = /^[a-z][a-z0-9_]{0,63}$/;
 
-/** Healthy means MQTT is connected and the cloud session is usable (README.md, "Configuration": HEALTH_PORT). */
-export function evaluateHealth(source: HealthSource, baseTopic: string): HealthReport {
-  const mqttUp = source.mqttConnected();
-  const auth = source.authState();
-  const reasons: string[] = [];
-  if (!mqttUp) reasons.push('mqtt_disconnected');
-  else if (!source.mqttCommandsConnected()) reasons.push('mqtt_commands_disconnected: the command connection is down; sets are not received');
-  switch (auth) {
+/**
+ * Liveness (`GET /healthz`, the watchdog and the image HEALTHCHECK): the process answers, so its
+ * event loop runs, and its MQTT connections are up. The cloud session is not part of it: a
+ * restart cures no login problem and would only repeat the login.
+ */
+export function evaluateLiveness(source: HealthSource): HealthReport {
+  return report(source, mqttReasons(source));
+}
+
+/**
+ * Readiness (`GET /readyz`, `bridge/request/health_check`): alive, and the cloud session usable,
+ * the cloud answering (not rate limited) and DATA_DIR saving.
+ */
+export function evaluateReadiness(source: HealthSource, baseTopic: string): HealthReport {
+  const reasons = mqttReasons(source);
+  switch (source.authState()) {
     case 'authenticated':
       break;
     case 'logging_in':
@@ -38,20 +48,36 @@ export function evaluateHealth(source: HealthSource, baseTopic: string): HealthR
       break;
     case 'error': {
       const code = source.authLastError();
-      reasons.push(`auth_error: ${code !== undefined && ERROR_CODE.test(code) ? code : 'unknown'}`);
+      reasons.push(code !== undefined && ERROR_CODE.test(code) ? code : 'auth_error');
       break;
     }
   }
-  const report: HealthReport = {
+  const until = source.pausedUntil();
+  if (until !== undefined && Number.isFinite(until)) reasons.push(`rate_limited: background polling resumes at ${new Date(until).toISOString()}`);
+  const storageError = source.storageError();
+  if (storageError !== undefined) reasons.push(`storage_error: ${storageError}`);
+  return report(source, reasons);
+}
+
+function mqttReasons(source: HealthSource): string[] {
+  if (!source.mqttConnected()) return ['mqtt_disconnected'];
+  if (!source.mqttCommandsConnected()) return ['mqtt_commands_disconnected: the command connection is down; sets are not received'];
+  return [];
+}
+
+function report(source: HealthSource, reasons: string[]): HealthReport {
+  const result: HealthReport = {
     status: reasons.length === 0 ? 'ok' : 'unhealthy',
     reasons,
-    mqtt: mqttUp ? 'connected' : 'disconnected',
-    auth,
+    mqtt: source.mqttConnected() ? 'connected' : 'disconnected',
+    auth: source.authState(),
     devices: source.devicesTotal(),
     devices_online: source.devicesOnline(),
     queue_depth: source.queueDepth(),
   };
   const until = source.pausedUntil();
-  if (until !== undefined && Number.isFinite(until)) report.rate_limited_until = new Date(until).toISOString();
-  return report;
+  if (until !== undefined && Number.isFinite(until)) result.rate_limited_until = new Date(until).toISOString();
+  const storageError = source.storageError();
+  if (storageError !== undefined) result.storage_error = storageError;
+  return result;
 }

@@ -7,20 +7,11 @@
  * no interleaving between concurrent saves.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  chmodSync,
-  closeSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  statSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { writeFileDurably } from '../durableWrite.js';
 import type { Logger } from '../logger.js';
+import { storageErrorCode as errCode, type StorageStatus } from '../storageStatus.js';
 
 export interface StoredSession {
   terminalUUID: string;
@@ -56,18 +47,25 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 export interface SessionStoreOptions {
   dataDir: string;
   logger: Logger;
+  /**
+   * Where a failed `save()` is reported. With it the new tokens are kept in memory and used (a
+   * full disk must not turn every request into a token refresh); without it `save()` throws.
+   */
+  storage?: StorageStatus;
 }
 
 export class SessionStore {
   readonly dataDir: string;
   readonly path: string;
   private readonly log: Logger;
+  private readonly storage: StorageStatus | undefined;
   private session: StoredSession | undefined;
 
   constructor(options: SessionStoreOptions) {
     this.dataDir = resolve(options.dataDir);
     this.path = join(this.dataDir, SESSION_FILE);
     this.log = options.logger.child({ module: 'session' });
+    this.storage = options.storage;
   }
 
   /**
@@ -103,7 +101,10 @@ export class SessionStore {
     return { ...this.current() };
   }
 
-  /** Merges `update` (an `undefined` value removes the field) and persists atomically. */
+  /**
+   * Merges `update` (an `undefined` value removes the field) and persists atomically. The merged
+   * session is current even when the write fails (reported to `storage`, or thrown without it).
+   */
   save(update: SessionUpdate): StoredSession {
     const next: StoredSession = { ...this.current() };
     for (const key of ['token', 'refreshToken', 'regionalUrl'] as const) {
@@ -112,8 +113,15 @@ export class SessionStore {
       if (value === undefined) delete next[key];
       else next[key] = value;
     }
-    this.write(next);
     this.session = next;
+    try {
+      this.write(next);
+      this.storage?.saved(SESSION_FILE);
+    } catch (err) {
+      if (this.storage === undefined || !(err instanceof SessionStoreError)) throw err;
+      this.log.warn({ path: this.path, error: errCode(err.cause) }, 'cannot save the session; the new tokens are kept in memory until a save succeeds');
+      this.storage.failed(SESSION_FILE, `not saved (${errCode(err.cause)})`);
+    }
     return { ...next };
   }
 
@@ -176,35 +184,15 @@ export class SessionStore {
   }
 
   private write(session: StoredSession): void {
-    const tmp = join(this.dataDir, `.${SESSION_FILE}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
-    let fd: number | undefined;
     try {
-      fd = openSync(tmp, 'wx', 0o600);
-      writeSync(fd, `${JSON.stringify(session, null, 2)}\n`);
-      fsyncSync(fd);
-      closeSync(fd);
-      fd = undefined;
-      renameSync(tmp, this.path);
+      writeFileDurably(this.path, `${JSON.stringify(session, null, 2)}\n`);
     } catch (err) {
-      if (fd !== undefined) {
-        try {
-          closeSync(fd);
-        } catch {
-          /* already failing */
-        }
-      }
-      try {
-        unlinkSync(tmp);
-      } catch {
-        /* may not exist */
-      }
       throw new SessionStoreError(
         `cannot write the session file ${this.path} (${errCode(err)}); make DATA_DIR writable by this user`,
         this.path,
         { cause: err },
       );
     }
-    syncDir(this.dataDir);
   }
 }
 
@@ -221,22 +209,4 @@ function validate(value: unknown): StoredSession | undefined {
     if (typeof field === 'string' && field !== '') session[key] = field;
   }
   return session;
-}
-
-/** Makes the rename durable; best effort (some filesystems refuse fsync on a directory). */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, 'r');
-    fsyncSync(fd);
-  } catch {
-    /* best effort */
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
-function errCode(err: unknown): string {
-  const code = (err as { code?: unknown } | undefined)?.code;
-  return typeof code === 'string' ? code : err instanceof Error ? err.message : String(err);
 }

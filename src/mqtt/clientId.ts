@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileDurably } from '../durableWrite.js';
 import { SessionStoreError } from '../kasa/sessionStore.js';
 
 const FILE = 'mqtt-client-id';
@@ -18,9 +19,7 @@ export function persistentClientId(dataDir: string): string {
   const id = `kasa2mqtt_${randomBytes(4).toString('hex')}`;
   try {
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const tmp = `${path}.${process.pid}.tmp`;
-    writeFileSync(tmp, `${id}\n`, { mode: 0o600 });
-    renameSync(tmp, path);
+    writeFileDurably(path, `${id}\n`);
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code ?? 'error';
     throw new SessionStoreError(`cannot write ${path} (${code}); make DATA_DIR writable by this user`, path, { cause: err });

@@ -26,18 +26,20 @@ describe('health endpoint and metrics of the running bridge', () => {
     await broker?.stop();
   });
 
-  it('is unhealthy with a reason while waiting for the MFA code', async () => {
+  it('is alive but not ready while waiting for the MFA code: the watchdog and HEALTHCHECK see no reason to restart', async () => {
     await h.obs.next('kasa/bridge/auth', (m) => m.json<BridgeAuthPayload>().state === 'mfa_required');
-    const res = await get('/healthz');
-    expect(res.status).toBe(503);
-    expect(JSON.parse(res.text)).toMatchObject({ status: 'unhealthy', reasons: ['mfa_required: waiting for the code on kasa/bridge/mfa'] });
-    expect(await runHealthcheck({ HEALTH_PORT: String(port) }, { writeError: () => undefined })).toBe(1);
+    const live = await get('/healthz');
+    expect(live.status).toBe(200);
+    expect(await runHealthcheck({ HEALTH_PORT: String(port) })).toBe(0);
+    const ready = await get('/readyz');
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.text)).toMatchObject({ status: 'unhealthy', reasons: ['mfa_required: waiting for the code on kasa/bridge/mfa'] });
   });
 
-  it('is healthy once logged in, and so says bridge/request/health_check', async () => {
+  it('is ready once logged in, and so says bridge/request/health_check', async () => {
     await h.obs.publish('kasa/bridge/mfa', account.mfaCode!, { qos: 1 });
     await h.obs.next('kasa/bridge/auth', (m) => m.json<BridgeAuthPayload>().state === 'authenticated');
-    const res = await get('/healthz');
+    const res = await get('/readyz');
     expect(res.status).toBe(200);
     expect(await runHealthcheck({ HEALTH_PORT: String(port) })).toBe(0);
     await h.obs.publish('kasa/bridge/request/health_check', '{"transaction":"hc"}', { qos: 1 });

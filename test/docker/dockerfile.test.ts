@@ -121,8 +121,11 @@ describe('Dockerfile', () => {
     expect(runtime.exposes).toEqual([String(port)]);
   });
 
-  it('has a HEALTHCHECK that asks the daemon through `kasa2mqtt healthcheck`', () => {
-    expect(runtime.healthcheck?.command).toEqual(['node', pkg.bin.kasa2mqtt, 'healthcheck']);
+  it('has a HEALTHCHECK that asks the liveness endpoint /healthz with busybox wget, not a second node process', () => {
+    const command = runtime.healthcheck?.command ?? [];
+    expect(command.slice(0, 2)).toEqual(['/bin/sh', '-c']);
+    expect(command[2]).toMatch(/\bwget -q -T \d+ -O \/dev\/null http:\/\/\$host:\$HEALTH_PORT\/healthz$/);
+    expect(command.join(' ')).not.toMatch(/\bnode\b/);
     const flags = runtime.healthcheck?.flags;
     for (const flag of ['interval', 'timeout', 'start-period', 'retries']) expect(flags?.has(flag), flag).toBe(true);
   });

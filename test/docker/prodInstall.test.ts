@@ -186,7 +186,7 @@ process.exit(0);`,
   });
 });
 
-describe('the runtime command (CMD node dist/cli.js, HEALTHCHECK kasa2mqtt healthcheck)', () => {
+describe('the runtime command (CMD node dist/cli.js) and the HEALTHCHECK', () => {
   it('healthcheck exits 1 with a reason when no daemon answers', async () => {
     const port = await freePort();
     const { code, stderr } = await cli(['healthcheck'], { HEALTH_PORT: String(port) });
@@ -235,6 +235,14 @@ describe('the runtime command (CMD node dist/cli.js, HEALTHCHECK kasa2mqtt healt
       await delay(100); // poll interval, as Docker's --interval; the loop ends on the outcome
     }
     expect(last.code, `healthcheck: ${last.stderr}\ndaemon output:\n${output}`).toBe(0);
+    // The image's own HEALTHCHECK command, as Docker runs it in the container (busybox wget there).
+    const [shell, ...args] = runtimeStage(parseDockerfile()).healthcheck!.command!;
+    const probe = (port: string) =>
+      new Promise<number | null>((resolve) => {
+        spawn(shell!, args, { env: { PATH: process.env.PATH ?? '', ...imageEnv, HEALTH_PORT: port }, stdio: 'ignore' }).once('exit', resolve);
+      });
+    expect(await probe(healthPort)).toBe(0);
+    expect(await probe(String(await freePort()))).not.toBe(0);
     daemon.kill('SIGTERM');
     expect(await exited, output).toBe(0);
   }, 60_000);

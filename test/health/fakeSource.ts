@@ -11,6 +11,7 @@ export class FakeHealthSource implements HealthSource {
   depth = 0;
   rateLimited = 0;
   until: number | undefined;
+  storage: string | undefined;
 
   mqttConnected(): boolean {
     return this.mqtt;
@@ -38,6 +39,9 @@ export class FakeHealthSource implements HealthSource {
   }
   pausedUntil(): number | undefined {
     return this.until;
+  }
+  storageError(): string | undefined {
+    return this.storage;
   }
 }
 

@@ -25,6 +25,7 @@ describe('BridgeMetrics', () => {
       'kasa2mqtt_session_state',
       'kasa2mqtt_devices',
       'kasa2mqtt_devices_online',
+      'kasa2mqtt_storage_error',
       'kasa2mqtt_build_info',
       'process_resident_memory_bytes',
       'nodejs_heap_size_used_bytes',
@@ -86,6 +87,13 @@ describe('BridgeMetrics', () => {
     expect(sample(text, 'kasa2mqtt_mqtt_connected')).toBe(1);
     expect(sample(text, 'kasa2mqtt_queue_depth')).toBe(0);
     expect(sample(text, 'kasa2mqtt_rate_limited')).toBe(0);
+  });
+
+  it('sets kasa2mqtt_storage_error to 1 while a DATA_DIR file cannot be saved, back to 0 once saved', async () => {
+    source.storage = 'topic-keys.json: not saved (ENOSPC)';
+    expect(sample(await metrics.text(), 'kasa2mqtt_storage_error')).toBe(1);
+    source.storage = undefined;
+    expect(sample(await metrics.text(), 'kasa2mqtt_storage_error')).toBe(0);
   });
 
   it('sets exactly one session state to 1 and follows changes', async () => {

@@ -25,7 +25,7 @@ afterEach(async () => {
   await Promise.all(servers.splice(0).map((s) => s.stop()));
 });
 
-describe('HealthServer /healthz', () => {
+describe('HealthServer /healthz (liveness)', () => {
   it('answers 200 with JSON when MQTT is connected and the session is authenticated', async () => {
     const { url } = await startServer();
     const res = await getJson(url('/healthz'));
@@ -51,41 +51,25 @@ describe('HealthServer /healthz', () => {
     expect(res.body.reasons).toEqual([expect.stringMatching(/^mqtt_commands_disconnected: /)]);
   });
 
-  it('names the MFA topic while waiting for a code', async () => {
-    const { url, source } = await startServer(undefined, { baseTopic: 'home/kasa' });
-    source.auth = 'mfa_required';
-    const res = await getJson(url('/healthz'));
-    expect(res.status).toBe(503);
-    expect(res.body.reasons).toEqual(['mfa_required: waiting for the code on home/kasa/bridge/mfa']);
-  });
-
-  it('reports an auth error with its code, alongside other reasons', async () => {
+  it('stays 200 whatever the cloud session is doing: a restart cures no login problem', async () => {
     const { url, source } = await startServer();
-    Object.assign(source, { mqtt: false, auth: 'error', lastError: 'credentials_invalid' });
-    const res = await getJson(url('/healthz'));
-    expect(res.status).toBe(503);
-    expect(res.body.reasons).toEqual(['mqtt_disconnected', 'auth_error: credentials_invalid']);
+    const situations: Array<Partial<FakeHealthSource>> = [
+      { auth: 'mfa_required' },
+      { auth: 'error', lastError: 'credentials_invalid' },
+      { auth: 'logging_in' },
+      { auth: 'verifying' },
+      { auth: 'authenticated', until: Date.UTC(2030, 0, 1) },
+      { storage: 'session.json: not saved (ENOSPC)' },
+    ];
+    for (const situation of situations) {
+      Object.assign(source, situation);
+      const res = await getJson(url('/healthz'));
+      expect(res.status, JSON.stringify(situation)).toBe(200);
+      expect(res.body, JSON.stringify(situation)).toMatchObject({ status: 'ok', reasons: [] });
+    }
   });
 
-  it('never echoes an auth error that is not a plain code', async () => {
-    const { url, source } = await startServer();
-    Object.assign(source, { auth: 'error', lastError: 'login failed for me@example.com password=hunter2' });
-    const res = await fetch(url('/healthz'));
-    const text = await res.text();
-    expect(JSON.parse(text).reasons).toEqual(['auth_error: unknown']);
-    expect(text).not.toContain('hunter2');
-    expect(text).not.toContain('example.com');
-  });
-
-  it('treats logging in and verifying as not yet usable', async () => {
-    const { url, source } = await startServer();
-    source.auth = 'logging_in';
-    expect((await getJson(url('/healthz'))).body.reasons).toEqual(['logging_in: signing in to the TP-Link cloud']);
-    source.auth = 'verifying';
-    expect((await getJson(url('/healthz'))).body.reasons).toEqual(['verifying: checking the MFA code']);
-  });
-
-  it('stays healthy while rate limited, and says until when', async () => {
+  it('says until when while rate limited', async () => {
     const { url, source } = await startServer();
     source.until = Date.UTC(2030, 0, 1);
     const res = await getJson(url('/healthz?verbose=1'));
@@ -99,6 +83,67 @@ describe('HealthServer /healthz', () => {
     const res = await fetch(url('/healthz'), { method: 'HEAD' });
     expect(res.status).toBe(503);
     expect(await res.text()).toBe('');
+  });
+});
+
+describe('HealthServer /readyz (readiness)', () => {
+  it('answers 200 when MQTT is connected, the session usable and the cloud not rate limiting', async () => {
+    const { url } = await startServer();
+    const res = await getJson(url('/readyz'));
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ status: 'ok', reasons: [], mqtt: 'connected', auth: 'authenticated' });
+  });
+
+  it('answers 503 naming the MFA topic while waiting for a code', async () => {
+    const { url, source } = await startServer(undefined, { baseTopic: 'home/kasa' });
+    source.auth = 'mfa_required';
+    const res = await getJson(url('/readyz'));
+    expect(res.status).toBe(503);
+    expect(res.body.reasons).toEqual(['mfa_required: waiting for the code on home/kasa/bridge/mfa']);
+  });
+
+  it('reports an auth error by its code, alongside other reasons', async () => {
+    const { url, source } = await startServer();
+    Object.assign(source, { mqtt: false, auth: 'error', lastError: 'credentials_invalid' });
+    const res = await getJson(url('/readyz'));
+    expect(res.status).toBe(503);
+    expect(res.body.reasons).toEqual(['mqtt_disconnected', 'credentials_invalid']);
+  });
+
+  it('never echoes an auth error that is not a plain code', async () => {
+    const { url, source } = await startServer();
+    Object.assign(source, { auth: 'error', lastError: 'login failed for me@example.com password=hunter2' });
+    const res = await fetch(url('/readyz'));
+    const text = await res.text();
+    expect(JSON.parse(text).reasons).toEqual(['auth_error']);
+    expect(text).not.toContain('hunter2');
+    expect(text).not.toContain('example.com');
+  });
+
+  it('treats logging in and verifying as not yet usable', async () => {
+    const { url, source } = await startServer();
+    source.auth = 'logging_in';
+    expect((await getJson(url('/readyz'))).body.reasons).toEqual(['logging_in: signing in to the TP-Link cloud']);
+    source.auth = 'verifying';
+    expect((await getJson(url('/readyz'))).body.reasons).toEqual(['verifying: checking the MFA code']);
+  });
+
+  it('answers 503 with rate_limited and until when while the cloud is rate limiting', async () => {
+    const { url, source } = await startServer();
+    source.until = Date.UTC(2030, 0, 1);
+    const res = await getJson(url('/readyz'));
+    expect(res.status).toBe(503);
+    expect(res.body.reasons).toEqual(['rate_limited: background polling resumes at 2030-01-01T00:00:00.000Z']);
+    expect(res.body.rate_limited_until).toBe('2030-01-01T00:00:00.000Z');
+  });
+
+  it('answers 503 with storage_error while DATA_DIR cannot be saved', async () => {
+    const { url, source } = await startServer();
+    source.storage = 'session.json: not saved (ENOSPC)';
+    const res = await getJson(url('/readyz'));
+    expect(res.status).toBe(503);
+    expect(res.body.reasons).toEqual(['storage_error: session.json: not saved (ENOSPC)']);
+    expect(res.body.storage_error).toBe('session.json: not saved (ENOSPC)');
   });
 });
 

@@ -76,11 +76,17 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
   });
   const make = () =>
     new Bridge({ config, logger: createLogger({ level: 'debug', destination: logs }), timing: { ...FAST_TIMING, ...options.timing } });
-  let bridge = make();
-  if (options.start !== false) await bridge.start();
+  // Built on first use: a Bridge takes the DATA_DIR lock when it is made, and a test that
+  // starts with `start: false` may make its own bridge on the same DATA_DIR instead.
+  let bridge: Bridge | undefined;
+  if (options.start !== false) {
+    bridge = make();
+    await bridge.start();
+  }
   const harness: Harness = {
     sim,
     get bridge() {
+      bridge ??= make();
       return bridge;
     },
     obs,
@@ -89,13 +95,13 @@ export async function startHarness(options: HarnessOptions): Promise<Harness> {
     logs,
     base,
     async restartBridge() {
-      await bridge.stop();
+      await bridge?.stop();
       bridge = make();
       await bridge.start();
       return bridge;
     },
     async stop() {
-      await bridge.stop();
+      await bridge?.stop();
       await obs.close();
       if (!options.sim) await sim.stop();
       if (!options.dataDir) rmSync(dataDir, { recursive: true, force: true });
