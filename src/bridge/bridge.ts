@@ -73,6 +73,7 @@ export class Bridge {
       rejectUnauthorized: config.MQTT_REJECT_UNAUTHORIZED,
       commandConnection: config.MQTT_COMMAND_CONNECTION,
       baseTopic: config.MQTT_BASE_TOPIC,
+      discoveryPrefix: config.HA_DISCOVERY_PREFIX,
       logger,
       ...defined({
         username: config.MQTT_USERNAME,
@@ -131,6 +132,7 @@ export class Bridge {
     // after the queue drained, and the session (auth) starts once everything listens.
     this.#parts = [
       { name: 'cloud client', start: async () => {}, stop: () => client.close() },
+      { name: 'topic keys', start: async () => {}, stop: async () => keys.flush() },
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
       new SchedulerPart(ctx),
       new AvailabilitySweep(ctx),

@@ -43,6 +43,8 @@ export interface TopicKeyStoreOptions {
   logger?: Pick<Logger, 'warn'>;
   /** Called with the same problems, for callers without a logger. */
   onWarning?: (message: string) => void;
+  /** How long a rename's save waits for more renames to share it, ms. Default 1000. */
+  renameSaveDelayMs?: number;
 }
 
 interface Entry {
@@ -59,6 +61,8 @@ export class TopicKeyStore {
   private readonly onWarning: (message: string) => void;
   private batching = 0;
   private dirty = false;
+  private readonly renameSaveDelayMs: number;
+  private pendingSave: NodeJS.Timeout | undefined;
 
   /**
    * Loads `DATA_DIR/topic-keys.json`. A corrupt file is reported, set aside as
@@ -66,6 +70,7 @@ export class TopicKeyStore {
    */
   constructor(options: TopicKeyStoreOptions = {}) {
     const { dataDir, logger, onWarning } = options;
+    this.renameSaveDelayMs = options.renameSaveDelayMs ?? 1000;
     this.onWarning = (message) => {
       logger?.warn(message);
       onWarning?.(message);
@@ -129,7 +134,7 @@ export class TopicKeyStore {
     this.byKey.delete(from);
     entry.key = newKey;
     this.byKey.set(newKey, entry);
-    this.save();
+    this.saveSoon();
     return { ok: { id: entry.id, from, to: newKey } };
   }
 
@@ -143,9 +148,27 @@ export class TopicKeyStore {
     return true;
   }
 
+  /** Writes a save that is still waiting (at shutdown). */
+  flush(): void {
+    if (!this.pendingSave) return;
+    clearTimeout(this.pendingSave);
+    this.pendingSave = undefined;
+    this.save();
+  }
+
   /** id → key of every stored node. */
   entries(): Map<string, string> {
     return new Map([...this.byId.values()].map((e) => [e.id, e.key]));
+  }
+
+  /** Renames come in bursts (a script, a flood): one save, with an fsync, for the whole burst. */
+  private saveSoon(): void {
+    if (!this.file || this.pendingSave) return;
+    this.pendingSave = setTimeout(() => {
+      this.pendingSave = undefined;
+      this.save();
+    }, this.renameSaveDelayMs);
+    this.pendingSave.unref();
   }
 
   private freeKey(base: string, id: string): string {
