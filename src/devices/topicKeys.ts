@@ -14,6 +14,8 @@ export const MAX_KEY_LENGTH = 64;
 const VALID_KEY = /^[a-z0-9_]+$/;
 const PLAUSIBLE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const OBJECT_BUILTINS = new Set(['__proto__', 'constructor', 'prototype']);
+/** How long a rename's save waits for more renames to share it. */
+const RENAME_SAVE_DELAY_MS = 1_000;
 
 /** Alias → key: lower case, runs outside `[a-z0-9]` → `_`, trimmed of `_`; empty → the id (lower case). */
 export function slugKey(name: string, id: string): string {
@@ -43,8 +45,6 @@ export interface TopicKeyStoreOptions {
   logger?: Pick<Logger, 'warn'>;
   /** Called with the same problems, for callers without a logger. */
   onWarning?: (message: string) => void;
-  /** How long a rename's save waits for more renames to share it, ms. Default 1000. */
-  renameSaveDelayMs?: number;
 }
 
 interface Entry {
@@ -61,7 +61,6 @@ export class TopicKeyStore {
   private readonly onWarning: (message: string) => void;
   private batching = 0;
   private dirty = false;
-  private readonly renameSaveDelayMs: number;
   private pendingSave: NodeJS.Timeout | undefined;
 
   /**
@@ -70,7 +69,6 @@ export class TopicKeyStore {
    */
   constructor(options: TopicKeyStoreOptions = {}) {
     const { dataDir, logger, onWarning } = options;
-    this.renameSaveDelayMs = options.renameSaveDelayMs ?? 1000;
     this.onWarning = (message) => {
       logger?.warn(message);
       onWarning?.(message);
@@ -167,7 +165,7 @@ export class TopicKeyStore {
     this.pendingSave = setTimeout(() => {
       this.pendingSave = undefined;
       this.save();
-    }, this.renameSaveDelayMs);
+    }, RENAME_SAVE_DELAY_MS);
     this.pendingSave.unref();
   }
 
