@@ -12,6 +12,7 @@ import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { bridgeRequest, startHarness, type Harness } from '../helpers/bridgeHarness.js';
 import type { ObservedMessage } from '../helpers/mqttObserver.js';
 import { floodRequests } from '../helpers/requestFlood.js';
+import { call, loginBody } from '../simulator/client.js';
 
 const FLOOD = 40;
 const MINUTE = 60_000;
@@ -123,5 +124,29 @@ describe('requested logins during and after a code round', () => {
     expectAllRateLimited(answers, requestedAt + 5 * MINUTE - 1_000, Date.now() + 5 * MINUTE);
     await h.obs.barrier();
     expect({ logins: logins(), emails: emails() }).toEqual({ logins: 2, emails: 2 });
+  });
+});
+
+describe('requested logins on a locked account', () => {
+  const account = demoAccount({ username: 'flood-locked@example.com', mfa: false });
+  let h: Harness;
+
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('a flood makes no further login once the cloud said account_locked', async () => {
+    // One wrong password from somewhere else locks the account (maxPasswordFailures 1).
+    h = await startHarness({ broker, account, start: false, simOptions: { maxPasswordFailures: 1 } });
+    const wrong = await call(h.sim.regionalUrl, '/api/v2/account/login', loginBody(account.username, 'somebody-else-typed-this'));
+    expect(wrong.body).toMatchObject({ result: { remainAttempts: 0 } });
+    await h.bridge.start();
+    await h.obs.next('kasa/bridge/auth', authIs('error', 'account_locked'), 15_000);
+    const lockedAt = Date.now();
+    const logins = h.sim.count({ op: 'login' });
+    const answers = await floodRequests(h, 'auth/login', FLOOD);
+    expectAllRateLimited(answers, lockedAt + 29 * MINUTE, lockedAt + 30 * MINUTE);
+    await h.obs.barrier();
+    expect(h.sim.count({ op: 'login' })).toBe(logins);
   });
 });
