@@ -94,12 +94,22 @@ export type BridgeRequestName =
   | 'auth/login'
   | 'health_check';
 
+/**
+ * `error.code` of a bridge response: `unknown_request`, `invalid_payload`, `unknown_device`,
+ * `unsupported`, `busy`, `cloud_error`, or `rate_limited` (with `retry_after`).
+ */
 export interface BridgeResponse<T = unknown> {
   status: 'ok' | 'error';
   data?: T;
   error?: { code: string; message: string };
+  /** With `rate_limited`: when the same request may be accepted (ISO 8601). */
+  retry_after?: string;
+  /** Echoed from the request, on every answer. */
   transaction?: unknown;
 }
+
+/** `data` of `homeassistant/rediscover`: done now, or joined to the one due at `republish_at`. */
+export type RediscoverResult = { coalesced: false } | { coalesced: true; republish_at: string };
 
 /** `<base>/<key>` (retained): one JSON object per node, full every time. */
 export interface NodeState {

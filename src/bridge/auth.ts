@@ -12,6 +12,8 @@ import { isRecord } from '../isRecord.js';
 import { RequestError } from './bridgeRequests.js';
 import type { BridgeContext, BridgePart } from './context.js';
 import { describeError } from './errors.js';
+import { LoginRequestRules, type CredentialsRefusal } from './loginRequests.js';
+import { rateLimited } from './requestLimits.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 
 const MFA_ATTEMPTS = 3;
@@ -27,7 +29,7 @@ interface MfaRound {
   verifying: boolean;
 }
 
-type LoginRequestOutcome = 'started' | 'already_authenticated' | 'busy';
+type LoginRequestOutcome = 'started' | 'already_authenticated';
 
 const USER_ACTION_ERRORS: Readonly<Record<KasaUserActionReason, AuthError>> = {
   credentials_invalid: 'credentials_invalid',
@@ -58,10 +60,13 @@ export class AuthManager implements BridgePart {
   #stopped = false;
   readonly #off: (() => void)[] = [];
   readonly #log;
+  readonly #requestRules: LoginRequestRules;
 
   constructor(private readonly ctx: BridgeContext) {
     this.#log = ctx.logger.child({ module: 'auth' });
     this.#retryDelayMs = ctx.timing.loginRetryMs[0];
+    const { DATA_DIR, KASA_USERNAME, KASA_PASSWORD } = ctx.config;
+    this.#requestRules = new LoginRequestRules({ dataDir: DATA_DIR, username: KASA_USERNAME, password: KASA_PASSWORD, logger: ctx.logger });
   }
 
   get #state(): AuthState {
@@ -77,14 +82,23 @@ export class AuthManager implements BridgePart {
     this.#off.push(
       this.ctx.events.on('sessionLost', (error, mfa) => this.#onSessionLost(error, mfa)),
       this.ctx.requests.handle('auth/login', async () => {
-        const outcome = this.#requestLogin();
-        if (outcome === 'busy') throw new RequestError('busy', `a login is already under way (${this.#state})`);
+        const outcome = this.requestLogin();
         return { state: outcome === 'already_authenticated' ? 'authenticated' : 'logging_in' };
       }),
     );
     if (this.ctx.client.hasSession()) {
       this.#log.info('reusing the stored cloud session');
       this.#setState({ state: 'authenticated' });
+      return;
+    }
+    const refusal = this.#requestRules.activeRefusal();
+    if (refusal) {
+      // A restart with the same credentials must not be one more wrong login towards a lock.
+      this.#log.error(
+        { reason: refusal.reason, until: new Date(refusal.until).toISOString() },
+        'not logging in: the cloud refused these credentials shortly before; change them and restart, or wait and publish bridge/request/auth/login',
+      );
+      this.#fail(refusal.reason);
       return;
     }
     await this.login();
@@ -97,10 +111,22 @@ export class AuthManager implements BridgePart {
     await this.#closeRound();
   }
 
-  /** `bridge/request/auth/login`, the HA "Log in" button: a new login round. */
-  #requestLogin(): LoginRequestOutcome {
+  /**
+   * A login a person asked for (`bridge/request/auth/login`, the HA "Log in" button, the web page):
+   * a new login round when the rules in loginRequests.ts allow one. Throws the RequestError to answer.
+   */
+  requestLogin(): LoginRequestOutcome {
     if (this.#state === 'authenticated') return 'already_authenticated';
-    if (this.#state === 'logging_in' || this.#state === 'verifying') return 'busy';
+    if (this.#state === 'logging_in' || this.#state === 'verifying') {
+      throw new RequestError('busy', `a login is already under way (${this.#state})`);
+    }
+    const round = this.#round;
+    const verdict = this.#requestRules.check(round?.expiresAt);
+    if (!verdict.allowed) {
+      this.#log.debug({ retryAfter: new Date(verdict.retryAt).toISOString() }, `refused a requested login: ${verdict.message}`);
+      throw rateLimited(verdict.message, verdict.retryAt);
+    }
+    this.#requestRules.recordRequested();
     void this.login();
     return 'started';
   }
@@ -134,6 +160,8 @@ export class AuthManager implements BridgePart {
       return;
     }
     this.#retryDelayMs = this.ctx.timing.loginRetryMs[0];
+    // The password was accepted (a code may still be due): no reason left to hold requests back.
+    this.#requestRules.clearRefusal();
     if (result.status === 'authenticated') {
       this.#log.info('logged in to the cloud');
       this.#setState({ state: 'authenticated' });
@@ -151,6 +179,7 @@ export class AuthManager implements BridgePart {
     if (err instanceof KasaUserActionError) {
       // Never retried by itself: repeated wrong passwords lock the account.
       this.#log.error({ reason: err.reason }, `cloud login refused: ${err.message}`);
+      if (isCredentialsRefusal(lastError)) this.#requestRules.recordRefusal(lastError);
       this.#fail(lastError);
       return;
     }
@@ -309,6 +338,10 @@ export class AuthManager implements BridgePart {
       });
     }
   }
+}
+
+function isCredentialsRefusal(error: AuthError): error is CredentialsRefusal {
+  return error === 'credentials_invalid' || error === 'account_locked';
 }
 
 const CODE_PATTERN = /^[0-9A-Za-z]{4,12}$/;

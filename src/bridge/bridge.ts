@@ -90,6 +90,7 @@ export class Bridge {
       rejectUnauthorized: config.MQTT_REJECT_UNAUTHORIZED,
       commandConnection: config.MQTT_COMMAND_CONNECTION,
       baseTopic: config.MQTT_BASE_TOPIC,
+      discoveryPrefix: config.HA_DISCOVERY_PREFIX,
       logger,
       ...defined({
         username: config.MQTT_USERNAME,
@@ -148,6 +149,7 @@ export class Bridge {
     // after the queue drained, and the session (auth) starts once everything listens.
     const parts = [
       { name: 'cloud client', start: async () => {}, stop: () => client.close() },
+      { name: 'topic keys', start: async () => {}, stop: async () => keys.flush() },
       { name: 'mqtt', start: () => mqtt.start(), stop: () => mqtt.stop() },
       new StorageStatePart(ctx),
       new SchedulerPart(ctx),

@@ -5,7 +5,7 @@ import type { MqttMessage } from '../mqtt/connection.js';
 import { RequestError } from './bridgeRequests.js';
 import type { BridgeContext, BridgePart } from './context.js';
 import { describeError } from './errors.js';
-import { transactionOf } from './transaction.js';
+import { transactionOf, transactionOfPayload } from './transaction.js';
 
 const MAX_REQUEST_BYTES = 16 * 1024;
 
@@ -35,13 +35,12 @@ export class BridgeApiExtension implements BridgePart {
     // `<base>/bridge/request/<cmd…>`
     const command = (this.ctx.topics.levels(message.topic) ?? []).slice(2).join('/');
     const responseTopic = this.ctx.topics.bridgeResponse(command);
-    let body: Record<string, unknown> = {};
     let response: BridgeResponse;
     try {
       // The command first: an unknown one is `unknown_request` whatever its payload.
       const handler = this.ctx.requests.handler(command);
       if (!handler) throw new RequestError('unknown_request', `unknown bridge request "${command}"`);
-      body = parseBody(message.payload);
+      const body = parseBody(message.payload);
       const data = await handler(body);
       response = { status: 'ok', data, ...transactionOf(body) };
     } catch (err) {
@@ -50,7 +49,9 @@ export class BridgeApiExtension implements BridgePart {
           ? { code: err.code, message: err.message }
           : { code: 'cloud_error', message: err instanceof Error ? err.message : String(err) };
       if (!(err instanceof RequestError)) this.#log.warn({ command, err: describeError(err) }, 'bridge request failed');
-      response = { status: 'error', error, ...transactionOf(body) };
+      const retryAfter = err instanceof RequestError && err.retryAfter ? { retry_after: err.retryAfter.toISOString() } : {};
+      // Whatever was refused, and why, the asker can still match the answer to the request.
+      response = { status: 'error', error, ...retryAfter, ...transactionOfPayload(message.payload, MAX_REQUEST_BYTES) };
     }
     void this.ctx.mqtt.respond(message, responseTopic, response);
   }

@@ -1,10 +1,12 @@
 import type { BridgeRequestName } from '../api/types.js';
 
-/** A refused bridge request: `code` and `message` go out in the response as they are. */
+/** A refused bridge request: `code`, `message` and `retryAfter` go out in the response as they are. */
 export class RequestError extends Error {
   constructor(
     readonly code: string,
     message: string,
+    /** When the same request may succeed (`rate_limited`). */
+    readonly retryAfter?: Date,
   ) {
     super(message);
     this.name = 'RequestError';

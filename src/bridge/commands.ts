@@ -9,12 +9,14 @@ import {
   unconfirmedAttributes,
   type RefusedMethod,
 } from '../devices/families.js';
-import { MAX_SET_PAYLOAD_BYTES, structureProblem } from '../devices/setPayload.js';
+import { MAX_SET_PAYLOAD_BYTES } from '../devices/setPayload.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 import type { BridgeContext, BridgePart } from './context.js';
 import { commandErrorCode, commandErrorMessage, describeError } from './errors.js';
-import { transactionOf } from './transaction.js';
+import { transactionOfPayload } from './transaction.js';
+
+const SESSION_NOT_USABLE = 'the cloud session is not usable: see kasa/bridge/auth';
 
 interface Waiter {
   given: string;
@@ -71,7 +73,8 @@ export class CommandsExtension implements BridgePart {
     const receivedAt = performance.now();
     const node = this.ctx.registry.resolve(given);
     if (!node) {
-      this.#fail(given, message, receivedAt, undefined, 'unknown_device', `no device with key or id "${given}"`, transactionOfRaw(message.payload));
+      const [code, text] = this.#unknownDevice(given);
+      this.#fail(given, message, receivedAt, undefined, code, text, transactionOfPayload(message.payload, MAX_SET_PAYLOAD_BYTES));
       return;
     }
     const parsed =
@@ -79,13 +82,13 @@ export class CommandsExtension implements BridgePart {
         ? { error: { code: 'invalid_payload' as const, message: `payload larger than ${MAX_SET_PAYLOAD_BYTES} bytes` } }
         : parseSetPayload(node, message.payload, attribute);
     if ('error' in parsed) {
-      this.#fail(given, message, receivedAt, node, parsed.error.code, parsed.error.message, transactionOfRaw(message.payload));
+      this.#fail(given, message, receivedAt, node, parsed.error.code, parsed.error.message, transactionOfPayload(message.payload, MAX_SET_PAYLOAD_BYTES));
       return;
     }
     const { transaction, ...set } = parsed.ok;
     const waiter: Waiter = { given, request: message, receivedAt, ...(transaction !== undefined ? { transaction } : {}) };
     if (!this.ctx.auth.usable) {
-      this.#failWaiters(node, [waiter], 'auth_required', 'the cloud session is not usable: see kasa/bridge/auth');
+      this.#failWaiters(node, [waiter], 'auth_required', SESSION_NOT_USABLE);
       return;
     }
     if (!node.online) {
@@ -172,7 +175,7 @@ export class CommandsExtension implements BridgePart {
     if (given === 'bridge' || message.retain) return;
     const node = this.ctx.registry.resolve(given);
     if (!node) {
-      this.#log.warn({ given }, 'get for an unknown device');
+      this.#log.warn({ given }, `get refused: ${this.#unknownDevice(given)[1]}`);
       return;
     }
     this.ctx.readings
@@ -182,6 +185,15 @@ export class CommandsExtension implements BridgePart {
         this.#log.warn({ id: node.id, err: describeError(err) }, 'get failed');
         this.ctx.publisher.refreshAvailability(node);
       });
+  }
+
+  /**
+   * Why `given` names no node: before the first device list, while the session is not usable,
+   * every key is unknown only because nothing could be read yet.
+   */
+  #unknownDevice(given: string): [CommandErrorCode, string] {
+    if (!this.ctx.auth.usable && !this.ctx.registry.listed) return ['auth_required', SESSION_NOT_USABLE];
+    return ['unknown_device', `no device with key or id "${given}"`];
   }
 
   #answer(waiter: Waiter, result: Omit<SetResponse, 'latency_ms' | 'transaction'>): void {
@@ -222,17 +234,4 @@ function refusedCode(refused: RefusedMethod[]): CommandErrorCode {
 function refusedMessage(node: DeviceNode, refused: RefusedMethod[]): string {
   const what = refused.map((r) => `${r.module}.${r.method}: ${r.errMsg ?? 'error'} (${r.errCode})`).join('; ');
   return `${node.name} refused ${what}`;
-}
-
-/** Best effort: echo the transaction of a JSON payload even when the payload is refused. */
-function transactionOfRaw(payload: Buffer): { transaction?: unknown } {
-  if (payload.length > MAX_SET_PAYLOAD_BYTES || payload[0] !== 0x7b) return {};
-  let found: { transaction?: unknown };
-  try {
-    found = transactionOf(JSON.parse(payload.toString('utf8')));
-  } catch {
-    return {}; // not JSON: nothing to echo
-  }
-  // A transaction too deep to serialise again would lose the whole answer: leave it out.
-  return structureProblem(found.transaction) === undefined ? found : {};
 }

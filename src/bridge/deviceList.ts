@@ -5,10 +5,13 @@ import { RequestError } from './bridgeRequests.js';
 import type { BridgeContext, BridgePart } from './context.js';
 import { describeError } from './errors.js';
 import type { NodesChangedEvent } from './eventBus.js';
+import { SlidingWindowLimit, rateLimited } from './requestLimits.js';
 
 /** At most one `bridge/devices` publish per this gap (the last change always goes out). */
 const DIRECTORY_PUBLISH_GAP_MS = 1_000;
 const SYNC_RETRY_MIN_MS = 5_000;
+/** Each rename clears and republishes a node's topics and its discovery: at most this many per minute. */
+export const RENAMES_PER_MINUTE = 10;
 
 /**
  * Keeps the device list in step with the cloud: the sync after each login, refreshes on an
@@ -25,6 +28,7 @@ export class DeviceListExtension implements BridgePart {
   #directoryTimer: NodeJS.Timeout | undefined;
   #lastDirectoryPublish = 0;
   #infoDirty = false;
+  readonly #renames = new SlidingWindowLimit(RENAMES_PER_MINUTE, 60_000);
   readonly #off: (() => void)[] = [];
   readonly #log;
 
@@ -138,14 +142,17 @@ export class DeviceListExtension implements BridgePart {
     const { registry, publisher } = this.ctx;
     const node = registry.resolve(given);
     if (!node) throw new RequestError('unknown_device', `no device with key or id "${given}"`);
+    // Same key: nothing moves (clearing it would wipe the node's own state and availability).
+    if (node.key === to) return { id: node.id, from: to, to };
+    const limitedUntil = this.#renames.blockedUntil();
+    if (limitedUntil !== undefined) throw rateLimited(`at most ${RENAMES_PER_MINUTE} renames per minute`, limitedUntil);
     let oldKey: string;
     try {
       oldKey = registry.rename(node.id, to);
     } catch (err) {
       throw new RequestError('invalid_payload', err instanceof Error ? err.message : String(err));
     }
-    // Same key: nothing moves (clearing it would wipe the node's own state and availability).
-    if (oldKey === to) return { id: node.id, from: oldKey, to };
+    this.#renames.record();
     publisher.clear(node, oldKey);
     publisher.moved(node);
     this.ctx.events.emit('nodeRenamed', node, oldKey);

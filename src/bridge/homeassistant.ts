@@ -12,11 +12,15 @@ import {
 } from '../ha/discovery.js';
 import { SeenKeys } from '../ha/seenKeys.js';
 import type { MqttMessage } from '../mqtt/connection.js';
-import type { NodeState } from '../api/types.js';
+import type { NodeState, RediscoverResult } from '../api/types.js';
 import { VERSION } from '../version.js';
 import { RequestError } from './bridgeRequests.js';
 import type { BridgeContext, BridgePart } from './context.js';
 import type { NodesChangedEvent } from './eventBus.js';
+import { CoalescedTask } from './requestLimits.js';
+
+/** `homeassistant/rediscover` republishes everything at most once per this time. */
+export const REDISCOVER_GAP_MS = 10_000;
 
 /**
  * Home Assistant device-based discovery: one retained config per node and one for the bridge,
@@ -34,6 +38,8 @@ export class HomeAssistantExtension implements BridgePart {
   readonly #off: (() => void)[] = [];
   #birthTimer: NodeJS.Timeout | undefined;
   #orphanScanDone = false;
+  /** Each full republish is every config again: a flood of requests must not multiply it. */
+  readonly #requestedRediscover = new CoalescedTask(REDISCOVER_GAP_MS, () => this.#rediscover());
   readonly #discovery: DiscoveryContext;
   readonly #log;
 
@@ -55,8 +61,9 @@ export class HomeAssistantExtension implements BridgePart {
     this.#off.push(
       this.ctx.requests.handle('homeassistant/rediscover', async () => {
         if (!this.#enabled) throw new RequestError('unsupported', 'HA_DISCOVERY is off');
-        this.#rediscover();
-        return {};
+        const { at } = this.#requestedRediscover.trigger();
+        const result: RediscoverResult = at === undefined ? { coalesced: false } : { coalesced: true, republish_at: new Date(at).toISOString() };
+        return result;
       }),
     );
     if (!this.#enabled) return;
@@ -76,6 +83,7 @@ export class HomeAssistantExtension implements BridgePart {
 
   async stop(): Promise<void> {
     clearTimeout(this.#birthTimer);
+    this.#requestedRediscover.cancel();
     for (const off of this.#off.splice(0)) off();
     await Promise.all(this.#unsubscribe.splice(0).map((u) => u()));
   }

@@ -24,6 +24,7 @@ export class DeviceRegistry {
   readonly #entries = new Map<string, CloudDevice>();
   readonly #sysinfo = new Map<string, Record<string, unknown>>();
   #unsupported: UnsupportedDevice[] = [];
+  #listed = false;
 
   constructor(private readonly keys: TopicKeyStore) {}
 
@@ -64,6 +65,7 @@ export class DeviceRegistry {
   }
 
   #applyDeviceList(list: CloudDevice[]): NodesChange {
+    this.#listed = true;
     const change = emptyChange();
     const seen = new Set<string>();
     const unsupported: UnsupportedDevice[] = [];
@@ -103,6 +105,11 @@ export class DeviceRegistry {
     const changed = [node, ...this.children(node)];
     for (const n of changed) n.online = online;
     return changed;
+  }
+
+  /** A device list has been applied since start: the nodes are what the account holds. */
+  get listed(): boolean {
+    return this.#listed;
   }
 
   /** Whether topic keys from earlier runs are stored (the account had devices before). */

@@ -15,6 +15,8 @@ export const MAX_KEY_LENGTH = 64;
 const VALID_KEY = /^[a-z0-9_]+$/;
 const PLAUSIBLE_ID = /^[A-Za-z0-9_-]{1,128}$/;
 const OBJECT_BUILTINS = new Set(['__proto__', 'constructor', 'prototype']);
+/** How long a rename's save waits for more renames to share it. */
+const RENAME_SAVE_DELAY_MS = 1_000;
 
 /** Alias → key: lower case, runs outside `[a-z0-9]` → `_`, trimmed of `_`; empty → the id (lower case). */
 export function slugKey(name: string, id: string): string {
@@ -63,6 +65,7 @@ export class TopicKeyStore {
   private readonly storage: StorageStatus | undefined;
   private batching = 0;
   private dirty = false;
+  private pendingSave: NodeJS.Timeout | undefined;
 
   /**
    * Loads `DATA_DIR/topic-keys.json`. A corrupt file is reported, set aside as
@@ -134,7 +137,7 @@ export class TopicKeyStore {
     this.byKey.delete(from);
     entry.key = newKey;
     this.byKey.set(newKey, entry);
-    this.save();
+    this.saveSoon();
     return { ok: { id: entry.id, from, to: newKey } };
   }
 
@@ -148,9 +151,27 @@ export class TopicKeyStore {
     return true;
   }
 
+  /** Writes a save that is still waiting (at shutdown). */
+  flush(): void {
+    if (!this.pendingSave) return;
+    clearTimeout(this.pendingSave);
+    this.pendingSave = undefined;
+    this.save();
+  }
+
   /** id → key of every stored node. */
   entries(): Map<string, string> {
     return new Map([...this.byId.values()].map((e) => [e.id, e.key]));
+  }
+
+  /** Renames come in bursts (a script, a flood): one save, with an fsync, for the whole burst. */
+  private saveSoon(): void {
+    if (!this.file || this.pendingSave) return;
+    this.pendingSave = setTimeout(() => {
+      this.pendingSave = undefined;
+      this.save();
+    }, RENAME_SAVE_DELAY_MS);
+    this.pendingSave.unref();
   }
 
   private freeKey(base: string, id: string): string {

@@ -5,6 +5,7 @@ import mqtt, { type IClientOptions, type IClientPublishOptions, type IClientSubs
 import { SubscriptionTable, mergedOptions, toIncomingMessage, optionsKey, type FilterGroup, type IncomingMessage, type MessageHandler, type SubscribeOptions } from './subscriptions.js';
 import { isValidTopicFilter, isValidTopicName } from './topicMatch.js';
 import { CommandLane } from './commandLane.js';
+import { ResponseTopicGuard } from './responseTopics.js';
 import { topics } from '../api/types.js';
 import type { Logger } from '../logger.js';
 import { urlForDisplay } from '../urlForDisplay.js';
@@ -53,6 +54,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
   #attempt = { reached: false, connack: false, transportError: false };
   #closesWithoutConnack = 0;
   readonly #lane: CommandLane | undefined;
+  readonly #responseTopics: ResponseTopicGuard;
   #lastWarnAt = 0;
   #dropped = 0;
   #timer: NodeJS.Timeout | undefined;
@@ -67,6 +69,7 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     this.#version = options.protocolVersion ?? 5;
     this.#versionLocked = options.receiveOnly === true;
     this.setMaxListeners(100); // many waitForConnection() callers are fine
+    this.#responseTopics = new ResponseTopicGuard(options.discoveryPrefix, (fields, message) => this.#log.warn(fields, message));
     if (options.commandConnection && !options.receiveOnly) {
       this.#lane = new CommandLane(
         this,
@@ -249,10 +252,13 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
 
   /**
    * Answers a request: publishes `payload` (non-retained) to `fallbackTopic` and, when the request
-   * carried an MQTT 5 response topic, also there with the request's correlation data.
+   * carried an MQTT 5 response topic, also there with the request's correlation data, unless that
+   * topic is a command topic (responseTopics.ts).
    */
   async respond(request: IncomingMessage, fallbackTopic: string, payload: string | Buffer | object): Promise<void> {
-    const responseTopic = this.mqtt5 ? request.properties?.responseTopic : undefined;
+    const asked = this.mqtt5 ? request.properties?.responseTopic : undefined;
+    // Our own answer topic (`…/response/set` ends like a command topic) is always fine.
+    const responseTopic = asked !== undefined && (asked === fallbackTopic || this.#responseTopics.allows(asked)) ? asked : undefined;
     const correlationData = request.properties?.correlationData;
     const props: PublishOptions = correlationData ? { properties: { correlationData } } : {};
     const sends = [this.publish(fallbackTopic, payload, responseTopic === fallbackTopic ? props : {})];

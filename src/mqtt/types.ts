@@ -15,6 +15,8 @@ export interface MqttConnectionOptions {
   /** Default true. */
   rejectUnauthorized?: boolean;
   baseTopic: string;
+  /** HA_DISCOVERY_PREFIX: answers to requests never go below it (see responseTopics.ts). */
+  discoveryPrefix?: string;
   logger: Logger;
   /** Reconnect backoff bounds (doubling per failed attempt, reset on connect). Defaults 1000 / 5000. */
   reconnectMinMs?: number;

@@ -201,6 +201,25 @@ describe('set, get and state through a real broker', () => {
     expect(answer.properties?.correlationData?.toString()).toBe('abc');
   });
 
+  it("never answers a set or a bridge request on another system's command topic", async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(`the ${broker.kind} broker speaks MQTT 3.1.1 only`);
+    const victims = ['zigbee2mqtt/bridge/request/restart', 'zigbee2mqtt/garage_door/set', 'cmnd/tasmota_plug/POWER', 'homeassistant/switch/x/config'];
+    for (const topic of victims) await h.obs.subscribe(topic);
+    const sets = h.obs.on('kasa/bedroom_desk_light/response/set').length;
+    const checks = h.obs.on('kasa/bridge/response/health_check').length;
+    for (const responseTopic of victims) {
+      const properties = { responseTopic, correlationData: Buffer.from('deputy') };
+      await h.obs.publish('kasa/bedroom_desk_light/set', 'ON', { qos: 1, properties });
+      await h.obs.publish('kasa/bridge/request/health_check', '{}', { qos: 1, properties });
+    }
+    // Each is still answered on its normal topic.
+    await h.obs.next('kasa/bedroom_desk_light/response/set', () => h.obs.on('kasa/bedroom_desk_light/response/set').length >= sets + victims.length);
+    await h.obs.next('kasa/bridge/response/health_check', () => h.obs.on('kasa/bridge/response/health_check').length >= checks + victims.length);
+    await h.obs.barrier();
+    for (const topic of victims) expect(h.obs.on(topic), topic).toEqual([]);
+    expect(h.logs.lines.filter((l) => l.includes('refused an MQTT 5 response topic'))).toHaveLength(victims.length);
+  });
+
   it('merges a burst of sets for one node into few requests; the last value wins', async () => {
     const dimmer = ids['Dining Room Dimmer']!;
     const before = passthroughsTo(dimmer);

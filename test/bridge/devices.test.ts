@@ -290,6 +290,8 @@ describe('device/rename', () => {
 
   it('refuses invalid renames with a clear error and changes nothing', async () => {
     const devicesBefore = JSON.stringify(await devicesNow(h));
+    // The earlier renames' save waits for more renames to share it.
+    await waitFor(() => storedKeys(h)[IDS.deskLight] === 'desk' && storedKeys(h)[IDS.kl110] === 'hall', 5_000, 'the earlier renames on disk');
     const keysBefore = storedKeys(h);
     const after = since(h.obs);
 

@@ -109,6 +109,8 @@ describe('TopicKeyStore', () => {
     expect(store.rename('lamp', 'reading_lamp')).toEqual({ ok: { id: LAMP, from: 'lamp', to: 'reading_lamp' } });
     expect(store.resolve('reading_lamp')).toBe(LAMP);
     expect(store.resolve('lamp')).toBeUndefined();
+    // A rename's save waits for the rest of a burst; flush() writes it now.
+    store.flush();
     expect(new TopicKeyStore({ dataDir: dir }).keyOf(LAMP)).toBe('reading_lamp');
 
     const code = (r: ReturnType<TopicKeyStore['rename']>) => ('error' in r ? r.error.code : 'ok');

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { nextEvent, observe, waitFor, type Observer } from '../helpers/mqttObserver.js';
-import type { IncomingMessage, MqttConnection } from '../../src/mqtt/connection.js';
+import type { IncomingMessage, MqttConnection, MqttConnectionOptions } from '../../src/mqtt/connection.js';
+import { createLogger } from '../../src/logger.js';
+import { LogCapture } from '../helpers/bridgeHarness.js';
 import { makeConnection, uniqueBase } from './setup.js';
 
 let broker: TestBroker;
@@ -17,11 +19,14 @@ afterAll(async () => {
   await broker.stop();
 });
 
-async function connected(): Promise<{ conn: MqttConnection; base: string; obs: Observer }> {
+async function connected(
+  overrides: (base: string) => Partial<MqttConnectionOptions> = () => ({}),
+  filters: (base: string) => string[] = (base) => [`${base}/#`],
+): Promise<{ conn: MqttConnection; base: string; obs: Observer }> {
   const base = uniqueBase();
-  const obs = await observe(broker.url, [`${base}/#`], { protocolVersion: 5 });
+  const obs = await observe(broker.url, filters(base), { protocolVersion: 5 });
   cleanups.push(() => obs.close());
-  const conn = makeConnection(broker.url, { baseTopic: base });
+  const conn = makeConnection(broker.url, { baseTopic: base, ...overrides(base) });
   cleanups.push(() => conn.stop());
   const ready = nextEvent(conn, 'connected');
   await conn.start();
@@ -104,5 +109,39 @@ describe('MQTT 5 features', () => {
     const m = await obs.next(`${base}/req`);
     expect(m.properties?.responseTopic).toBe(`${base}/back`);
     expect([...(m.properties?.correlationData ?? [])]).toEqual([7]);
+  });
+
+  it('respond() never answers on a command topic, only on the fallback topic, with one warning per topic', async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(SKIP_REASON);
+    const logs = new LogCapture();
+    const logger = createLogger({ level: 'warn', destination: logs });
+    const { conn, base, obs } = await connected((b) => ({ discoveryPrefix: `${b}ha`, logger }), () => ['#']);
+    await conn.subscribe(`${base}/ask`, (m) => conn.respond(m, `${base}/bridge/response/health_check`, { status: 'ok' }));
+    // Command topics of this bridge, zigbee2mqtt, Home Assistant (discovery prefix `<base>ha`) and Tasmota.
+    const forbidden = [
+      `${base}/bridge/request/devices/refresh`,
+      `${base}/lamp/set`,
+      `${base}/lamp/set/brightness`,
+      `${base}/lamp/get`,
+      `${base}z2m/bridge/request/restart`,
+      `${base}z2m/kitchen_light/set`,
+      `${base}z2m/kitchen_light/get`,
+      `${base}ha/light/kitchen/config`,
+      `cmnd/${base}tasmota/POWER`,
+      `${base}tasmota/cmnd/POWER`,
+    ];
+    for (const responseTopic of [...forbidden, ...forbidden]) {
+      await obs.publish(`${base}/ask`, '{}', { qos: 1, properties: { responseTopic, correlationData: Buffer.from('x') } });
+    }
+    // A harmless response topic afterwards: answered, and proof that the others were handled.
+    await obs.publish(`${base}/ask`, '{}', { qos: 1, properties: { responseTopic: `${base}/replies/mine`, correlationData: Buffer.from('ok') } });
+    expect((await obs.next(`${base}/replies/mine`)).properties?.correlationData?.toString()).toBe('ok');
+    await obs.barrier();
+
+    expect(obs.on(`${base}/bridge/response/health_check`)).toHaveLength(forbidden.length * 2 + 1);
+    for (const topic of forbidden) expect(obs.on(topic), topic).toEqual([]);
+    const warnings = logs.lines.filter((l) => l.includes('refused an MQTT 5 response topic'));
+    expect(warnings).toHaveLength(forbidden.length);
+    for (const topic of forbidden) expect(warnings.filter((w) => w.includes(`"${topic}"`)), topic).toHaveLength(1);
   });
 });
