@@ -220,6 +220,19 @@ describe('.github/workflows/release.yml', () => {
   });
 });
 
+describe('README.md, Releases', () => {
+  it('tells maintainers to make every package the release pushes public, and how', () => {
+    const readme = read('README.md');
+    const releases = readme.slice(readme.indexOf('### Releases'));
+    expect(readme).toContain('### Releases');
+    expect(releases).toMatch(/Change visibility\*\* → \*\*Public/);
+    for (const name of ['kasa2mqtt', ...addon.arch.map((arch) => addon.image.replace('ghcr.io/kasa2mqtt/', '').replace('{arch}', arch))]) {
+      expect(releases, name).toContain(`\`${name}\``);
+    }
+    expect(releases).toContain('NPM_TOKEN');
+  });
+});
+
 describe('npm run lint', () => {
   it('validates both workflows', () => {
     const pkg = JSON.parse(read('package.json')) as { scripts: Record<string, string>; devDependencies: Record<string, string> };
