@@ -108,7 +108,7 @@ async function timeZoneOrWarn(supervisor: SupervisorClient, warnings: string[]):
     return await supervisor.timeZone();
   } catch (err) {
     if (!(err instanceof SupervisorError)) throw err;
-    warnings.push(`time zone unknown, logging in UTC: ${err.message}`);
+    warnings.push(`time zone unknown, using UTC: ${err.message}`);
     return undefined;
   }
 }

@@ -191,7 +191,7 @@ describe('add-on configuration', () => {
     expect(result?.env).toMatchObject({ MQTT_URL: 'mqtt://core-mosquitto:1883', MQTT_USERNAME: 'addons' });
     expect(result?.env).not.toHaveProperty('TZ');
     expect(result?.warnings).toHaveLength(1);
-    expect(result?.warnings[0]).toMatch(/^time zone unknown, logging in UTC: the Supervisor/);
+    expect(result?.warnings[0]).toMatch(/^time zone unknown, using UTC: the Supervisor/);
     expect(result?.warnings[0]).toMatch(reason);
     expect(result?.warnings[0]).not.toContain(TOKEN);
   });
