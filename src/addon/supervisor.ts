@@ -1,6 +1,6 @@
 /**
  * The two Supervisor API calls the add-on needs: the MQTT service (`GET /services/mqtt`, open to an
- * add-on with `services: mqtt:need`) and the system time zone (`GET /info`, open to every add-on).
+ * add-on with `services: mqtt:need`) and the system time zone (`GET /info`).
  * Each failure says what the status means for that endpoint.
  */
 
@@ -99,9 +99,8 @@ export class SupervisorClient {
   async #get(endpoint: Endpoint): Promise<SupervisorAnswer> {
     const url = new URL(endpoint.path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
     const timeout = AbortSignal.timeout(this.timeoutMs);
-    let response: Response;
     try {
-      response = await fetch(url, {
+      const response = await fetch(url, {
         headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' },
         signal: this.signal ? AbortSignal.any([timeout, this.signal]) : timeout,
       });
