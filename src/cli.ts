@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { AddonStartError, applyAddonEnvironment } from './addon/index.js';
+import { AddonStartError, AddonStartStopped, applyAddonEnvironment } from './addon/index.js';
 import { ConfigError, loadConfig, maskConfig, type Config } from './config.js';
 import { VERSION } from './version.js';
 
@@ -30,6 +30,7 @@ async function applyAddonEnvironmentOrExit(): Promise<void> {
       process.stderr.write(`kasa2mqtt: ${err.message}\n`);
       process.exit(EXIT_CONFIG);
     }
+    if (err instanceof AddonStartStopped) process.exit(0);
     throw err;
   }
 }

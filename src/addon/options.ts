@@ -16,6 +16,7 @@ export const OPTION_VARIABLES = {
   mqtt_url: 'MQTT_URL',
   mqtt_username: 'MQTT_USERNAME',
   mqtt_password: 'MQTT_PASSWORD',
+  mqtt_ca_file: 'MQTT_CA_FILE',
 } as const satisfies Record<string, keyof Config>;
 
 export type OptionName = keyof typeof OPTION_VARIABLES;

@@ -3,14 +3,16 @@
  * and the options file present, the options, the Supervisor's MQTT service and its time zone
  * become configuration variables, checked before anything connects.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError, loadConfig } from '../config.js';
 import { urlForDisplay } from '../urlForDisplay.js';
-import { AddonOptionsError, describeInOptionNames, readOptionVariables } from './options.js';
+import { AddonOptionsError, OPTION_VARIABLES, describeInOptionNames, readOptionVariables } from './options.js';
 import { DEFAULT_SUPERVISOR_URL, SupervisorClient, SupervisorError, type MqttService } from './supervisor.js';
 
 export const DEFAULT_OPTIONS_PATH = '/data/options.json';
+/** The CA of a TLS Supervisor broker when mqtt_ca_file is empty: config.yaml maps Home Assistant's /ssl. */
+export const DEFAULT_SUPERVISOR_CA_PATH = '/ssl/ca.crt';
 
 export interface AddonStartOptions {
   env?: NodeJS.ProcessEnv;
@@ -20,6 +22,10 @@ export interface AddonStartOptions {
   supervisorUrl?: string;
   /** Per Supervisor request (default 10 s). */
   timeoutMs?: number;
+  /** Default DEFAULT_SUPERVISOR_CA_PATH. */
+  supervisorCaPath?: string;
+  /** Aborting it (the add-on is stopped during the Supervisor requests) rejects with its reason. */
+  signal?: AbortSignal;
 }
 
 export interface AddonEnvironment {
@@ -27,6 +33,8 @@ export interface AddonEnvironment {
   env: Record<string, string>;
   /** One line for the log saying where the configuration came from (no secrets). */
   summary: string;
+  /** What the add-on starts without (e.g. the time zone), one line each (no secrets). */
+  warnings: string[];
 }
 
 /** Why the add-on cannot start: one line for the add-on log; the process exits with code 2. */
@@ -58,17 +66,25 @@ export async function resolveAddonEnvironment(options: AddonStartOptions = {}): 
   if (!isAddon(options)) return undefined;
   const optionsPath = addonOptionsPath(options);
   const supervisorUrl = options.supervisorUrl ?? (env.KASA2MQTT_SUPERVISOR_URL || DEFAULT_SUPERVISOR_URL);
-  const supervisor = new SupervisorClient(env.SUPERVISOR_TOKEN ?? '', supervisorUrl, options.timeoutMs);
+  const supervisor = new SupervisorClient(env.SUPERVISOR_TOKEN ?? '', supervisorUrl, options.timeoutMs, options.signal);
 
   try {
     const fromOptions = readOptionVariables(optionsPath);
+    checkBrokerOptions(fromOptions);
     const fromSupervisor: Record<string, string> = { DATA_DIR: dirname(optionsPath) };
+    const warnings: string[] = [];
     let brokerSource = 'the mqtt_url option';
     if (fromOptions.MQTT_URL === undefined) {
-      Object.assign(fromSupervisor, brokerVariables(await supervisor.mqttService()));
+      const service = await supervisor.mqttService();
+      Object.assign(fromSupervisor, brokerVariables(service));
+      if (service.ssl && fromOptions.MQTT_CA_FILE === undefined) {
+        const caPath = options.supervisorCaPath ?? DEFAULT_SUPERVISOR_CA_PATH;
+        if (existsSync(caPath)) fromSupervisor.MQTT_CA_FILE = caPath;
+        else warnings.push(`the Supervisor's MQTT service uses TLS and ${caPath} is missing: set mqtt_ca_file unless the broker's certificate is signed by a public CA`);
+      }
       brokerSource = "the Supervisor's MQTT service";
     }
-    const timeZone = await supervisor.timeZone();
+    const timeZone = await timeZoneOrWarn(supervisor, warnings);
     if (timeZone !== undefined) fromSupervisor.TZ = timeZone;
 
     const variables = { ...fromSupervisor, ...fromOptions };
@@ -79,10 +95,43 @@ export async function resolveAddonEnvironment(options: AddonStartOptions = {}): 
       summary:
         `Home Assistant add-on: options from ${optionsPath}, broker ${urlForDisplay(variables.MQTT_URL ?? '')} (${user}) from ${brokerSource}, ` +
         `time zone ${timeZone ?? 'not set (UTC)'}, DATA_DIR ${variables.DATA_DIR}`,
+      warnings,
     };
   } catch (err) {
     if (err instanceof AddonOptionsError || err instanceof SupervisorError) throw new AddonStartError(err.message);
     throw err;
+  }
+}
+
+/** The time zone is a convenience: without an answer from /info the add-on starts in UTC. */
+async function timeZoneOrWarn(supervisor: SupervisorClient, warnings: string[]): Promise<string | undefined> {
+  try {
+    return await supervisor.timeZone();
+  } catch (err) {
+    if (!(err instanceof SupervisorError)) throw err;
+    warnings.push(`time zone unknown, using UTC: ${err.message}`);
+    return undefined;
+  }
+}
+
+/** The broker options belong to the broker of mqtt_url; the Supervisor's broker comes with its own user. */
+function checkBrokerOptions(fromOptions: Record<string, string>): void {
+  if (fromOptions.MQTT_URL === undefined) {
+    const set = (['mqtt_username', 'mqtt_password'] as const).filter((option) => fromOptions[OPTION_VARIABLES[option]] !== undefined);
+    if (set.length > 0) {
+      throw new AddonStartError(
+        `invalid add-on options: ${set.join(' and ')} without mqtt_url: they are for the broker of mqtt_url; ` +
+          "set mqtt_url, or leave them empty to use the Supervisor's broker and its user",
+      );
+    }
+  }
+  const caFile = fromOptions.MQTT_CA_FILE;
+  if (caFile !== undefined) {
+    try {
+      accessSync(caFile, constants.R_OK);
+    } catch (err) {
+      throw new AddonStartError(`invalid add-on options: mqtt_ca_file: cannot read ${caFile} (${(err as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * The two Supervisor API calls the add-on needs: the MQTT service (`GET /services/mqtt`) and the
- * system time zone (`GET /info`). Both are open to every add-on with its SUPERVISOR_TOKEN.
+ * The two Supervisor API calls the add-on needs: the MQTT service (`GET /services/mqtt`, open to an
+ * add-on with `services: mqtt:need`) and the system time zone (`GET /info`).
+ * Each failure says what the status means for that endpoint.
  */
 
 export const DEFAULT_SUPERVISOR_URL = 'http://supervisor';
@@ -37,20 +38,30 @@ interface SupervisorAnswer {
   body: { result?: unknown; message?: unknown; data?: unknown } | undefined;
 }
 
+/** What each Supervisor answer means for one endpoint, worded for the add-on log. */
+interface Endpoint {
+  path: string;
+  /** What a refusal (401/403) means here: the permission this endpoint needs. */
+  permission: string;
+}
+
+const MQTT_SERVICE: Endpoint = { path: '/services/mqtt', permission: '`services: mqtt:need` in its config.yaml' };
+const INFO: Endpoint = { path: '/info', permission: 'access to the Supervisor API (`hassio_api`)' };
+
 export class SupervisorClient {
   constructor(
     private readonly token: string,
     private readonly baseUrl: string = DEFAULT_SUPERVISOR_URL,
     private readonly timeoutMs = 10_000,
+    private readonly signal?: AbortSignal,
   ) {}
 
   async mqttService(): Promise<MqttService> {
-    const answer = await this.#get('/services/mqtt');
-    if (answer.status === 401 || answer.status === 403) throw this.#refused(answer);
-    const data = answer.body?.data as Record<string, unknown> | undefined;
-    if (answer.status !== 200 || answer.body?.result !== 'ok' || !data) {
-      throw new MissingMqttServiceError(describeAnswer(answer));
-    }
+    const answer = await this.#get(MQTT_SERVICE);
+    // The Supervisor answers 400 when no add-on provides the service; 404 where it has no such endpoint.
+    if (answer.status === 400 || answer.status === 404) throw new MissingMqttServiceError(describeAnswer(answer));
+    const data = this.#ok(MQTT_SERVICE, answer) as Record<string, unknown> | undefined;
+    if (!data) throw new MissingMqttServiceError(describeAnswer(answer));
     const host = data.host;
     const port = Number(data.port);
     if (typeof host !== 'string' || host === '' || !Number.isInteger(port) || port < 1 || port > 65535) {
@@ -64,38 +75,50 @@ export class SupervisorClient {
 
   /** The time zone set in Home Assistant (Settings → System → General), or undefined when it has none. */
   async timeZone(): Promise<string | undefined> {
-    const answer = await this.#get('/info');
-    if (answer.status === 401 || answer.status === 403) throw this.#refused(answer);
-    if (answer.status !== 200 || answer.body?.result !== 'ok') {
-      throw new SupervisorError(`the Supervisor did not answer GET /info (${describeAnswer(answer)})`);
-    }
-    const timezone = (answer.body.data as { timezone?: unknown } | undefined)?.timezone;
+    const timezone = (this.#ok(INFO, await this.#get(INFO)) as { timezone?: unknown } | undefined)?.timezone;
     return typeof timezone === 'string' && timezone !== '' ? timezone : undefined;
   }
 
-  async #get(path: string): Promise<SupervisorAnswer> {
-    const url = new URL(path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
-    let response: Response;
-    try {
-      response = await fetch(url, {
-        headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' },
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-    } catch (err) {
-      throw new SupervisorError(`cannot reach the Supervisor at ${this.baseUrl} (${describeFetchError(err)})`);
+  /** The `data` of a 200 `{"result":"ok"}` answer; any other answer is a SupervisorError saying what it means. */
+  #ok(endpoint: Endpoint, answer: SupervisorAnswer): unknown {
+    const request = `GET ${endpoint.path} (${describeAnswer(answer)})`;
+    if (answer.status === 401 || answer.status === 403) {
+      throw new SupervisorError(
+        `the Supervisor refused ${request}: it did not accept the add-on token, or the add-on lacks ${endpoint.permission}`,
+      );
     }
-    const text = await response.text().catch(() => '');
-    let body: SupervisorAnswer['body'];
-    try {
-      body = JSON.parse(text) as SupervisorAnswer['body'];
-    } catch {
-      body = undefined;
+    if (answer.status >= 500) {
+      throw new SupervisorError(`the Supervisor failed on ${request}: an error of the Supervisor itself, see its log (Settings → System → Logs)`);
     }
-    return { status: response.status, body };
+    if (answer.status !== 200 || answer.body?.result !== 'ok') {
+      throw new SupervisorError(`the Supervisor gave an unexpected answer to ${request}`);
+    }
+    return answer.body.data;
   }
 
-  #refused(answer: SupervisorAnswer): SupervisorError {
-    return new SupervisorError(`the Supervisor refused the add-on token (${describeAnswer(answer)})`);
+  async #get(endpoint: Endpoint): Promise<SupervisorAnswer> {
+    const url = new URL(endpoint.path, this.baseUrl.endsWith('/') ? this.baseUrl : `${this.baseUrl}/`);
+    const timeout = AbortSignal.timeout(this.timeoutMs);
+    try {
+      const response = await fetch(url, {
+        headers: { Authorization: `Bearer ${this.token}`, Accept: 'application/json' },
+        signal: this.signal ? AbortSignal.any([timeout, this.signal]) : timeout,
+      });
+      const text = await response.text();
+      let body: SupervisorAnswer['body'];
+      try {
+        body = JSON.parse(text) as SupervisorAnswer['body'];
+      } catch {
+        body = undefined;
+      }
+      return { status: response.status, body };
+    } catch (err) {
+      if (this.signal?.aborted) throw this.signal.reason;
+      if (timeout.aborted) {
+        throw new SupervisorError(`the Supervisor at ${this.baseUrl} did not answer GET ${endpoint.path} within ${this.timeoutMs / 1000} s`);
+      }
+      throw new SupervisorError(`cannot reach the Supervisor at ${this.baseUrl} (${describeFetchError(err)})`);
+    }
   }
 }
 
@@ -107,7 +130,6 @@ function describeAnswer(answer: SupervisorAnswer): string {
 
 function describeFetchError(err: unknown): string {
   if (err instanceof Error) {
-    if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'no answer in time';
     const cause = (err as { cause?: { code?: unknown; message?: unknown } }).cause;
     if (typeof cause?.code === 'string') return cause.code;
     if (typeof cause?.message === 'string') return cause.message;

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { parse } from 'yaml';
 import { OPTION_VARIABLES } from '../../src/addon/options.js';
-import { resolveAddonEnvironment } from '../../src/addon/start.js';
+import { DEFAULT_SUPERVISOR_CA_PATH, resolveAddonEnvironment } from '../../src/addon/start.js';
 import { ConfigSchema, loadConfig } from '../../src/config.js';
 import { bridgeDiscovery } from '../../src/ha/bridgeDiscovery.js';
 import { parseDockerfile, runtimeStage } from '../docker/dockerfileModel.js';
@@ -36,6 +36,7 @@ interface AddonConfig {
   boot?: string;
   init?: boolean;
   services?: string[];
+  map?: unknown[];
   watchdog?: string;
   ports?: Record<string, number | null>;
   options: Record<string, unknown>;
@@ -112,15 +113,26 @@ describe(`${ADDON}/config.yaml`, () => {
     expect(typeof config.version).toBe('string');
     expect(config.slug).toMatch(SLUG);
     expect(config.slug).toBe(ADDON);
-    expect([...config.arch].sort()).toEqual(['aarch64', 'amd64', 'armv7']);
+    // Home Assistant no longer supports 32-bit systems: no armv7 add-on (the Docker image keeps arm/v7).
+    expect([...config.arch].sort()).toEqual(['aarch64', 'amd64']);
     for (const arch of config.arch) expect(ARCHES).toContain(arch);
     expect(STARTUP).toContain(config.startup);
     expect(BOOT).toContain(config.boot);
     expect(config.url).toMatch(/^https:\/\/github\.com\/kasa2mqtt\/kasa2mqtt\b/);
   });
 
-  it('has the version of package.json: the Supervisor pulls the image tag `version`', () => {
-    expect(config.version).toBe(pkg.version);
+  it('has a released version, never one ahead of package.json: release.yml raises it once its images are pushed', () => {
+    const parts = (version: string) => version.split(/[.-]/).slice(0, 3).map(Number);
+    const [major, minor, patch] = parts(config.version);
+    const [pkgMajor, pkgMinor, pkgPatch] = parts(pkg.version);
+    expect(config.version).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(major! * 1e6 + minor! * 1e3 + patch!).toBeLessThanOrEqual(pkgMajor! * 1e6 + pkgMinor! * 1e3 + pkgPatch!);
+    expect(read(`${ADDON}/CHANGELOG.md`)).toMatch(new RegExp(`^## ${config.version.replace(/\./g, '\\.')}$`, 'm'));
+  });
+
+  it('maps Home Assistant\'s ssl folder read-only, where the start path looks for the TLS broker\'s CA', () => {
+    expect(config.map).toEqual([{ type: 'ssl', read_only: true }]);
+    expect(DEFAULT_SUPERVISOR_CA_PATH).toMatch(/^\/ssl\/[^/]+$/);
   });
 
   it('pulls the per-architecture image that release.yml publishes', () => {
@@ -222,6 +234,12 @@ describe(`${ADDON}/ files the add-on store shows`, () => {
   it('has an icon (square) and a logo (the store shows them at 128×128 and 250×100)', () => {
     expect(pngSize(`${ADDON}/icon.png`)).toEqual({ width: 128, height: 128 });
     expect(pngSize(`${ADDON}/logo.png`)).toEqual({ width: 250, height: 100 });
+  });
+
+  it('has a README.md (the store page) that links DOCS.md', () => {
+    const readme = read(`${ADDON}/README.md`);
+    expect(readme).toMatch(/^# /);
+    expect(readme).toContain('](DOCS.md)');
   });
 
   it('has DOCS.md, and a CHANGELOG.md with an entry for this version', () => {

@@ -16,7 +16,8 @@ import { startSimulator } from '../../src/simulator/index.js';
 import type { Simulator } from '../../src/simulator/types.js';
 import { cleanupDir, freePort } from '../helpers/broker.js';
 import { observe, type Observer } from '../helpers/mqttObserver.js';
-import { startFakeSupervisor, type FakeSupervisor, type FakeSupervisorOptions } from './fakeSupervisor.js';
+import { makeTestTls } from '../helpers/tls.js';
+import { HANG, startFakeSupervisor, type FakeSupervisor, type FakeSupervisorOptions } from './fakeSupervisor.js';
 import { passwordBrokerMissing, startPasswordBroker, type PasswordBroker } from './passwordBroker.js';
 
 const cli = new URL('../../src/cli.ts', import.meta.url).pathname;
@@ -168,6 +169,55 @@ describe('kasa2mqtt started as a Home Assistant add-on', () => {
     expect(output).toContain(`broker mqtt://${host}:${port} (no user name) from the mqtt_url option`);
     expect(output).toContain(`"mqtt":"mqtt://${host}:${port}"`);
     for (const secret of SECRETS) expect(output).not.toContain(secret);
+  });
+
+  it('connects over TLS to a Supervisor broker with ssl: true, trusting the CA of mqtt_ca_file', { timeout: 60_000 }, async (ctx) => {
+    if (missing) ctx.skip(`the password-protected broker ${missing}`);
+    const tls = makeTestTls();
+    onTestFinished(() => tls.cleanup());
+    const tlsBroker = await startPasswordBroker(BROKER_USER, BROKER_PASSWORD, tls);
+    onTestFinished(() => tlsBroker.stop());
+    const fake = await supervisor({
+      mqtt: { addon: 'core_mosquitto', host: tlsBroker.host, port: tlsBroker.port, ssl: true, username: BROKER_USER, password: BROKER_PASSWORD },
+    });
+    const { optionsPath } = dataDirWith({
+      kasa_username: account.username,
+      kasa_password: account.password,
+      base_topic: 'kasa_tls',
+      mqtt_ca_file: tls.caFile,
+    });
+    const obs = await observe(tlsBroker.url, ['kasa_tls/bridge/state'], {
+      clientOptions: { ca: tls.caPem, username: BROKER_USER, password: BROKER_PASSWORD },
+    });
+    onTestFinished(() => obs.close());
+
+    const run = startCli({ KASA2MQTT_ADDON_OPTIONS: optionsPath, KASA2MQTT_SUPERVISOR_URL: fake.url, KASA_CLOUD_URL: sim.url });
+    const state = await obs.next('kasa_tls/bridge/state', (m) => m.text.includes('online'), 20_000);
+    expect(state.json()).toEqual({ state: 'online' });
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.output()).toContain(`broker ${tlsBroker.url} (user ${BROKER_USER}) from the Supervisor's MQTT service`);
+    for (const secret of SECRETS) expect(run.output()).not.toContain(secret);
+  });
+
+  it('exits 0 when stopped (SIGTERM) while it waits for the Supervisor', { timeout: 30_000 }, async () => {
+    const fake = await supervisor({ mqtt: HANG });
+    const { optionsPath } = dataDirWith({ kasa_username: account.username, kasa_password: account.password });
+    const run = startCli({ KASA2MQTT_ADDON_OPTIONS: optionsPath, KASA2MQTT_SUPERVISOR_URL: fake.url });
+    await fake.requested('/services/mqtt');
+    run.child.kill('SIGTERM');
+    expect(await run.exited).toBe(0);
+    expect(run.child.signalCode).toBeNull();
+  });
+
+  it('exits 2 with one line naming mqtt_username when it is set without mqtt_url', { timeout: 30_000 }, async () => {
+    const fake = await supervisor({ mqtt: { host: 'core-mosquitto', port: 1883, ssl: false, username: BROKER_USER, password: BROKER_PASSWORD } });
+    const { optionsPath } = dataDirWith({ kasa_username: account.username, kasa_password: account.password, mqtt_username: 'kasa2mqtt' });
+    const run = startCli({ KASA2MQTT_ADDON_OPTIONS: optionsPath, KASA2MQTT_SUPERVISOR_URL: fake.url });
+    expect(await run.exited).toBe(2);
+    const lines = run.output().trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^kasa2mqtt: invalid add-on options: mqtt_username without mqtt_url: /);
   });
 
   it('exits 2 with one line when the Supervisor has no MQTT service', { timeout: 30_000 }, async () => {

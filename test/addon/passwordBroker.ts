@@ -1,12 +1,13 @@
 /**
  * A real mosquitto on a free port that admits one user with a password and nobody else, like
- * Home Assistant's Mosquitto broker add-on. Needs the `mosquitto` and `mosquitto_passwd` binaries.
+ * Home Assistant's Mosquitto broker add-on, optionally over TLS. Needs the `mosquitto` and `mosquitto_passwd` binaries.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { cleanupDir, freePort, hasMosquitto, waitForPort } from '../helpers/broker.js';
+import type { TestTls } from '../helpers/tls.js';
 
 export interface PasswordBroker {
   readonly host: string;
@@ -26,7 +27,8 @@ export function passwordBrokerMissing(): string | undefined {
   return undefined;
 }
 
-export async function startPasswordBroker(username: string, password: string): Promise<PasswordBroker> {
+/** With `tls`, the listener speaks MQTT over TLS with its server certificate (url mqtts://localhost:…). */
+export async function startPasswordBroker(username: string, password: string, tls?: TestTls): Promise<PasswordBroker> {
   const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-addon-broker-'));
   const port = await freePort();
   const passwordFile = join(dir, 'passwd');
@@ -39,6 +41,7 @@ export async function startPasswordBroker(username: string, password: string): P
     [
       `user ${userInfo().username}`,
       `listener ${port} 127.0.0.1`,
+      ...(tls ? [`certfile ${join(tls.dir, 'server.pem')}`, `keyfile ${join(tls.dir, 'server.key')}`] : []),
       'allow_anonymous false',
       `password_file ${passwordFile}`,
       'persistence false',
@@ -55,9 +58,9 @@ export async function startPasswordBroker(username: string, password: string): P
     throw err;
   }
   return {
-    host: '127.0.0.1',
+    host: tls ? 'localhost' : '127.0.0.1',
     port,
-    url: `mqtt://127.0.0.1:${port}`,
+    url: tls ? `mqtts://localhost:${port}` : `mqtt://127.0.0.1:${port}`,
     username,
     password,
     async stop() {

@@ -10,7 +10,7 @@ import { AddonStartError, isAddon, resolveAddonEnvironment } from '../../src/add
 import { brokerVariables } from '../../src/addon/start.js';
 import { loadConfig } from '../../src/config.js';
 import { cleanupDir, freePort } from '../helpers/broker.js';
-import { startFakeSupervisor, type FakeSupervisor } from './fakeSupervisor.js';
+import { HANG, startFakeSupervisor, supervisorError, type FakeSupervisor } from './fakeSupervisor.js';
 
 const TOKEN = 'supervisor-token-0123456789abcdef';
 const KASA_PASSWORD = 'kasa-Secret-pw-1';
@@ -135,10 +135,34 @@ describe('add-on configuration', () => {
     expect(result?.summary).toContain('mqtt_url option');
   });
 
-  it('uses the Supervisor broker with a user and password of the options', async () => {
-    const { start } = await addon({ ...OPTIONS, mqtt_username: 'kasa2mqtt', mqtt_password: 'own-user-pw' });
-    const result = await resolveAddonEnvironment(start);
-    expect(result?.env).toMatchObject({ MQTT_URL: 'mqtt://core-mosquitto:1883', MQTT_USERNAME: 'kasa2mqtt', MQTT_PASSWORD: 'own-user-pw' });
+  it('refuses mqtt_username or mqtt_password without mqtt_url, naming the options, before asking the Supervisor', async () => {
+    const { fake, start } = await addon({ ...OPTIONS, mqtt_username: 'kasa2mqtt', mqtt_password: 'own-user-pw' });
+    const message = (await startError(start)).message;
+    expect(message).toMatch(/^invalid add-on options: mqtt_username and mqtt_password without mqtt_url: .*set mqtt_url/);
+    expect(message).not.toContain('own-user-pw');
+    expect(fake!.requests).toEqual([]);
+    const { start: userOnly } = await addon({ ...OPTIONS, mqtt_username: 'kasa2mqtt' });
+    expect((await startError(userOnly)).message).toMatch(/^invalid add-on options: mqtt_username without mqtt_url: /);
+  });
+
+  it('uses TLS to a Supervisor broker with ssl: true, trusting the CA in /ssl (mapped by config.yaml)', async () => {
+    const { dataDir, start } = await addon(OPTIONS, { token: TOKEN, mqtt: { ...MOSQUITTO_SERVICE, port: 8883, ssl: true } });
+    const caPath = join(dataDir, 'ca.crt');
+    writeFileSync(caPath, '-----BEGIN CERTIFICATE-----\n');
+    const result = await resolveAddonEnvironment({ ...start, supervisorCaPath: caPath });
+    expect(result?.env).toMatchObject({ MQTT_URL: 'mqtts://core-mosquitto:8883', MQTT_CA_FILE: caPath });
+    expect(result?.warnings).toEqual([]);
+
+    // No CA there: the system roots, and a warning that says how to give one.
+    const missing = await resolveAddonEnvironment({ ...start, supervisorCaPath: join(dataDir, 'none.crt') });
+    expect(missing?.env).not.toHaveProperty('MQTT_CA_FILE');
+    expect(missing?.warnings).toEqual([expect.stringMatching(/uses TLS and .*none\.crt is missing: set mqtt_ca_file/)]);
+
+    // mqtt_ca_file wins over the default, and must be readable.
+    const { start: withOption } = await addon({ ...OPTIONS, mqtt_ca_file: caPath }, { token: TOKEN, mqtt: { ...MOSQUITTO_SERVICE, ssl: true } });
+    expect((await resolveAddonEnvironment({ ...withOption, supervisorCaPath: join(dataDir, 'none.crt') }))?.env.MQTT_CA_FILE).toBe(caPath);
+    const { start: unreadable } = await addon({ ...OPTIONS, mqtt_ca_file: join(dataDir, 'none.crt') });
+    expect((await startError(unreadable)).message).toMatch(/^invalid add-on options: mqtt_ca_file: cannot read .*none\.crt \(ENOENT\)$/);
   });
 
   it('maps the MQTT service to a URL: TLS, IPv6 and a broker without credentials', () => {
@@ -157,6 +181,21 @@ describe('add-on configuration', () => {
     expect(result?.env).not.toHaveProperty('removed_in_a_later_version');
   });
 
+  it.each([
+    ['HTTP 500', supervisorError(500, 'Unknown error, see supervisor logs'), /failed on GET \/info \(HTTP 500: Unknown error, see supervisor logs\)/],
+    ['HTTP 403', supervisorError(403, 'Forbidden'), /refused GET \/info \(HTTP 403: Forbidden\)/],
+    ['no answer', HANG, /did not answer GET \/info within 0\.5 s/],
+  ] as const)('starts in UTC with a warning when /info fails (%s), the broker as usual', async (_case, info, reason) => {
+    const { start } = await addon(OPTIONS, { token: TOKEN, mqtt: MOSQUITTO_SERVICE, info });
+    const result = await resolveAddonEnvironment({ ...start, timeoutMs: 500 });
+    expect(result?.env).toMatchObject({ MQTT_URL: 'mqtt://core-mosquitto:1883', MQTT_USERNAME: 'addons' });
+    expect(result?.env).not.toHaveProperty('TZ');
+    expect(result?.warnings).toHaveLength(1);
+    expect(result?.warnings[0]).toMatch(/^time zone unknown, using UTC: the Supervisor/);
+    expect(result?.warnings[0]).toMatch(reason);
+    expect(result?.warnings[0]).not.toContain(TOKEN);
+  });
+
   it('starts without a time zone when Home Assistant has none', async () => {
     const { start } = await addon(OPTIONS, { token: TOKEN, mqtt: MOSQUITTO_SERVICE, timezone: '' });
     const result = await resolveAddonEnvironment(start);
@@ -170,6 +209,9 @@ describe('add-on start errors', () => {
     const { start } = await addon(OPTIONS, { token: TOKEN });
     const err = await startError(start);
     expect(err.message).toMatch(/no MQTT service \(HTTP 400: No mqtt service available\).*Mosquitto broker add-on.*mqtt_url/);
+    // A Supervisor without the services endpoint.
+    const { start: older } = await addon(OPTIONS, { token: TOKEN, mqtt: supervisorError(404, 'Not found') });
+    expect((await startError(older)).message).toMatch(/^the Supervisor has no MQTT service \(HTTP 404: Not found\)/);
   });
 
   it('an MQTT service answer without host and port counts as no service', async () => {
@@ -184,7 +226,21 @@ describe('add-on start errors', () => {
 
   it('a token the Supervisor refuses', async () => {
     const { start } = await addon(OPTIONS, { token: 'another-token', mqtt: MOSQUITTO_SERVICE });
-    expect((await startError(start)).message).toBe('the Supervisor refused the add-on token (HTTP 401: Unauthorized)');
+    expect((await startError(start)).message).toBe(
+      'the Supervisor refused GET /services/mqtt (HTTP 401: Unauthorized): it did not accept the add-on token, ' +
+        'or the add-on lacks `services: mqtt:need` in its config.yaml',
+    );
+  });
+
+  it.each([
+    ['403', supervisorError(403, 'Forbidden'), /^the Supervisor refused GET \/services\/mqtt \(HTTP 403: Forbidden\): .*add-on token.*`services: mqtt:need`/],
+    ['500', supervisorError(500, 'Unknown error'), /^the Supervisor failed on GET \/services\/mqtt \(HTTP 500: Unknown error\): an error of the Supervisor itself/],
+    ['502', { status: 502, body: undefined }, /^the Supervisor failed on GET \/services\/mqtt \(HTTP 502\): an error of the Supervisor itself/],
+    ['no answer', HANG, /^the Supervisor at http:\/\/127\.0\.0\.1:\d+ did not answer GET \/services\/mqtt within 0\.5 s$/],
+  ] as const)('the MQTT service answering %s: says what that status means there', async (_case, mqtt, expected) => {
+    const { start } = await addon(OPTIONS, { token: TOKEN, mqtt });
+    const message = (await startError({ ...start, timeoutMs: 500 })).message;
+    expect(message).toMatch(expected);
   });
 
   it('invalid options: every problem in one line, by option name, secrets left out', async () => {
