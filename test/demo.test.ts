@@ -33,11 +33,12 @@ interface RunningDemo {
 }
 
 function startDemo(env: Record<string, string>, cwd: string): RunningDemo {
-  // A clean environment (only PATH and what the test gives) and an empty working directory.
+  // A clean environment (only PATH and what the test gives) and an empty working directory, also
+  // its TMPDIR, so what a failing demo leaves goes with the test's directory.
   return watchDemo(
     spawn(process.execPath, ['--import', tsx, demoEntry], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      env: { PATH: process.env.PATH ?? '', TMPDIR: cwd, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     }),
   );
@@ -168,6 +169,16 @@ describe('npm run demo', () => {
     return dir;
   };
 
+  /** A demo on a free port with a TMPDIR of its own, once it has printed its instructions. */
+  const runningDemo = async (start: (env: Record<string, string>) => RunningDemo): Promise<DemoRun> => {
+    const tmp = workDir();
+    const port = await freePort();
+    const demo = start({ MQTT_URL: `mqtt://127.0.0.1:${port}`, TMPDIR: tmp });
+    running.push(demo);
+    await demo.waitForOutput(/Ctrl-C stops the demo\./);
+    return { demo, port, tmp, dataDir: dataDirOf(demo) };
+  };
+
   afterEach(async () => {
     for (const d of running.splice(0)) {
       if (d.child.exitCode === null && d.child.signalCode === null) d.child.kill('SIGKILL');
@@ -223,45 +234,27 @@ describe('npm run demo', () => {
   });
 
   it('npm run demo | tee, then Ctrl-C: no crash trace, its data dir removed, no process left', { timeout: 90_000 }, async () => {
-    const tmp = workDir();
-    const port = await freePort();
-    const demo = startDemoThroughNpm({ MQTT_URL: `mqtt://127.0.0.1:${port}`, TMPDIR: tmp });
-    running.push(demo);
-    await demo.waitForOutput(/Ctrl-C stops the demo\./);
-    const dataDir = dataDirOf(demo);
-    expect(existsSync(dataDir)).toBe(true);
+    const run = await runningDemo(startDemoThroughNpm);
+    expect(existsSync(run.dataDir)).toBe(true);
     // Ctrl-C reaches the whole job: tee stops reading, npm and the demo get SIGINT.
-    demo.child.stdout?.destroy();
-    process.kill(-demo.child.pid!, 'SIGINT');
-    await settle(demo);
-    expect(demo.stderr()).not.toMatch(/EPIPE|^\s+at /m);
-    expect(existsSync(dataDir)).toBe(false);
-    expect(readdirSync(tmp).filter((name) => name.startsWith('kasa2mqtt-demo'))).toEqual([]);
-    expect(await accepts(port)).toBe(false);
+    run.demo.child.stdout?.destroy();
+    process.kill(-run.demo.child.pid!, 'SIGINT');
+    await settle(run.demo);
+    await expectNothingLeft(run);
   });
 
   it("kill of npm's pid: the demo notices its parent is gone and stops everything it started", { timeout: 90_000 }, async () => {
-    const tmp = workDir();
-    const port = await freePort();
-    const demo = startDemoThroughNpm({ MQTT_URL: `mqtt://127.0.0.1:${port}`, TMPDIR: tmp });
-    running.push(demo);
-    await demo.waitForOutput(/Ctrl-C stops the demo\./);
-    const dataDir = dataDirOf(demo);
-    process.kill(demo.child.pid!, 'SIGTERM');
-    await settle(demo);
-    expect(demo.stdout()).toContain('Stopped. Bye!');
-    expect(existsSync(dataDir)).toBe(false);
-    expect(readdirSync(tmp).filter((name) => name.startsWith('kasa2mqtt-demo'))).toEqual([]);
-    expect(await accepts(port)).toBe(false);
+    const run = await runningDemo(startDemoThroughNpm);
+    process.kill(run.demo.child.pid!, 'SIGTERM');
+    await settle(run.demo);
+    expect(run.demo.stdout()).toContain('Stopped. Bye!');
+    await expectNothingLeft(run);
   });
 
   it('| head: when nobody reads its output any more, the demo stops by itself at its next line, cleanly', { timeout: 90_000 }, async () => {
-    const port = await freePort();
+    const run = await runningDemo((env) => startDemo(env, workDir()));
+    const { demo, port } = run;
     const url = `mqtt://127.0.0.1:${port}`;
-    const demo = startDemo({ MQTT_URL: url, TMPDIR: workDir() }, workDir());
-    running.push(demo);
-    await demo.waitForOutput(/Ctrl-C stops the demo\./);
-    const dataDir = dataDirOf(demo);
     demo.child.stdout?.destroy();
     // The accepted code makes the demo print its next line, into the closed pipe.
     const obs = await observe(url, ['kasa/bridge/auth'], { protocolVersion: 4 });
@@ -272,11 +265,25 @@ describe('npm run demo', () => {
     } finally {
       await obs.close();
     }
-    expect(demo.stderr()).not.toMatch(/EPIPE|^\s+at /m);
-    expect(existsSync(dataDir)).toBe(false);
-    expect(await accepts(port)).toBe(false);
+    await expectNothingLeft(run);
   });
 });
+
+interface DemoRun {
+  demo: RunningDemo;
+  port: number;
+  /** The demo's TMPDIR, this test's own. */
+  tmp: string;
+  dataDir: string;
+}
+
+/** No crash trace, the fresh data dir and the broker's files removed, the broker stopped. */
+async function expectNothingLeft(run: DemoRun): Promise<void> {
+  expect(run.demo.stderr()).not.toMatch(/EPIPE|^\s+at /m);
+  expect(existsSync(run.dataDir)).toBe(false);
+  expect(readdirSync(run.tmp).filter((name) => name.startsWith('kasa2mqtt-demo'))).toEqual([]);
+  expect(await accepts(run.port)).toBe(false);
+}
 
 function pathWithoutMosquitto(): string {
   return (process.env.PATH ?? '')

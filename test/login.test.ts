@@ -65,12 +65,13 @@ function runLogin(args: string[], env: Record<string, string>, input: string | u
 
 let sim: Simulator;
 let dataDir: string;
-const env = (): Record<string, string> => ({
-  KASA_USERNAME: ACCOUNT.username,
-  KASA_PASSWORD: ACCOUNT.password,
+const envFor = (account: SimAccountSpec, dir: string): Record<string, string> => ({
+  KASA_USERNAME: account.username,
+  KASA_PASSWORD: account.password,
   KASA_CLOUD_URL: sim.url,
-  DATA_DIR: dataDir,
+  DATA_DIR: dir,
 });
+const env = (): Record<string, string> => envFor(ACCOUNT, dataDir);
 
 beforeAll(async () => {
   sim = await startSimulator({ accounts: [ACCOUNT] });
@@ -182,22 +183,16 @@ describe('kasa2mqtt login output', () => {
   const account: SimAccountSpec = {
     ...ACCOUNT,
     username: 'output.user@example.com',
-    devices: [...(ACCOUNT.devices ?? []), { deviceId: '8006A1B2C3D4E5F6A1B2C3D4E5F6A1B2C3D4E603', model: 'P100', alias: TAPO_ALIAS }],
+    devices: [
+      { deviceId: '8006A1B2C3D4E5F6A1B2C3D4E5F6A1B2C3D4E611', model: 'HS103(US)', alias: 'Desk fan' },
+      { deviceId: '8006A1B2C3D4E5F6A1B2C3D4E5F6A1B2C3D4E612', model: 'P100', alias: TAPO_ALIAS },
+    ],
   };
-  let outputSim: Simulator;
   let outputDir: string;
-  const outputEnv = (): Record<string, string> => ({
-    KASA_USERNAME: account.username,
-    KASA_PASSWORD: account.password,
-    KASA_CLOUD_URL: outputSim.url,
-    DATA_DIR: outputDir,
-  });
+  const outputEnv = (): Record<string, string> => envFor(account, outputDir);
 
-  beforeAll(async () => {
-    outputSim = await startSimulator({ accounts: [account] });
-  });
-  afterAll(async () => {
-    await outputSim?.stop();
+  beforeAll(() => {
+    sim.addAccount(account);
   });
   beforeEach(() => {
     // A fresh terminal each time, so every run goes through the code prompt.
