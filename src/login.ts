@@ -50,13 +50,9 @@ export async function runLogin(config: Config, options: { trace: boolean }, io: 
     if (err instanceof DataDirBusyError) return fail(err.message);
     throw err;
   }
-  // load() has written the terminal id; a session (token) only comes with a successful login.
   const hadSession = store.get().token !== undefined;
   let sessionStored = false;
-  const failBeforeSession = (line: string): number =>
-    fail(
-      `${line}; ${hadSession ? `the session stored earlier in ${store.path} is unchanged` : `no session was stored (${store.path} holds only this terminal's id)`}`,
-    );
+  const failBeforeSession = (line: string): number => fail(`${line}; ${leftInDataDir(store.path, hadSession)}`);
   const client = new KasaCloudClient({
     ...clientOptionsFromConfig(config),
     store,
@@ -93,6 +89,13 @@ export async function runLogin(config: Config, options: { trace: boolean }, io: 
     await client.close();
     lock.release();
   }
+}
+
+/** What a login that failed before a session was stored leaves: load() has written the terminal id. */
+function leftInDataDir(sessionPath: string, hadSession: boolean): string {
+  return hadSession
+    ? `the session stored earlier in ${sessionPath} is unchanged`
+    : `no session was stored (${sessionPath} holds only this terminal's id)`;
 }
 
 function isTerminal(input: Readable): boolean {
