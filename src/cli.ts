@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { AddonStartError, AddonStartStopped, applyAddonEnvironment } from './addon/index.js';
 import { ConfigError, loadConfig, maskConfig, type Config } from './config.js';
+import { onReaderGone } from './readerGone.js';
 import { VERSION } from './version.js';
 
 const USAGE = `kasa2mqtt ${VERSION} — TP-Link Kasa cloud to MQTT bridge
@@ -113,6 +114,9 @@ function excludeMqttDebugLogs(env: NodeJS.ProcessEnv): void {
 }
 
 excludeMqttDebugLogs(process.env);
+// `kasa2mqtt login | head`: once the reader is gone, what is left to print goes nowhere, quietly.
+onReaderGone(process.stdout, () => {});
+onReaderGone(process.stderr, () => {});
 main(process.argv.slice(2)).catch((err: unknown) => {
   process.stderr.write(`kasa2mqtt: ${err instanceof Error ? err.message : String(err)}\n`);
   process.exit(1);

@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Config } from './config.js';
 import { DataDirBusyError, DataDirLock } from './dataDirLock.js';
+import { decodeBase64Alias } from './devices/nodes.js';
 import { classify } from './devices/profile.js';
 import { KasaCloudClient, clientOptionsFromConfig } from './kasa/cloudClient.js';
 import { KasaError } from './kasa/errors.js';
@@ -52,6 +53,9 @@ export async function runLogin(config: Config, options: { trace: boolean }, io: 
     if (err instanceof SessionStoreError) return fail(err.message, EXIT_CONFIG);
     throw err;
   }
+  const hadSession = store.get().token !== undefined;
+  let sessionStored = false;
+  const failBeforeSession = (line: string): number => fail(`${line}; ${leftInDataDir(store.path, hadSession)}`);
   const client = new KasaCloudClient({
     ...clientOptionsFromConfig(config),
     store,
@@ -69,21 +73,36 @@ export async function runLogin(config: Config, options: { trace: boolean }, io: 
       );
       io.output.write('Code: ');
       const code = await readLine(io.input);
-      if (code === undefined || code.trim() === '') return fail('no code was given on standard input; nothing was stored');
+      // A terminal echoes the typed line and its Enter; a piped code leaves the prompt's line open.
+      if (!isTerminal(io.input)) io.output.write('\n');
+      if (code === undefined || code.trim() === '') return failBeforeSession('no code was given on standard input');
       await client.completeMfa(code);
       say('Code accepted: this terminal is now trusted, later logins need no code.');
     }
+    sessionStored = true;
     say(`Logged in. Session stored in ${store.path}.`);
     const devices = await client.getDeviceList();
     say('');
     for (const line of deviceTable(devices)) say(line);
     return EXIT_OK;
   } catch (err) {
-    return fail(err instanceof KasaError ? err.message : err instanceof Error ? err.message : String(err));
+    const cause = err instanceof KasaError ? err.message : err instanceof Error ? err.message : String(err);
+    return sessionStored ? fail(cause) : failBeforeSession(cause);
   } finally {
     await client.close();
     lock.release();
   }
+}
+
+/** What a login that failed before a session was stored leaves: load() has written the terminal id. */
+function leftInDataDir(sessionPath: string, hadSession: boolean): string {
+  return hadSession
+    ? `the session stored earlier in ${sessionPath} is unchanged`
+    : `no session was stored (${sessionPath} holds only this terminal's id)`;
+}
+
+function isTerminal(input: Readable): boolean {
+  return (input as Readable & { isTTY?: boolean }).isTTY === true;
 }
 
 /** One line from the input, or undefined at end of input. */
@@ -104,7 +123,7 @@ function readLine(input: Readable): Promise<string | undefined> {
 
 function deviceTable(devices: readonly CloudDevice[]): string[] {
   const rows = devices.map((d) => [
-    d.alias ?? d.deviceName ?? d.deviceId,
+    displayAlias(d),
     d.deviceModel ?? '?',
     classify(d)?.nodeType ?? 'unsupported',
     d.status === 1 ? 'online' : 'offline',
@@ -113,4 +132,11 @@ function deviceTable(devices: readonly CloudDevice[]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const format = (r: string[]): string => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   return [format(header), ...rows.map(format), '', `${devices.length} device${devices.length === 1 ? '' : 's'}.`];
+}
+
+/** Tapo (SMART.*) entries carry the alias base64-encoded; shown decoded when it decodes to text. */
+function displayAlias(device: CloudDevice): string {
+  const alias = device.alias;
+  if (alias === undefined || alias === '') return device.deviceName ?? device.deviceId;
+  return (device.deviceType ?? '').toUpperCase().startsWith('SMART.') ? decodeBase64Alias(alias) : alias;
 }

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { BridgeAuthPayload } from '../src/api/types.js';
 import { startSimulator } from '../src/simulator/index.js';
 import type { SimAccountSpec, Simulator } from '../src/simulator/types.js';
@@ -35,7 +35,8 @@ interface Run {
   stderr: string;
 }
 
-function runLogin(args: string[], env: Record<string, string>, input: string | undefined): Promise<Run> {
+/** `readerGoneAfter`: like `| head`, stop reading stdout once it shows this text, and only then send `input`. */
+function runLogin(args: string[], env: Record<string, string>, input: string | undefined, options: { readerGoneAfter?: string } = {}): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', tsx, cli, 'login', ...args], {
       env: { PATH: process.env.PATH ?? '', ...env },
@@ -44,23 +45,33 @@ function runLogin(args: string[], env: Record<string, string>, input: string | u
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+    const send = () => {
+      if (input !== undefined) child.stdin.write(input);
+      child.stdin.end();
+    };
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString('utf8');
+      if (options.readerGoneAfter !== undefined && stdout.includes(options.readerGoneAfter) && !child.stdout.destroyed) {
+        child.stdout.destroy();
+        send();
+      }
+    });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
-    if (input !== undefined) child.stdin.write(input);
-    child.stdin.end();
+    if (options.readerGoneAfter === undefined) send();
   });
 }
 
 let sim: Simulator;
 let dataDir: string;
-const env = (): Record<string, string> => ({
-  KASA_USERNAME: ACCOUNT.username,
-  KASA_PASSWORD: ACCOUNT.password,
+const envFor = (account: SimAccountSpec, dir: string): Record<string, string> => ({
+  KASA_USERNAME: account.username,
+  KASA_PASSWORD: account.password,
   KASA_CLOUD_URL: sim.url,
-  DATA_DIR: dataDir,
+  DATA_DIR: dir,
 });
+const env = (): Record<string, string> => envFor(ACCOUNT, dataDir);
 
 beforeAll(async () => {
   sim = await startSimulator({ accounts: [ACCOUNT] });
@@ -97,10 +108,13 @@ describe('kasa2mqtt login', () => {
     expect(session).not.toHaveProperty('token');
   });
 
-  it('no code on standard input: exit 1, nothing stored', async () => {
+  it('no code on standard input: exit 1, and the message says what DATA_DIR holds (the terminal id, no session)', async () => {
     const run = await runLogin([], env(), '');
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/no code was given/);
+    expect(run.stderr).toContain(`no session was stored (${join(dataDir, 'session.json')} holds only this terminal's id)`);
+    const session = JSON.parse(readFileSync(join(dataDir, 'session.json'), 'utf8')) as Record<string, unknown>;
+    expect(Object.keys(session).sort()).toEqual(['terminalUUID', 'username']);
   });
 
   it('echo CODE | kasa2mqtt login: says where the code went, stores the session, lists the devices, exit 0', async () => {
@@ -173,5 +187,54 @@ describe('kasa2mqtt login', () => {
     expect(lines.map((l) => l.op)).toEqual(['getAccountStatusAndUrl', 'login', 'getDeviceList']);
     expect(run.stderr).not.toContain(ACCOUNT.password);
     expect(run.stderr).not.toContain(ACCOUNT.username);
+  });
+});
+
+describe('kasa2mqtt login output', () => {
+  const TAPO_ALIAS = 'Küche Steckdose';
+  const account: SimAccountSpec = {
+    ...ACCOUNT,
+    username: 'output.user@example.com',
+    devices: [
+      { deviceId: '8006A1B2C3D4E5F6A1B2C3D4E5F6A1B2C3D4E611', model: 'HS103(US)', alias: 'Desk fan' },
+      { deviceId: '8006A1B2C3D4E5F6A1B2C3D4E5F6A1B2C3D4E612', model: 'P100', alias: TAPO_ALIAS },
+    ],
+  };
+  let outputDir: string;
+  const outputEnv = (): Record<string, string> => envFor(account, outputDir);
+
+  beforeAll(() => {
+    sim.addAccount(account);
+  });
+  beforeEach(() => {
+    // A fresh terminal each time, so every run goes through the code prompt.
+    outputDir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-login-output-'));
+  });
+  afterEach(() => {
+    rmSync(outputDir, { recursive: true, force: true });
+  });
+
+  it('a piped code: the prompt and "Code accepted" are separate lines, and the code is not echoed', async () => {
+    const run = await runLogin([], outputEnv(), `${account.mfaCode}\n`);
+    expect(run.code, run.stderr).toBe(0);
+    const lines = run.stdout.split('\n');
+    expect(lines).toContain('Code: ');
+    expect(lines.some((l) => l.startsWith('Code accepted'))).toBe(true);
+    expect(run.stdout).not.toContain(account.mfaCode);
+  });
+
+  it('lists a Tapo device by its alias, not by the base64 form the cloud sends', async () => {
+    const run = await runLogin([], outputEnv(), `${account.mfaCode}\n`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Küche Steckdose\s+P100\s/m);
+    expect(run.stdout).not.toContain(Buffer.from(TAPO_ALIAS, 'utf8').toString('base64'));
+  });
+
+  it('kasa2mqtt login | head: the reader going away early ends nothing badly: no trace, exit 0, the session stored', async () => {
+    const run = await runLogin([], outputEnv(), `${account.mfaCode}\n`, { readerGoneAfter: 'Code: ' });
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const session = JSON.parse(readFileSync(join(outputDir, 'session.json'), 'utf8')) as Record<string, unknown>;
+    expect(session).toMatchObject({ token: expect.any(String) });
   });
 });

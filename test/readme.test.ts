@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BridgeAuthPayload, BridgeResponse, SetResponse } from '../src/api/types.js';
 import { demoAccount } from '../src/simulator/catalog.js';
@@ -34,6 +34,27 @@ function run(program: string, args: string[]): Promise<{ code: number; stdout: s
     );
   });
 }
+
+describe('README commands for a clone', () => {
+  const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    scripts: Record<string, string>;
+    bin: Record<string, string>;
+  };
+
+  it('says how a clone runs the CLI with commands that exist, and never npx kasa2mqtt (npm would look it up in the registry)', () => {
+    const docs = readdirSync(new URL('../docs/', import.meta.url)).filter((name) => name.endsWith('.md'));
+    for (const [name, text] of [['README.md', readme], ...docs.map((d) => [`docs/${d}`, readFileSync(new URL(`../docs/${d}`, import.meta.url), 'utf8')])]) {
+      expect(text, name).not.toMatch(/npx\s+kasa2mqtt/);
+    }
+    for (const [, script] of readme.matchAll(/npm run ([\w:-]+)/g)) expect(Object.keys(pkg.scripts), `npm run ${script}`).toContain(script);
+    // `npm link` installs the package's bin; `node dist/cli.js` is that bin, made by `npm run build`.
+    expect(pkg.bin.kasa2mqtt).toBe('dist/cli.js');
+    expect(pkg.scripts.build).toBeDefined();
+    expect(readme).toContain('npm ci && npm run build\nnpm link');
+    expect(readme).toContain('node dist/cli.js login');
+  });
+});
 
 describe.skipIf(!hasMosquitto())('README cookbook against the demo setup', () => {
   let broker: TestBroker;

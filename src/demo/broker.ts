@@ -1,11 +1,12 @@
 /**
- * The demo's broker: use the one that answers at MQTT_URL, or start the in-process aedes broker
- * on that address when nothing answers there.
+ * The demo's broker: use the one that answers at MQTT_URL, or start one on that address when
+ * nothing answers there: mosquitto when it is installed, else the in-process aedes broker.
  */
 import { topics } from '../api/types.js';
 import { randomBytes } from 'node:crypto';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker } from './embeddedBroker.js';
+import { startMosquitto } from './mosquitto.js';
 
 export interface BrokerCredentials {
   username?: string;
@@ -102,11 +103,16 @@ export interface DemoBroker {
   /** Host and port to print in the instructions. */
   readonly host: string;
   readonly port: number;
-  /** The broker is the demo's own aedes. */
-  readonly embedded: EmbeddedBroker | undefined;
+  /** The broker the demo started, stopped with it; undefined when it uses one that was running. */
+  readonly started: StartedBroker | undefined;
   /** A kasa2mqtt is online on this broker with the same base topic. */
   readonly bridgeOnline: boolean;
 }
+
+export type StartedBroker =
+  | { kind: 'mosquitto'; stop(): Promise<void> }
+  /** aedes speaks MQTT 3.1.1 only; `whyNotMosquitto` says why mosquitto was not used. */
+  | { kind: 'aedes'; whyNotMosquitto: string; stop(): Promise<void> };
 
 export class DemoBrokerError extends Error {
   override name = 'DemoBrokerError';
@@ -123,12 +129,15 @@ export function brokerAddress(url: string): { scheme: string; host: string; port
   return { scheme, host, port: parsed.port ? Number(parsed.port) : (defaults[scheme] ?? 1883) };
 }
 
-/** Uses the broker answering at `url`, or starts aedes there when nothing answers and the address is local. */
+/**
+ * Uses the broker answering at `url`, or, when nothing answers and the address is local, starts
+ * mosquitto there (aedes when mosquitto is not installed or does not start).
+ */
 export async function ensureBroker(url: string, baseTopic: string, creds: BrokerCredentials): Promise<DemoBroker> {
   const { scheme, host, port } = brokerAddress(url);
   const probe = await probeBroker(url, baseTopic, creds);
   if (probe.kind === 'answered') {
-    return { url, host, port, embedded: undefined, bridgeOnline: probe.bridgeOnline };
+    return { url, host, port, started: undefined, bridgeOnline: probe.bridgeOnline };
   }
   if (probe.kind === 'refused') {
     throw new DemoBrokerError(
@@ -144,18 +153,28 @@ export async function ensureBroker(url: string, baseTopic: string, creds: Broker
   }
   // localhost may resolve to ::1 or 127.0.0.1; listen on the IPv4 loopback and say so.
   const listenHost = host === 'localhost' ? '127.0.0.1' : host;
-  let embedded: EmbeddedBroker;
+  const mosquitto = await startMosquitto(listenHost, port);
+  let started: StartedBroker;
+  if (mosquitto.kind === 'started') {
+    started = { kind: 'mosquitto', stop: () => mosquitto.broker.stop() };
+  } else {
+    const embedded = await embeddedOn(listenHost, port);
+    started = { kind: 'aedes', whyNotMosquitto: mosquitto.reason, stop: () => embedded.stop() };
+  }
+  const connectHost = listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost === '::' ? '::1' : listenHost;
+  const bracketed = connectHost.includes(':') ? `[${connectHost}]` : connectHost;
+  return { url: `mqtt://${bracketed}:${port}`, host: connectHost, port, started, bridgeOnline: false };
+}
+
+async function embeddedOn(host: string, port: number): Promise<EmbeddedBroker> {
   try {
-    embedded = await startEmbeddedBroker({ host: listenHost, port });
+    return await startEmbeddedBroker({ host, port });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
     const why =
       code === 'EADDRINUSE'
-        ? `something is listening on ${listenHost}:${port} but does not answer MQTT`
-        : `cannot listen on ${listenHost}:${port} (${(err as Error).message})`;
+        ? `something is listening on ${host}:${port} but does not answer MQTT`
+        : `cannot listen on ${host}:${port} (${(err as Error).message})`;
     throw new DemoBrokerError(`${why}. Set MQTT_URL=mqtt://127.0.0.1:<another port> to let the demo start its broker there.`);
   }
-  const connectHost = listenHost === '0.0.0.0' ? '127.0.0.1' : listenHost === '::' ? '::1' : listenHost;
-  const bracketed = connectHost.includes(':') ? `[${connectHost}]` : connectHost;
-  return { url: `mqtt://${bracketed}:${embedded.port}`, host: connectHost, port: embedded.port, embedded, bridgeOnline: false };
 }

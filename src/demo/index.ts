@@ -1,7 +1,9 @@
 /**
  * `npm run demo`: the simulated Kasa cloud (a few devices of every family, MFA on), an MQTT broker
- * (the one answering at MQTT_URL, else an in-process aedes on that address) and the real bridge
- * between them, with the next commands to type printed on stdout. Bridge logs go to stderr.
+ * (the one answering at MQTT_URL, else a mosquitto spawned on that address, else an in-process
+ * aedes there) and the real bridge between them, with the next commands to type printed on stdout.
+ * Bridge logs go to stderr. It stops on SIGINT/SIGTERM, when its parent process goes away and when
+ * nobody reads its output any more (EPIPE), removing what it made.
  *
  * Environment: MQTT_URL (default mqtt://localhost:1883), DEMO_DATA_DIR (default: a fresh temporary
  * directory, so the MFA step happens every time), LOG_LEVEL (default warn), and any other bridge
@@ -18,17 +20,20 @@ import { Bridge } from '../bridge/bridge.js';
 import { ConfigError, loadConfig, type Config } from '../config.js';
 import { slugKey } from '../devices/topicKeys.js';
 import { createLogger } from '../logger.js';
+import { onReaderGone } from '../readerGone.js';
 import { DemoBrokerError, ensureBroker, type DemoBroker } from './broker.js';
+import { watchParent } from './parentWatch.js';
 import { clientArgs, instructions, loggedIn, readableLogStream, shellQuote, type DeviceEntry } from './text.js';
 import { DEMO_IDENTITY, demoAccount, startSimulator, type Simulator } from '../simulator/index.js';
 
-const USAGE = `Usage: npm run demo   (or: tsx src/demo/index.ts)
+const USAGE = `Usage: npm run demo   (or: node --import tsx src/demo/index.ts)
 
 Starts a simulated Kasa cloud, an MQTT broker unless one answers at MQTT_URL, and the bridge
 between them, then prints what to type next. Ctrl-C stops everything.
 
   MQTT_URL        broker to use; when none answers there, the demo starts its own on that
-                  address (default mqtt://localhost:1883)
+                  address: mosquitto when installed, else an in-process MQTT 3.1.1 broker
+                  (default mqtt://localhost:1883)
   DEMO_DATA_DIR   keep the session and topic keys here (default: a fresh temporary directory,
                   so the two-step verification is asked every time)
   LOG_LEVEL       bridge log level, logs go to stderr (default warn)`;
@@ -43,6 +48,15 @@ const DEVICE_LIST_WAIT_MS = 10_000;
 /** Variables the demo decides itself; a developer's real ones must not leak in. */
 const OWN_VARIABLES = ['KASA_USERNAME', 'KASA_PASSWORD', 'KASA_PASSWORD_FILE', 'KASA_CLOUD_URL', 'KASA_CA_FILE', 'DATA_DIR', 'LOG_LEVEL'];
 
+/** Why the demo stops: a signal, its parent process exited, or nobody reads its output. */
+type StopReason = NodeJS.Signals | 'parent gone' | 'output closed';
+
+const STOPPING: Partial<Record<StopReason, string>> = {
+  SIGINT: 'Ctrl-C: stopping the demo…',
+  'parent gone': 'The process that started the demo has exited: stopping the demo…',
+  'output closed': 'Nobody reads the demo\'s output any more: stopping the demo…',
+};
+
 export interface DemoIo {
   env?: NodeJS.ProcessEnv;
   stdout?: NodeJS.WritableStream;
@@ -54,8 +68,10 @@ export async function runDemo(argv: string[], io: DemoIo = {}): Promise<number> 
   const env = io.env ?? process.env;
   const out = io.stdout ?? process.stdout;
   const err = io.stderr ?? process.stderr;
-  const say = (text: string) => out.write(text.endsWith('\n') ? text : `${text}\n`);
-  const complain = (text: string) => err.write(`kasa2mqtt demo: ${text}\n`);
+  let outGone = false;
+  let errGone = false;
+  const say = (text: string) => void (outGone || out.write(text.endsWith('\n') ? text : `${text}\n`));
+  const complain = (text: string) => void (errGone || err.write(`kasa2mqtt demo: ${text}\n`));
 
   if (argv.includes('--help') || argv.includes('-h')) {
     say(USAGE);
@@ -79,22 +95,33 @@ export async function runDemo(argv: string[], io: DemoIo = {}): Promise<number> 
   };
 
   // Signals first: a Ctrl-C during start-up still stops cleanly; a second one exits at once.
-  let stopRequested: (signal: NodeJS.Signals) => void = () => {};
-  const stopSignal = new Promise<NodeJS.Signals>((r) => (stopRequested = r));
+  let stopRequested: (reason: StopReason) => void = () => {};
+  const stopSignal = new Promise<StopReason>((r) => (stopRequested = r));
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals) => {
     signals += 1;
     if (signals > 1) {
-      err.write('\nkasa2mqtt demo: second signal, exiting at once\n');
+      complain('second signal, exiting at once');
       process.exit(130);
     }
     stopRequested(signal);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  const stopWatchingParent = watchParent(() => stopRequested('parent gone'));
   cleanups.push(() => {
+    stopWatchingParent();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+  });
+  // `npm run demo | tee log` and Ctrl-C: tee is gone before the demo writes its goodbye.
+  onReaderGone(out, () => {
+    outGone = true;
+    stopRequested('output closed');
+  });
+  onReaderGone(err, () => {
+    errGone = true;
+    stopRequested('output closed');
   });
 
   try {
@@ -103,8 +130,8 @@ export async function runDemo(argv: string[], io: DemoIo = {}): Promise<number> 
       await cleanUp();
       return started;
     }
-    const signal = await stopSignal;
-    say(`\n${signal === 'SIGINT' ? 'Ctrl-C' : signal}: stopping the demo…`);
+    const reason = await stopSignal;
+    say(`\n${STOPPING[reason] ?? `${reason}: stopping the demo…`}`);
     const limit = setTimeout(() => {
       complain('stopping took too long; exiting');
       process.exit(1);
@@ -128,15 +155,24 @@ async function start(
   complain: (text: string) => void,
   err: NodeJS.WritableStream,
   cleanups: (() => Promise<void> | void)[],
-  stopSignal: Promise<NodeJS.Signals>,
+  stopSignal: Promise<StopReason>,
 ): Promise<number> {
   let stopping = false;
   void stopSignal.then(() => (stopping = true));
 
   const keepDataDir = env.DEMO_DATA_DIR !== undefined && env.DEMO_DATA_DIR !== '';
   const dataDir = keepDataDir ? resolve(env.DEMO_DATA_DIR!) : mkdtempSync(join(tmpdir(), 'kasa2mqtt-demo-'));
-  if (keepDataDir) mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  else cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  if (keepDataDir) {
+    mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  } else {
+    // Also when the demo exits without its clean-up (a second Ctrl-C, the shutdown time limit).
+    const removeDataDir = () => rmSync(dataDir, { recursive: true, force: true });
+    process.once('exit', removeDataDir);
+    cleanups.push(() => {
+      process.off('exit', removeDataDir);
+      removeDataDir();
+    });
+  }
 
   const account = demoAccount();
   const sim: Simulator = await startSimulator({ accounts: [account] });
@@ -180,8 +216,8 @@ async function start(
     }
     throw e;
   }
-  const embedded = broker.embedded;
-  if (embedded) cleanups.push(() => embedded.stop());
+  const started = broker.started;
+  if (started) cleanups.push(() => started.stop());
   if (broker.bridgeOnline) {
     complain(
       `a kasa2mqtt bridge is online on ${config.MQTT_URL} under the base topic "${base}"; the demo will not ` +
@@ -233,13 +269,14 @@ async function start(
         mfaPending,
         plugKey,
         lightKey,
-        brokerLine: embedded
-          ? `mqtt://${host}:${broker.port}, started by the demo (aedes, MQTT 3.1.1; stops with the demo)`
+        brokerLine: started
+          ? `mqtt://${host}:${broker.port}, started by the demo (${started.kind === 'aedes' ? 'aedes, MQTT 3.1.1' : 'mosquitto'}; stops with the demo)`
           : `${config.MQTT_URL}, already running`,
+        mqtt311Only: started?.kind === 'aedes' ? started.whyNotMosquitto : undefined,
         cloudLine: `simulator at ${sim.url}, account ${DEMO_IDENTITY.username} / ${DEMO_IDENTITY.password}`,
         dataDirLine: keepDataDir ? `${dataDir} (DEMO_DATA_DIR, kept)` : `${dataDir} (fresh, removed on exit)`,
         deviceCount: devices.length,
-        loopbackOnly: embedded !== undefined && (host === '127.0.0.1' || host === '::1'),
+        loopbackOnly: started !== undefined && (host === '127.0.0.1' || host === '::1'),
       }),
     );
 
@@ -310,7 +347,7 @@ async function start(
   // line says so) refuses MQTT 5, and reads cut short by Ctrl-C.
   const hide = (rec: Record<string, unknown>) => {
     const msg = typeof rec.msg === 'string' ? rec.msg : '';
-    if (embedded !== undefined && msg.startsWith('MQTT broker refused protocol 5')) return true;
+    if (started?.kind === 'aedes' && msg.startsWith('MQTT broker refused protocol 5')) return true;
     return stopping && JSON.stringify(rec.err ?? '').includes('SchedulerStoppedError');
   };
   const logger = createLogger({ level: config.LOG_LEVEL, destination: readableLogStream(err, hide) });

@@ -14,6 +14,8 @@ export interface InstructionsInput {
   plugKey: string;
   lightKey: string;
   brokerLine: string;
+  /** The demo's broker speaks MQTT 3.1.1 only; why mosquitto is not used instead. */
+  mqtt311Only?: string | undefined;
   cloudLine: string;
   dataDirLine: string;
   deviceCount: number;
@@ -43,6 +45,14 @@ export function instructions(i: InstructionsInput): string {
     `  Data dir   ${i.dataDirLine}`,
     '',
   ];
+  if (i.mqtt311Only !== undefined) {
+    lines.push(
+      `Note: ${i.mqtt311Only}, so the demo runs its in-process broker, which speaks MQTT 3.1.1 only:`,
+      'MQTT 5 features (mosquitto_rr, response topics) are not available with it. Install mosquitto',
+      '(e.g. apt-get install mosquitto) and start the demo again to have them.',
+      '',
+    );
+  }
   let step = 1;
   lines.push(`${step++}. Watch everything the bridge publishes (in another terminal):`, `     mosquitto_sub ${args} -v -t ${shellQuote(`${i.baseTopic}/#`)}`, '');
   if (i.mfaPending) {
