@@ -8,8 +8,3 @@ export function markdownTable(header: readonly string[], rows: readonly (readonl
 
 export const code = (text: string): string => `\`${text}\``;
 
-/** `a`, `b` and `c`: a list of words as prose. */
-export function codeList(words: readonly string[]): string {
-  const quoted = words.map(code);
-  return quoted.length <= 1 ? (quoted[0] ?? '') : `${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
-}
