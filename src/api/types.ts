@@ -114,6 +114,19 @@ export type BridgeEvent =
   | { type: 'rate_limited'; until: string; reason: 'throttled' | 'blacklisted' | 'server_errors' }
   | { type: 'command_failed'; id: string; key: string; error: { code: CommandErrorCode; message: string } };
 
+/** One line per event type for the docs: its other keys, and when it is sent. */
+export const BRIDGE_EVENT_TYPES = {
+  device_added: { keys: '`id`, `key`, `alias`', when: 'a device appeared in the device list' },
+  device_removed: { keys: '`id`, `key`, `alias`', when: 'a device left the device list' },
+  alias_changed: { keys: '`id`, `key`, `from`, `to`', when: 'renamed in the Kasa app; the key stays' },
+  auth_state_changed: { keys: '`state`, `last_error`?', when: "every change of `bridge/auth`'s state" },
+  rate_limited: {
+    keys: '`until` (ISO 8601), `reason` (`throttled`, `blacklisted`, `server_errors`)',
+    when: 'background polling paused; commands are still sent',
+  },
+  command_failed: { keys: '`id`, `key`, `error: {code, message}`', when: 'every failed set, including refused payloads' },
+} as const satisfies Record<BridgeEvent['type'], { keys: string; when: string }>;
+
 /** Bridge requests: `<base>/bridge/request/<cmd>` → `<base>/bridge/response/<cmd>`. */
 export const BRIDGE_REQUESTS = {
   'devices/refresh': { payload: '`{}`', answer: '`{"device_count"}`: the device list and every device read again' },

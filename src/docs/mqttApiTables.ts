@@ -5,6 +5,7 @@
 import {
   AUTH_ERRORS,
   AUTH_STATES,
+  BRIDGE_EVENT_TYPES,
   BRIDGE_REQUEST_ERROR_CODES,
   BRIDGE_REQUESTS,
   CAPABILITIES,
@@ -96,6 +97,11 @@ function commandErrorTable(): string {
   return markdownTable(['`error.code`', 'Meaning', 'Cloud request?'], rows);
 }
 
+function bridgeEventTable(): string {
+  const rows = entries(BRIDGE_EVENT_TYPES).map(([name, doc]) => [code(name), doc.keys, doc.when]);
+  return markdownTable(['`type`', 'Other keys', 'When'], rows);
+}
+
 function bridgeRequestTable(): string {
   const rows = entries(BRIDGE_REQUESTS).map(([name, doc]) => [code(name), doc.payload, doc.answer]);
   return markdownTable(['`<cmd>`', 'Payload', 'Answer `data`'], rows);
@@ -106,6 +112,7 @@ export const MQTT_API_REGIONS: RegionGenerators = {
   topics: topicTable,
   'node-types': () => describedTable(['`type`', 'Node'], NODE_TYPES),
   capabilities: () => describedTable(['Capability', 'Meaning'], CAPABILITIES),
+  'bridge-events': bridgeEventTable,
   'auth-states': () => describedTable(['`state`', 'Meaning'], AUTH_STATES),
   'auth-errors': () => describedTable(['`last_error`', 'Meaning'], AUTH_ERRORS),
   'state-keys': stateKeyTable,
