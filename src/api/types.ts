@@ -5,9 +5,33 @@
 
 export type OnOff = 'ON' | 'OFF';
 
-export type NodeType = 'plug' | 'switch' | 'dimmer' | 'strip' | 'outlet' | 'bulb' | 'lightstrip';
+/**
+ * The lists below are data, not only types, so docs/mqtt-api.md's tables are generated from them
+ * (`npm run docs`): each entry is one line of the docs. A new entry needs only its line here.
+ */
 
-export type Capability = 'onoff' | 'brightness' | 'color_temp' | 'color' | 'energy' | 'rssi';
+/** `type` in `<base>/bridge/devices`. */
+export const NODE_TYPES = {
+  plug: 'a smart plug',
+  switch: 'a wall switch',
+  dimmer: 'a wall dimmer',
+  strip: 'a power strip; its outlets are nodes of their own',
+  outlet: 'one outlet of a power strip',
+  bulb: 'a bulb',
+  lightstrip: 'a light strip',
+} as const satisfies Record<string, string>;
+export type NodeType = keyof typeof NODE_TYPES;
+
+/** `capabilities` in `<base>/bridge/devices`. */
+export const CAPABILITIES = {
+  onoff: 'can be switched on and off',
+  brightness: 'dimmable (1–100)',
+  color_temp: 'variable white, in Kelvin',
+  color: 'colour (hue and saturation)',
+  energy: 'has an energy meter',
+  rssi: 'reports its Wi-Fi signal',
+} as const satisfies Record<string, string>;
+export type Capability = keyof typeof CAPABILITIES;
 
 /** `<base>/bridge/state` (retained; last will `offline`). */
 export interface BridgeStatePayload {
@@ -19,20 +43,30 @@ export interface BridgeStatePayload {
   storage_error?: string;
 }
 
-export type AuthState = 'logging_in' | 'mfa_required' | 'verifying' | 'authenticated' | 'error';
+/** `state` in `<base>/bridge/auth`. */
+export const AUTH_STATES = {
+  logging_in: 'a login is under way',
+  mfa_required: 'waiting for the two-step verification code on `<base>/bridge/mfa`',
+  verifying: 'a code is being checked',
+  authenticated: 'the cloud session is usable',
+  error: 'the session is not usable; `last_error` says why',
+} as const satisfies Record<string, string>;
+export type AuthState = keyof typeof AUTH_STATES;
 
-export type AuthError =
-  | 'credentials_invalid'
-  | 'account_locked'
-  | 'rate_limited'
-  | 'cloud_unreachable'
-  | 'code_invalid'
-  | 'code_expired'
-  | 'retained_rejected'
-  /** An answer the client could not understand; never retried in a loop (the log says what was missing). */
-  | 'protocol_error'
-  /** The cloud kept rejecting the session; the bridge stopped logging in by itself (at most once per 10 min). */
-  | 'session_revoked';
+/** `last_error` in `<base>/bridge/auth`. */
+export const AUTH_ERRORS = {
+  credentials_invalid: 'wrong e-mail or password (or an app identity the cloud refuses); not retried by the bridge',
+  account_locked: 'the cloud locked the account after failed logins; not retried by the bridge',
+  rate_limited: 'the cloud throttled the login; retried with backoff',
+  cloud_unreachable: 'a network or TLS failure; retried with backoff (30 s doubling, at most 15 min)',
+  code_invalid: 'a wrong MFA code; `attempts_left` says how many remain',
+  code_expired: 'the MFA round expired (`KASA_MFA_TIMEOUT`) before a right code arrived',
+  retained_rejected: 'an MFA code was published retained; it was deleted from the broker and refused',
+  protocol_error: 'an answer the client could not understand; never retried in a loop (the log says what was missing)',
+  session_revoked:
+    'the cloud rejected the session again within 10 min of an automatic login; the bridge waits for `auth/login`, the HA "Log in" button or a restart',
+} as const satisfies Record<string, string>;
+export type AuthError = keyof typeof AUTH_ERRORS;
 
 /** `<base>/bridge/auth` (retained). Never a password, token or code. */
 export interface BridgeAuthPayload {
@@ -86,13 +120,53 @@ export type BridgeEvent =
   | { type: 'rate_limited'; until: string; reason: 'throttled' | 'blacklisted' | 'server_errors' }
   | { type: 'command_failed'; id: string; key: string; error: { code: CommandErrorCode; message: string } };
 
+/** One line per event type for the docs: its other keys, and when it is sent. */
+export const BRIDGE_EVENT_TYPES = {
+  device_added: { keys: '`id`, `key`, `alias`', when: 'a device appeared in the device list' },
+  device_removed: { keys: '`id`, `key`, `alias`', when: 'a device left the device list' },
+  alias_changed: { keys: '`id`, `key`, `from`, `to`', when: 'renamed in the Kasa app; the key stays' },
+  auth_state_changed: { keys: '`state`, `last_error`?', when: "every change of `bridge/auth`'s state" },
+  rate_limited: {
+    keys: '`until` (ISO 8601), `reason` (`throttled`, `blacklisted`, `server_errors`)',
+    when: 'background polling paused; commands are still sent',
+  },
+  command_failed: { keys: '`id`, `key`, `error: {code, message}`', when: 'every failed set, including refused payloads' },
+} as const satisfies Record<BridgeEvent['type'], { keys: string; when: string }>;
+
 /** Bridge requests: `<base>/bridge/request/<cmd>` → `<base>/bridge/response/<cmd>`. */
-export type BridgeRequestName =
-  | 'devices/refresh'
-  | 'device/rename'
-  | 'homeassistant/rediscover'
-  | 'auth/login'
-  | 'health_check';
+export const BRIDGE_REQUESTS = {
+  'devices/refresh': { payload: '`{}`', answer: '`{"device_count"}`: the device list and every device read again' },
+  'device/rename': {
+    payload: '`{"from":"<key or id>","to":"<new key>"}` (`"id"` works for `"from"`)',
+    answer:
+      '`{"id","from","to"}`: old retained topics cleared, state republished under the new key, HA discovery updated; at most 10 per minute, and a burst\'s key-file saves are one save',
+  },
+  'homeassistant/rediscover': {
+    payload: '`{}`',
+    answer:
+      '`{"coalesced":false}`: every discovery config republished now; within 10 s of that, `{"coalesced":true,"republish_at"}`: joined to the one republish due then',
+  },
+  'auth/login': { payload: '`{}`', answer: '`{"state"}`: `logging_in` (a round started) or `authenticated` (nothing to do)' },
+  health_check: {
+    payload: '`{}`',
+    answer:
+      'the readiness report (as `GET /readyz`): `healthy`, `status`, `reasons`, `mqtt`, `auth`, `devices`, `devices_online`, `queue_depth`, `rate_limited_until`?, `storage_error`?',
+  },
+} as const satisfies Record<string, { payload: string; answer: string }>;
+export type BridgeRequestName = keyof typeof BRIDGE_REQUESTS;
+
+/** `error.code` of a refused bridge request. */
+export const BRIDGE_REQUEST_ERROR_CODES = {
+  unknown_request: 'not one of the bridge requests, whatever the payload',
+  invalid_payload: 'not a JSON object, larger than 16 KiB, nested too deep, or a bad rename (e.g. the new key is taken or not a valid key)',
+  unknown_device: 'a rename of a key or id that does not exist',
+  unsupported: '`homeassistant/rediscover` with `HA_DISCOVERY=false`',
+  busy: '`auth/login` while a login or code check is under way',
+  rate_limited:
+    'with `"retry_after":"<ISO time>"` beside `error`: a requested login the login rules refuse (see "Login and MFA"), or an 11th rename within a minute',
+  cloud_error: 'the cloud failed during the request',
+} as const satisfies Record<string, string>;
+export type BridgeRequestErrorCode = keyof typeof BRIDGE_REQUEST_ERROR_CODES;
 
 /**
  * `error.code` of a bridge response: `unknown_request`, `invalid_payload`, `unknown_device`,
@@ -136,6 +210,28 @@ export interface NodeState {
   last_seen?: string;
 }
 
+/** One line per state key for the docs; `nodes` is left out for a feature's key (the docs list the node types that have the feature). */
+export const NODE_STATE_KEYS = {
+  state: { values: '`"ON"` / `"OFF"`', nodes: 'every node but strips' },
+  brightness: { values: '1–100', nodes: 'dimmers, bulbs, light strips' },
+  color_temp: { values: 'Kelvin', nodes: 'bulbs and light strips with variable white' },
+  color: { values: '`{"h":0–360,"s":0–100}`', nodes: 'colour bulbs and light strips' },
+  color_mode: { values: '`"hs"` / `"color_temp"`: which of the two the light shows', nodes: 'bulbs and light strips with colour or variable white' },
+  effect: { values: "the running effect's name, or `null`" },
+  power_w: { values: 'W', nodes: 'metered plugs, outlets, bulbs and light strips' },
+  voltage_v: { values: 'V', nodes: 'plugs and outlets with a full meter' },
+  current_a: { values: 'A', nodes: 'plugs and outlets with a full meter' },
+  energy_kwh: { values: "kWh, the meter's total", nodes: 'metered nodes' },
+  energy_today_kwh: { values: "kWh, the device's own day (its clock and time zone)", nodes: 'plugs and outlets with a full meter' },
+  energy_month_kwh: { values: "kWh, the device's own month", nodes: 'plugs and outlets with a full meter' },
+  rssi: { values: 'dBm', nodes: 'physical devices (not outlets)' },
+  outlets_on: { values: 'how many outlets are on', nodes: 'strips' },
+  led: { values: '`"ON"` / `"OFF"`: the indicator LED lit or not' },
+  countdown: { values: '`{"seconds_left","state"}` of the running countdown ("Timer" in the Kasa app), or `null`' },
+  on_since: { values: 'ISO 8601, when the relay was switched on; `null` while off' },
+  last_seen: { values: 'ISO 8601, the last successful read' },
+} as const satisfies Record<keyof NodeState, { values: string; nodes?: string }>;
+
 /** `countdown` in the state: seconds until the device switches to `state`. */
 export interface CountdownState {
   seconds_left: number;
@@ -171,15 +267,38 @@ export interface SetPayload {
   transaction?: unknown;
 }
 
-export type CommandErrorCode =
-  | 'device_offline'
-  | 'invalid_payload'
-  | 'unsupported'
-  | 'rate_limited'
-  | 'auth_required'
-  | 'timeout'
-  | 'cloud_error'
-  | 'unknown_device';
+/** One line per set key for the docs; `needs` is the capability, or `feature` for a key a device feature takes. */
+export const SET_KEYS = {
+  state: { value: '`ON`, `OFF`, `TOGGLE` (also `true`/`false`/`1`/`0`)', needs: 'onoff' },
+  brightness: { value: 'integer 1–100 (use `state: OFF` to turn off)', needs: 'brightness' },
+  color_temp: { value: "integer Kelvin within the model's range", needs: 'color_temp' },
+  color: { value: '`{"h":0–360,"s":0–100}`, exactly those two keys', needs: 'color' },
+  transition: { value: 'seconds, 0–3600', needs: 'brightness' },
+  led: { value: '`ON` / `OFF`: the indicator LED', needs: 'feature' },
+  restart: { value: '`true`: reboot the device (the seconds it is away afterwards are not a failure)', needs: 'feature' },
+  countdown: {
+    value: '`{"seconds":1–86400,"state"?:"ON"|"OFF"}` (`state` defaults to the opposite of now), plain seconds, or `0` to cancel',
+    needs: 'feature',
+  },
+  effect: { value: 'a built-in effect name (`Aurora`, `Rainbow`, …), or `off`', needs: 'feature' },
+  transaction: { value: 'any JSON value (bounded depth); echoed in the answer', needs: 'none' },
+} as const satisfies Record<keyof SetPayload, { value: string; needs: Capability | 'feature' | 'none' }>;
+
+/** `error.code` of `<base>/<key>/response/set`; `cloudRequest`: whether a request reached the cloud. */
+export const COMMAND_ERROR_CODES = {
+  invalid_payload: { meaning: 'not understood (the message says why)', cloudRequest: 'no' },
+  unsupported: { meaning: 'the node cannot do that (e.g. `color` on a dimmer, `led` on a bulb)', cloudRequest: 'no' },
+  unknown_device: { meaning: 'no node with that key or id; answered on the topic as given', cloudRequest: 'no' },
+  device_offline: { meaning: 'the cloud lists the device offline (not sent), or answered so for this request', cloudRequest: 'no / yes' },
+  auth_required: {
+    meaning: 'the cloud session is not usable; see `bridge/auth` (before the first device list, every key is unknown for that reason)',
+    cloudRequest: 'no',
+  },
+  rate_limited: { meaning: 'the cloud refused the request as throttling (`-20004`, "blackList")', cloudRequest: 'yes' },
+  timeout: { meaning: 'no answer within `KASA_PASSTHROUGH_TIMEOUT`', cloudRequest: 'yes' },
+  cloud_error: { meaning: 'any other failure (HTTP 5xx, unexpected answer, shutdown)', cloudRequest: 'yes' },
+} as const satisfies Record<string, { meaning: string; cloudRequest: 'no' | 'yes' | 'no / yes' }>;
+export type CommandErrorCode = keyof typeof COMMAND_ERROR_CODES;
 
 /** `<base>/<key>/response/set`. */
 export interface SetResponse {
@@ -219,6 +338,33 @@ export function topics(base: string) {
 }
 
 export type Topics = ReturnType<typeof topics>;
+
+/** One line per topic of `topics()` for the docs (the subscription filters and `levels` are not topics). */
+export const TOPIC_DOCS = {
+  bridgeState: {
+    direction: 'out',
+    retained: true,
+    payload:
+      '`{"state":"online"}` or `{"state":"offline"}` (last will, clean shutdown); `{"state":"online","storage_error":"<file>: not saved (<errno>)"}` while a DATA_DIR file cannot be saved',
+  },
+  bridgeAuth: { direction: 'out', retained: true, payload: 'the cloud session, see "Login and MFA"' },
+  bridgeMfa: { direction: 'in', retained: false, payload: 'an MFA code (plain or `{"code","challenge"}`), only while a round is open' },
+  bridgeInfo: {
+    direction: 'out',
+    retained: true,
+    payload: '`{"version","base_topic","cloud_host","device_count","config"}` (secrets removed, e-mail masked)',
+  },
+  bridgeDevices: { direction: 'out', retained: true, payload: 'the device list, see below' },
+  bridgeEvent: { direction: 'out', retained: false, payload: 'one event, see below' },
+  bridgeRequest: { direction: 'in', retained: false, payload: 'a JSON object (or empty), optional `transaction`' },
+  bridgeResponse: { direction: 'out', retained: false, payload: '`{"status","data"?,"error"?,"transaction"?}`' },
+  nodeState: { direction: 'out', retained: true, payload: "the node's state, one JSON object" },
+  nodeAvailability: { direction: 'out', retained: true, payload: '`{"state":"online"}` or `{"state":"offline"}`' },
+  nodeSet: { direction: 'in', retained: false, payload: 'a set: JSON object or a plain word' },
+  nodeSetAttribute: { direction: 'in', retained: false, payload: 'one set key as a plain value' },
+  nodeGet: { direction: 'in', retained: false, payload: 'anything: read the device now' },
+  nodeSetResponse: { direction: 'out', retained: false, payload: 'the answer to each set' },
+} as const satisfies Record<Exclude<keyof Topics, `${string}Filter` | 'levels'>, { direction: 'in' | 'out'; retained: boolean; payload: string }>;
 
 /** Home Assistant device-based discovery topics under HA_DISCOVERY_PREFIX. */
 export function discoveryTopics(prefix: string) {

@@ -1,9 +1,9 @@
-import type { BridgeRequestName } from '../api/types.js';
+import type { BridgeRequestErrorCode, BridgeRequestName } from '../api/types.js';
 
 /** A refused bridge request: `code`, `message` and `retryAfter` go out in the response as they are. */
 export class RequestError extends Error {
   constructor(
-    readonly code: string,
+    readonly code: BridgeRequestErrorCode,
     message: string,
     /** When the same request may succeed (`rate_limited`). */
     readonly retryAfter?: Date,

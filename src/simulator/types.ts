@@ -8,7 +8,7 @@
  * - `tapo`: `-20677` with `MFAProcessId` and `supportedMFATypes: [1, 2]` (the live Tapo/Deco clients);
  * - `kasa`: `-20677` with only `mfaType: "verifyCodeLogin"` and no process id (the Kasa-app clients);
  * - `nested`: `error_code 0` and `result {errorCode: "-20677", MFAProcessId, supportedMFATypes}`;
- * - `wiki`: `-20677` with `mfaProcessId` and `supportedMFATypes: ["email"]` (the decompiled-app notes).
+ * - `wiki`: `-20677` with `mfaProcessId` and the account's types as names, `supportedMFATypes: ["push", "email"]` (the decompiled-app notes).
  */
 export type MfaDialect = 'tapo' | 'kasa' | 'nested' | 'wiki';
 
