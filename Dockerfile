@@ -75,9 +75,8 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["/bin/sh", "-c", "host=${HEALTH_HOST:-127.0.0.1}; case $host in 0.0.0.0|::) host=127.0.0.1;; esac; wget -q -T 4 -O /dev/null http://$host:$HEALTH_PORT/healthz"]
 
 ENTRYPOINT ["/sbin/tini", "--"]
-# V8 sized for a small daemon: a 1 MB young generation, and old space grown by 30 % over what is
-# live instead of V8's up to 100 % (1,000 devices: ~130 MB RSS instead of ~230 MB; bench/README.md,
-# Memory). --optimize-for-size does the same for memory but costs ~15 % more CPU per poll.
-# Source maps are off (~5 MB): stack traces name dist/*.js, which tsc keeps line for line close to
-# src/; `-e NODE_OPTIONS=--enable-source-maps` turns them on. `npm run bench` runs these flags.
-CMD ["node", "--max-semi-space-size=1", "--heap-growing-percent=30", "dist/cli.js"]
+# No node flags: dist/cli.js sets V8's memory flags itself (src/v8HeapFlags.ts), so the image runs
+# the bridge as `kasa2mqtt` and `npm start` do. Source maps are off (~5 MB): stack traces name
+# dist/*.js, which tsc keeps line for line close to src/; `-e NODE_OPTIONS=--enable-source-maps`
+# turns them on.
+CMD ["node", "dist/cli.js"]

@@ -71,7 +71,7 @@ function machine(): Record<string, unknown> {
     memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     freeMemoryGb: Math.round((freemem() / 2 ** 30) * 10) / 10,
     node: process.version,
-    /** The bridge's node flags (the image's CMD unless BENCH_NODE_ARGS is set). */
+    /** The bridge's node flags: none, as users start it, unless BENCH_NODE_ARGS adds some. */
     nodeArgs: benchNodeArgs().join(' '),
     os: `${platform()} ${release()}`,
     /** Other load on the machine when the run started (1, 5, 15 min). */

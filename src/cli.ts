@@ -1,4 +1,6 @@
 #!/usr/bin/env node
+// First: sets V8's memory flags before anything else is loaded.
+import './v8HeapFlags.js';
 import { AddonStartError, AddonStartStopped, applyAddonEnvironment } from './addon/index.js';
 import { ConfigError, loadConfig, maskConfig, type Config } from './config.js';
 import { onReaderGone } from './readerGone.js';

@@ -31,24 +31,12 @@ export interface BridgeChild {
 }
 
 /**
- * The node flags the bridge runs with: those of the image's CMD (the Dockerfile), so the bench
- * measures what ships; BENCH_NODE_ARGS replaces them (experiments; empty for bare node).
+ * The node flags the bridge runs with: none, as users start it (`kasa2mqtt`, `npm start`, the
+ * image's CMD); the bridge sets its V8 memory flags itself (src/v8HeapFlags.ts). BENCH_NODE_ARGS
+ * adds some (experiments, or an older build that needs them on the command line).
  */
 export function benchNodeArgs(): string[] {
-  const override = process.env.BENCH_NODE_ARGS;
-  if (override !== undefined) return override.split(' ').filter(Boolean);
-  return imageNodeFlags();
-}
-
-function imageNodeFlags(): string[] {
-  const cmd = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
-    .split('\n')
-    .filter((line) => line.startsWith('CMD ['))
-    .at(-1);
-  if (cmd === undefined) return [];
-  const argv = JSON.parse(cmd.slice('CMD '.length)) as string[];
-  // ["node", ...flags, "dist/cli.js"]
-  return argv.slice(1, -1).filter((flag) => flag.startsWith('--'));
+  return (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 }
 
 export function spawnBridge(env: Record<string, string>): BridgeChild {

@@ -8,6 +8,8 @@
  *
  *   RELAY_MQTT_URL RELAY_CLOUD_URL RELAY_USERNAME RELAY_PASSWORD RELAY_DEVICE_ID RELAY_DATA_DIR
  */
+// The bridge's own V8 settings, so the floor differs from it only in what it does.
+import '../../src/v8HeapFlags.js';
 import mqtt from 'mqtt';
 import { KasaCloudClient } from '../../src/kasa/cloudClient.js';
 import { SessionStore } from '../../src/kasa/sessionStore.js';

@@ -7,7 +7,7 @@ import { validate } from 'dockerfile-utils';
 import { describe, expect, it } from 'vitest';
 import { parseDockerfile, readRepoFile, repoFile, runtimeStage, type Stage } from './dockerfileModel.js';
 
-const pkg = JSON.parse(readRepoFile('package.json')) as { bin: Record<string, string>; files: string[] };
+const pkg = JSON.parse(readRepoFile('package.json')) as { bin: Record<string, string>; files: string[]; scripts: Record<string, string> };
 const dockerfile = parseDockerfile();
 const runtime = runtimeStage(dockerfile);
 
@@ -133,7 +133,11 @@ describe('Dockerfile', () => {
   it('runs the daemon under tini so SIGTERM reaches node', () => {
     expect(runtime.runs).toContainEqual(expect.stringMatching(/^apk add --no-cache .*\btini\b/));
     expect(runtime.entrypoint).toEqual(['/sbin/tini', '--']);
-    expect(runtime.cmd).toEqual(['node', '--max-semi-space-size=1', '--heap-growing-percent=30', pkg.bin.kasa2mqtt]);
+  });
+
+  it('runs the daemon as `kasa2mqtt` and `npm start` do, without node flags (cli.js sets its own)', () => {
+    expect(runtime.cmd).toEqual(['node', pkg.bin.kasa2mqtt]);
+    expect(pkg.scripts.start).toBe(`node ${pkg.bin.kasa2mqtt}`);
   });
 
   it('carries OCI labels', () => {
