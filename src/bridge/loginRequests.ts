@@ -1,7 +1,8 @@
 import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
-import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AuthError } from '../api/types.js';
+import { writeFileDurably } from '../durableWrite.js';
 import { isRecord } from '../isRecord.js';
 import type { Logger } from '../logger.js';
 import { SlidingWindowLimit } from './requestLimits.js';
@@ -99,10 +100,8 @@ export class LoginRequestRules {
       salt: salt.toString('hex'),
       credentials: this.#fingerprint(salt).toString('hex'),
     };
-    const temp = `${this.#file}.${process.pid}.tmp`;
     try {
-      writeFileSync(temp, `${JSON.stringify(stored)}\n`, { mode: 0o600 });
-      renameSync(temp, this.#file);
+      writeFileDurably(this.#file, `${JSON.stringify(stored)}\n`);
     } catch (err) {
       this.#log.warn({ err: (err as Error).message }, 'cannot keep the login refusal in DATA_DIR; a restart will allow a login at once');
     }
