@@ -1,4 +1,4 @@
-import PQueue, { PriorityQueue, type QueueAddOptions } from 'p-queue';
+import PQueue from 'p-queue';
 
 /**
  * Priority lanes, highest first. Interactive lanes (a user's command and the read that confirms
@@ -8,8 +8,11 @@ export const PRIORITY_ORDER = ['command', 'readback', 'device_list', 'poll', 'en
 
 export type Priority = (typeof PRIORITY_ORDER)[number];
 
-/** p-queue's priority of each lane (greater runs first). */
-export const RANK = Object.fromEntries(PRIORITY_ORDER.map((p, i) => [p, PRIORITY_ORDER.length - i])) as Record<Priority, number>;
+/**
+ * Rank of each lane (greater runs first). Rank 1, below energy, is kept free for the daily reads
+ * issue #18 adds later, so adding that lane changes no other lane's rank.
+ */
+export const RANK: Record<Priority, number> = { command: 6, readback: 5, device_list: 4, poll: 3, energy: 2 };
 
 /** Commands and read-backs: served even while background traffic is paused. */
 export function isInteractive(priority: Priority): boolean {
@@ -20,80 +23,32 @@ export function isPriority(value: unknown): value is Priority {
   return typeof value === 'string' && (PRIORITY_ORDER as readonly string[]).includes(value);
 }
 
-/** What the scheduler passes to p-queue's add(): p-queue hands the options on to its queue. */
-export type QueuedOptions<T> = QueueAddOptions & { task: T };
-type RunFunction = Parameters<PriorityQueue['enqueue']>[0];
+/** Submission orders below this keep their place (see `queuePriority`): 35 000 years at 1 000 tasks/s. */
+const ORDER_SPAN = 2 ** 53 / 8;
 
 /**
- * p-queue's own priority queue, which can also say which task it would hand out next, and take
- * a task out again (a task overtaken for its device, aborted by its caller, or dropped at stop).
+ * p-queue's `priority` for a task: its lane's rank, then FIFO by submission order. p-queue keeps
+ * equal priorities FIFO only by insertion, and a task handed back to its queue (overtaken while it
+ * waited for the gate, see scheduler.ts) is inserted again: with its order in the number it goes
+ * back to its old place, ahead of later tasks of its lane.
  */
-export class LaneQueue<T> extends PriorityQueue {
-  readonly #tasks = new Map<RunFunction, T>();
-  readonly #runs = new Map<T, RunFunction>();
-  /** Per lane, its tasks in p-queue's order (FIFO): the head of the first non-empty lane is next. */
-  readonly #lanes = new Map<number, Set<T>>(PRIORITY_ORDER.map((p) => [RANK[p], new Set<T>()]));
-
-  override enqueue(run: RunFunction, options?: Partial<QueuedOptions<T>>): void {
-    const task = options?.task;
-    const lane = this.#lanes.get(options?.priority ?? 0);
-    if (task === undefined || !lane) throw new TypeError('LaneQueue takes tasks of a known lane only');
-    this.#tasks.set(run, task);
-    this.#runs.set(task, run);
-    lane.add(task);
-    super.enqueue(run, options);
-  }
-
-  override dequeue(): RunFunction | undefined {
-    const run = super.dequeue();
-    if (run) this.#forget(run);
-    return run;
-  }
-
-  override remove(idOrRun: string | RunFunction): void {
-    if (typeof idOrRun === 'string') throw new TypeError('LaneQueue removes entries by function only');
-    this.#forget(idOrRun);
-    super.remove(idOrRun);
-  }
-
-  /** Takes a queued task out; its add() promise never settles, the task's own promise does. */
-  withdraw(task: T): void {
-    const run = this.#runs.get(task);
-    if (run) this.remove(run);
-  }
-
-  /** The task dequeue() would return. */
-  peek(): T | undefined {
-    for (const lane of this.#lanes.values()) {
-      for (const task of lane) return task;
-    }
-    return undefined;
-  }
-
-  tasks(): T[] {
-    return [...this.#runs.keys()];
-  }
-
-  #forget(run: RunFunction): void {
-    const task = this.#tasks.get(run);
-    if (task === undefined) return;
-    this.#tasks.delete(run);
-    this.#runs.delete(task);
-    for (const lane of this.#lanes.values()) if (lane.delete(task)) return;
-  }
+export function queuePriority(priority: Priority, order: number): number {
+  return RANK[priority] * ORDER_SPAN - (order % ORDER_SPAN);
 }
 
-/** A p-queue that starts nothing by itself, and the LaneQueue it builds for its waiting tasks. */
-export function pausedQueue<T>(concurrency: number): { queue: PQueue<LaneQueue<T>, QueuedOptions<T>>; lanes: LaneQueue<T> } {
-  const built: Array<LaneQueue<T>> = [];
-  class Captured extends LaneQueue<T> {
-    constructor() {
-      super();
-      built.push(this);
-    }
-  }
-  const queue = new PQueue<LaneQueue<T>, QueuedOptions<T>>({ concurrency, autoStart: false, queueClass: Captured });
-  const [lanes] = built;
-  if (!lanes) throw new Error('p-queue did not build its queue');
-  return { queue, lanes };
+/** Whether `a` runs before `b`: higher lane first, then submission order. */
+export function runsBefore(a: { priority: Priority; order: number }, b: { priority: Priority; order: number }): boolean {
+  return RANK[a.priority] > RANK[b.priority] || (a.priority === b.priority && a.order < b.order);
+}
+
+/**
+ * The scheduler's two p-queues: interactive (commands, read-backs), never paused, with every
+ * concurrency slot; background (device list, polls, energy), paused while the cloud throttles us,
+ * with the slots left after the command reserve.
+ */
+export function laneQueues(concurrency: number, backgroundSlots: number): { interactive: PQueue; background: PQueue } {
+  return {
+    interactive: new PQueue({ concurrency }),
+    background: new PQueue({ concurrency: backgroundSlots }),
+  };
 }

@@ -6,7 +6,8 @@ export type { FailureClass };
 export type FailureClassifier = (err: unknown) => FailureClass;
 import { DeviceTurns } from './deviceTurns.js';
 import { AdmissionGate } from './gate.js';
-import { PRIORITY_ORDER, RANK, isInteractive, isPriority, pausedQueue, type LaneQueue, type Priority, type QueuedOptions } from './lanes.js';
+import { GateLine } from './gateLine.js';
+import { PRIORITY_ORDER, isInteractive, isPriority, laneQueues, queuePriority, runsBefore, type Priority } from './lanes.js';
 import { DEFAULT_BACKOFF, Throttle, type BackoffOptions, type PauseChange, type PauseReason, type TaskOutcome } from './throttle.js';
 
 export type { BackoffOptions, PauseReason, TaskOutcome } from './throttle.js';
@@ -148,8 +149,12 @@ interface Task {
   /** The signal the task's work gets. */
   readonly controller: AbortController;
   readonly enqueuedAt: number;
-  /** waiting: for its device (see DeviceTurns); queued: in p-queue. */
-  place: 'waiting' | 'queued' | 'running' | 'done';
+  /** waiting: for its device (see DeviceTurns); queued: in its p-queue; gate: handed out by it, waiting for the gate. */
+  place: 'waiting' | 'queued' | 'gate' | 'running' | 'done';
+  /** Aborting it takes the task out of its p-queue, queued or waiting for the gate. */
+  entry: AbortController | undefined;
+  /** Ends the task's p-queue job (it started and settled, or it left the gate): frees its slot. */
+  endJob: () => void;
   detachCallerSignal: () => void;
   seq: number;
   startedAt: number;
@@ -160,11 +165,16 @@ type State = 'created' | 'running' | 'stopping' | 'stopped';
 type Listener<T> = (payload: T) => void;
 
 /**
- * The one scheduler every TP-Link cloud call goes through. p-queue holds the waiting tasks in
- * priority order and bounds how many run; it stays paused, and the scheduler lets it start one
- * task at a time whenever the admission gate (token bucket and 60 s window, see gate.ts) has room
- * for the one it would start next. While throttled (after -20004, "blackList" or repeated 5xx)
- * background lanes wait and commands go on at a reduced refill rate; see throttle.ts.
+ * The one scheduler every TP-Link cloud call goes through, on p-queue's documented API. Two
+ * p-queues hold the waiting tasks in priority order (`add(fn, {priority})`): interactive
+ * (commands, read-backs) and background (device list, polls, energy). Each hands tasks out within
+ * its `concurrency` (background: all slots but the command reserve); a task handed out waits in
+ * the gate line until the admission gate (token bucket and 60 s window, see gate.ts) has room for
+ * the first task in that line, and only then starts — so the gate sees the real start time, and a
+ * task that waits there holds no token. While throttled (after -20004, "blackList" or repeated
+ * 5xx) the background queue is paused (`pause()`, then `start()` to resume) and commands go on at
+ * a reduced refill rate; see throttle.ts. A device's next task enters its queue only when the
+ * device's last one has ended (deviceTurns.ts).
  */
 export class CloudScheduler {
   readonly #log: Logger;
@@ -176,8 +186,16 @@ export class CloudScheduler {
 
   readonly #gate: AdmissionGate;
   readonly #throttle: Throttle;
-  readonly #lanes: LaneQueue<Task>;
-  readonly #queue: PQueue<LaneQueue<Task>, QueuedOptions<Task>>;
+  readonly #interactive: PQueue;
+  readonly #background: PQueue;
+  readonly #line = new GateLine<Task>();
+  /** In a p-queue or in the gate line. */
+  readonly #queued = new Set<Task>();
+  /**
+   * Queued tasks that run before a task already in the gate line: the line's head waits for them
+   * (see #makeRoomFor).
+   */
+  readonly #overtaking = new Set<Task>();
   readonly #running = new Set<Task>();
   readonly #turns = new DeviceTurns<Task>();
   readonly #listeners: { [K in keyof SchedulerEvents]: Set<Listener<SchedulerEvents[K]>> } = {
@@ -221,12 +239,10 @@ export class CloudScheduler {
       this.#clock.now(),
     );
     this.#throttle = new Throttle({ ...DEFAULT_BACKOFF, ...options.backoff }, options.random ?? Math.random);
-    ({ queue: this.#queue, lanes: this.#lanes } = pausedQueue<Task>(concurrency));
-    // A slot freed or a queued task removed: the gate may let the next one go.
-    this.#queue.on('next', () => this.#pump());
+    ({ interactive: this.#interactive, background: this.#background } = laneQueues(concurrency, this.#gate.backgroundSlots));
   }
 
-  /** Begin dispatching. Tasks submitted before `start()` wait in the queue. */
+  /** Begin dispatching. Tasks submitted before `start()` wait in the gate line. */
   start(): void {
     if (this.#state !== 'created') return;
     this.#state = 'running';
@@ -264,6 +280,8 @@ export class CloudScheduler {
         controller: new AbortController(),
         enqueuedAt: this.#clock.now(),
         place: 'waiting',
+        entry: undefined,
+        endJob: noop,
         detachCallerSignal: noop,
         seq: -1,
         startedAt: 0,
@@ -295,7 +313,7 @@ export class CloudScheduler {
         priority: task.priority,
         label: task.label,
       });
-    for (const task of [...this.#turns.drain(), ...this.#lanes.tasks()]) this.#drop(task, notSent(task));
+    for (const task of [...this.#turns.drain(), ...this.#queued]) this.#drop(task, notSent(task));
 
     this.#stopPromise = new Promise<void>((resolve) => {
       const finish = (): void => {
@@ -309,7 +327,7 @@ export class CloudScheduler {
         return;
       }
       this.#log.info({ inFlight: this.#running.size, graceMs }, 'waiting for in-flight cloud requests');
-      void this.#queue.onPendingZero().then(finish);
+      void Promise.all([this.#interactive.onIdle(), this.#background.onIdle()]).then(finish);
       this.#stopTimer = this.#clock.setTimeout(() => {
         this.#abortInFlight();
         this.#stopTimer = this.#clock.setTimeout(() => {
@@ -351,7 +369,9 @@ export class CloudScheduler {
 
   /** Tasks waiting, including those waiting for their device. */
   get queueDepth(): number {
-    return this.#queue.size + [...this.#turns.waiting()].length;
+    let waiting = 0;
+    for (const _ of this.#turns.waiting()) waiting++;
+    return this.#queued.size + waiting;
   }
 
   get inFlight(): number {
@@ -362,7 +382,7 @@ export class CloudScheduler {
     const now = this.#clock.now();
     const pause = this.#throttle.pause;
     const queueDepthByPriority = zeroed(PRIORITY_ORDER);
-    for (const priority of PRIORITY_ORDER) queueDepthByPriority[priority] = this.#queue.sizeBy({ priority: RANK[priority] });
+    for (const task of this.#queued) queueDepthByPriority[task.priority]++;
     for (const task of this.#turns.waiting()) queueDepthByPriority[task.priority]++;
     return {
       requests: this.#requests,
@@ -383,22 +403,72 @@ export class CloudScheduler {
 
   // ── waiting ──────────────────────────────────────────────────────────────────────────────────
 
-  /** Into p-queue, unless another task for its device is running (or queued at a higher priority). */
+  /** Into its p-queue, unless another task for its device is running (or queued at a higher priority). */
   #submit(task: Task): void {
-    const { go, displaced } = this.#turns.claim(task, (holder) => holder.place !== 'queued');
-    if (displaced) this.#withdraw(displaced);
+    const { go, displaced } = this.#turns.claim(task, (holder) => holder.place !== 'queued' && holder.place !== 'gate');
+    if (displaced) this.#leaveQueue(displaced);
     if (go) this.#enqueue(task);
   }
 
-  #enqueue(task: Task): void {
-    task.place = 'queued';
-    // The job never rejects: the task's own promise carries its outcome.
-    void this.#queue.add(() => this.#begin(task), { priority: RANK[task.priority], task });
+  #queueOf(task: Task): PQueue {
+    return isInteractive(task.priority) ? this.#interactive : this.#background;
   }
 
-  /** Out of p-queue again, back to waiting for its device. */
-  #withdraw(task: Task): void {
-    this.#lanes.withdraw(task);
+  #enqueue(task: Task): void {
+    const entry = new AbortController();
+    task.place = 'queued';
+    task.entry = entry;
+    this.#queued.add(task);
+    const queue = this.#queueOf(task);
+    // p-queue calls the job synchronously when it has a free slot (an isolated command starts
+    // before run() returns). The job never fails by itself: the task's own promise carries its
+    // outcome, and an aborted entry (the task left the queue) rejects only this add().
+    queue
+      .add(() => this.#arrive(task), { priority: queuePriority(task.priority, task.order), signal: entry.signal })
+      .catch(noop);
+    if (task.place === 'queued' && !queue.isPaused) this.#makeRoomFor(task);
+  }
+
+  /**
+   * `task` is queued behind its queue's full slots. If one of them is held by a task in the gate
+   * line that `task` runs before, that one goes back into the queue (at its old place, see
+   * queuePriority): its slot, freed, goes to `task`. Until `task` reaches the line, the line's
+   * head waits for it (strict priority: a poll that got a slot first must not start before a
+   * device list queued later).
+   */
+  #makeRoomFor(task: Task): void {
+    const behind = this.#line.lastBehind(task);
+    if (!behind) return;
+    this.#overtaking.add(task);
+    this.#handBack(behind);
+  }
+
+  /** A task in the gate line goes back into its p-queue (overtaken, or its queue paused). */
+  #handBack(task: Task): void {
+    this.#leaveQueue(task);
+    this.#enqueue(task);
+  }
+
+  /** p-queue's job for `task`: it waits in the gate line; it ends when the task has settled or left. */
+  #arrive(task: Task): Promise<void> {
+    return new Promise<void>((resolve) => {
+      task.place = 'gate';
+      task.endJob = resolve;
+      this.#overtaking.delete(task);
+      this.#line.add(task);
+      this.#pump();
+    });
+  }
+
+  /** Out of its p-queue (queued, or in the gate line), ending its job there. */
+  #leaveQueue(task: Task): void {
+    this.#queued.delete(task);
+    this.#overtaking.delete(task);
+    this.#line.remove(task);
+    task.entry?.abort();
+    task.entry = undefined;
+    task.endJob();
+    task.endJob = noop;
     task.place = 'waiting';
   }
 
@@ -421,8 +491,8 @@ export class CloudScheduler {
 
   /** Take a task that has not started out of the scheduler and reject it. */
   #drop(task: Task, reason: unknown): void {
-    if (task.place === 'queued') {
-      this.#withdraw(task);
+    if (task.place === 'queued' || task.place === 'gate') {
+      this.#leaveQueue(task);
       this.#release(task);
     } else {
       this.#turns.forget(task);
@@ -453,30 +523,34 @@ export class CloudScheduler {
   }
 
   /**
-   * Strict priority: only p-queue's head may start. Paused lanes are all below the interactive
-   * ones, and lower lanes never need less capacity than higher ones, so when the head cannot
-   * start, nothing behind it could either.
+   * Strict priority: only the gate line's head may start, and only when no task that runs before
+   * it is still on its way from a p-queue (any queued interactive task, for a background head).
+   * Lower lanes never need less capacity than higher ones, so when the head cannot start, nothing
+   * behind it could either.
    */
   #dispatch(): void {
     this.#cancelTimer('wake');
     if (this.#state !== 'running') return;
     for (;;) {
-      const head = this.#lanes.peek();
-      if (!head || this.isPaused(head.priority)) return;
+      const head = this.#line.first();
+      if (!head || this.#outranked(head)) return;
       const now = this.#clock.now();
-      const waitMs = this.#gate.msUntilStart(isInteractive(head.priority), head.cost, this.#queue.pending, now);
+      const waitMs = this.#gate.msUntilStart(isInteractive(head.priority), head.cost, this.#running.size, now);
       if (waitMs > 0) {
-        // Waiting for a slot (Infinity): p-queue's 'next' pumps again. Otherwise wake up later.
+        // Waiting for a slot (Infinity): the next task to finish pumps again. Otherwise wake up later.
         if (Number.isFinite(waitMs)) {
           this.#wakeTimer = this.#clock.setTimeout(() => this.#onWake(), Math.max(1, Math.ceil(waitMs)));
         }
         return;
       }
-      // p-queue hands out its head, whose job pauses it again before p-queue looks further.
-      this.#queue.start();
-      this.#queue.pause();
-      if (head.place === 'queued') return; // not started after all: never spin
+      this.#begin(head);
     }
+  }
+
+  #outranked(head: Task): boolean {
+    if (!isInteractive(head.priority) && this.#interactive.size > 0) return true;
+    for (const task of this.#overtaking) if (runsBefore(task, head)) return true;
+    return false;
   }
 
   #onWake(): void {
@@ -484,9 +558,9 @@ export class CloudScheduler {
     this.#pump();
   }
 
-  /** p-queue's job for `task`: called synchronously by `#queue.start()`. */
-  #begin(task: Task): Promise<void> {
-    this.#queue.pause();
+  #begin(task: Task): void {
+    this.#line.remove(task);
+    this.#queued.delete(task);
     const now = this.#clock.now();
     this.#gate.admit(task.cost, now);
     task.place = 'running';
@@ -501,7 +575,7 @@ export class CloudScheduler {
     // The executor runs `work` synchronously (no timer or microtask before the request goes out)
     // and turns a synchronous throw into a rejection.
     const settled = new Promise<unknown>((resolve) => resolve(task.work(task.controller.signal)));
-    return settled.then(
+    settled.then(
       (value) => this.#finish(task, value, undefined, true),
       (err: unknown) => this.#finish(task, undefined, err, false),
     );
@@ -510,6 +584,9 @@ export class CloudScheduler {
   #finish(task: Task, value: unknown, error: unknown, ok: boolean): void {
     this.#running.delete(task);
     task.place = 'done';
+    task.entry = undefined;
+    task.endJob();
+    task.endJob = noop;
     task.detachCallerSignal();
     const now = this.#clock.now();
     const outcome = ok ? 'ok' : this.#outcomeOf(task, error);
@@ -556,6 +633,9 @@ export class CloudScheduler {
     if (change.kind === 'started') {
       this.#pauses++;
       this.#gate.setRateFactor(this.#limitedFactor, now);
+      // Background tasks already handed out to the gate line go back and wait with the others.
+      this.#background.pause();
+      for (const task of this.#line.background()) this.#handBack(task);
       this.#log.warn(logFields, 'cloud throttling: pausing polls, commands continue at a reduced rate');
       this.#emit('rate_limited', { until: pause.until, reason: pause.reason, delayMs, attempt });
     } else {
@@ -573,6 +653,7 @@ export class CloudScheduler {
     this.#gate.setRateFactor(1, now);
     this.#log.info({ pausedMs }, 'cloud throttling over: polling resumes');
     this.#emit('resumed', { at: now, pausedMs });
+    this.#background.start();
     this.#pump();
   }
 
