@@ -69,7 +69,11 @@ export class MqttConnection extends EventEmitter<MqttConnectionEvents> {
     this.#version = options.protocolVersion ?? 5;
     this.#versionLocked = options.receiveOnly === true;
     this.setMaxListeners(100); // many waitForConnection() callers are fine
-    this.#responseTopics = new ResponseTopicGuard(options.discoveryPrefix, (fields, message) => this.#log.warn(fields, message));
+    this.#responseTopics = new ResponseTopicGuard(
+      options.discoveryPrefix,
+      (fields, message) => this.#log.warn(fields, message),
+      options.baseTopic,
+    );
     if (options.commandConnection && !options.receiveOnly) {
       this.#lane = new CommandLane(
         this,

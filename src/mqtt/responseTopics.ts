@@ -8,9 +8,14 @@ const MAX_WARNED_TOPICS = 256;
  * the conventions of this bridge, zigbee2mqtt, Home Assistant and Tasmota. Answering there would
  * let any client make the bridge send a command with the bridge's broker rights (confused deputy).
  */
-export function commandTopicReason(topic: string, discoveryPrefix: string | undefined): string | undefined {
+export function commandTopicReason(topic: string, discoveryPrefix: string | undefined, baseTopic?: string): string | undefined {
   if (!isValidTopicName(topic)) return 'not a topic name (empty or a wildcard)';
   if (topic.startsWith('$')) return 'a broker topic ($…)';
+  // The bridge's own namespace: its retained state, availability, auth and info, its event and
+  // answer topics and its MFA input. An answer there would be a forged bridge message.
+  if (baseTopic !== undefined && (topic === baseTopic || topic.startsWith(`${baseTopic}/`))) {
+    return `one of this bridge's own topics (under "${baseTopic}")`;
+  }
   const levels = topic.split('/');
   if (levels.includes('set') || levels.includes('get')) return 'a set/get command topic';
   if (levels.includes('request')) return 'a request topic (…/request/…)';
@@ -33,11 +38,12 @@ export class ResponseTopicGuard {
   constructor(
     private readonly discoveryPrefix: string | undefined,
     private readonly warn: (fields: Record<string, unknown>, message: string) => void,
+    private readonly baseTopic?: string,
   ) {}
 
   /** True when answering on `topic` is allowed. */
   allows(topic: string): boolean {
-    const reason = commandTopicReason(topic, this.discoveryPrefix);
+    const reason = commandTopicReason(topic, this.discoveryPrefix, this.baseTopic);
     if (reason === undefined) return true;
     if (this.#warned.has(topic)) return false;
     if (this.#warned.size < MAX_WARNED_TOPICS) {

@@ -46,17 +46,17 @@ describe('MQTT 5 features', () => {
 
   it('respond() answers on the fallback topic and on the response topic with the correlation data', async (ctx) => {
     if (!broker.mqtt5) ctx.skip(SKIP_REASON);
-    const { conn, base, obs } = await connected();
+    const { conn, base, obs } = await connected(undefined, (b) => [`${b}/#`, `${b}client/#`]);
     await conn.subscribe(`${base}/bridge/request/#`, (m) => conn.respond(m, `${base}/bridge/response/health_check`, { status: 'ok' }));
     const correlationData = Buffer.from('req-42');
     await obs.publish(`${base}/bridge/request/health_check`, '{}', {
       qos: 1,
-      properties: { responseTopic: `${base}/replies/abc`, correlationData },
+      properties: { responseTopic: `${base}client/replies/abc`, correlationData },
     });
     const fallback = await obs.next(`${base}/bridge/response/health_check`);
     expect(fallback.json()).toEqual({ status: 'ok' });
     expect(fallback.retain).toBe(false);
-    const direct = await obs.next(`${base}/replies/abc`);
+    const direct = await obs.next(`${base}client/replies/abc`);
     expect(direct.json()).toEqual({ status: 'ok' });
     expect(direct.retain).toBe(false);
     expect(direct.properties?.correlationData?.toString()).toBe('req-42');
@@ -65,7 +65,7 @@ describe('MQTT 5 features', () => {
     await obs.publish(`${base}/bridge/request/health_check`, '{}');
     await obs.next(`${base}/bridge/response/health_check`);
     await obs.barrier();
-    expect(obs.on(`${base}/replies/#`)).toHaveLength(1);
+    expect(obs.on(`${base}client/replies/#`)).toHaveLength(1);
   });
 
   it('retain-as-published shows a live retained publish as retained, per subscription', async (ctx) => {
@@ -129,17 +129,28 @@ describe('MQTT 5 features', () => {
       `${base}ha/light/kitchen/config`,
       `cmnd/${base}tasmota/POWER`,
       `${base}tasmota/cmnd/POWER`,
+      // The bridge's own topics: a forged state, availability, auth or answer, or its MFA input.
+      base,
+      `${base}/bridge/state`,
+      `${base}/bridge/auth`,
+      `${base}/bridge/mfa`,
+      `${base}/bridge/event`,
+      `${base}/bridge/response/device/rename`,
+      `${base}/lamp`,
+      `${base}/lamp/availability`,
+      `${base}/replies/mine`,
     ];
     for (const responseTopic of [...forbidden, ...forbidden]) {
       await obs.publish(`${base}/ask`, '{}', { qos: 1, properties: { responseTopic, correlationData: Buffer.from('x') } });
     }
     // A harmless response topic afterwards: answered, and proof that the others were handled.
-    await obs.publish(`${base}/ask`, '{}', { qos: 1, properties: { responseTopic: `${base}/replies/mine`, correlationData: Buffer.from('ok') } });
-    expect((await obs.next(`${base}/replies/mine`)).properties?.correlationData?.toString()).toBe('ok');
+    await obs.publish(`${base}/ask`, '{}', { qos: 1, properties: { responseTopic: `${base}client/replies`, correlationData: Buffer.from('ok') } });
+    expect((await obs.next(`${base}client/replies`)).properties?.correlationData?.toString()).toBe('ok');
     await obs.barrier();
 
     expect(obs.on(`${base}/bridge/response/health_check`)).toHaveLength(forbidden.length * 2 + 1);
-    for (const topic of forbidden) expect(obs.on(topic), topic).toEqual([]);
+    // (The connection's own retained `{"state":"online"}` has no correlation data; an answer would.)
+    for (const topic of forbidden) expect(obs.on(topic).filter((m) => m.properties?.correlationData), topic).toEqual([]);
     const warnings = logs.lines.filter((l) => l.includes('refused an MQTT 5 response topic'));
     expect(warnings).toHaveLength(forbidden.length);
     for (const topic of forbidden) expect(warnings.filter((w) => w.includes(`"${topic}"`)), topic).toHaveLength(1);
