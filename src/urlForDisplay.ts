@@ -9,9 +9,12 @@ export function urlForDisplay(url: string): string {
     parsed = new URL(url);
   } catch {
     // Not a URL: whatever stands between the scheme and the last `@` may be a password.
-    return url.replace(/^([^:/?#\s]+:\/\/).*@/s, '$1');
+    return url.replace(/^([^:/?#\s]+:\/*).*@/s, '$1');
   }
-  if (parsed.username === '' && parsed.password === '') return url;
+  if (parsed.username === '' && parsed.password === '') {
+    // A mistyped `mqtt:user:pass@host` (no `//`) parses with no host, its userinfo in the path.
+    return parsed.host === '' ? url.replace(/^([^:/?#\s]+:\/*)[^?#]*@/s, '$1') : url;
+  }
   parsed.username = '';
   parsed.password = '';
   return parsed.toString();

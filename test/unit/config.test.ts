@@ -54,6 +54,14 @@ describe('configuration', () => {
     expect(problems).toHaveLength(7);
   });
 
+  it('never echoes the password of a mistyped MQTT_URL (a missing "//") in an error', () => {
+    for (const url of ['mqtt:user:pw-in-url@broker', 'mqtt:/user:pw-in-url@broker:1883', 'user:pw-in-url@broker']) {
+      const problems = problemsOf({ ...base, MQTT_URL: url });
+      expect(problems, url).toEqual([expect.stringMatching(/^MQTT_URL: must match/)]);
+      expect(problems.join('\n'), url).not.toContain('pw-in-url');
+    }
+  });
+
   it('never echoes a secret value in an error', () => {
     const problems = problemsOf({ ...base, MQTT_PASSWORD: 'x', MQTT_PASSWORD_FILE: '/nonexistent' });
     expect(problems.join('\n')).not.toContain('hunter2-secret');
