@@ -2,6 +2,8 @@ import { isValidTopicName } from './topicMatch.js';
 
 /** How many refused response topics are remembered, so each is warned about once. */
 const MAX_WARNED_TOPICS = 256;
+/** How much of a refused topic is logged (and remembered). */
+const SHOWN_TOPIC_CHARS = 200;
 
 /**
  * Why an MQTT 5 response topic is another system's command topic (undefined when it is not), by
@@ -45,9 +47,12 @@ export class ResponseTopicGuard {
   allows(topic: string): boolean {
     const reason = commandTopicReason(topic, this.discoveryPrefix, this.baseTopic);
     if (reason === undefined) return true;
-    if (this.#warned.has(topic)) return false;
+    // A topic may be 64 KiB: what is remembered is its logged head and its length, copied (V8's
+    // slice of a long string keeps the whole string alive).
+    const key = topic.length > SHOWN_TOPIC_CHARS ? Buffer.from(`${topic.slice(0, SHOWN_TOPIC_CHARS)}\u0000${topic.length}`).toString() : topic;
+    if (this.#warned.has(key)) return false;
     if (this.#warned.size < MAX_WARNED_TOPICS) {
-      this.#warned.add(topic);
+      this.#warned.add(key);
       this.#log(topic, reason);
     } else if (!this.#overflowWarned) {
       this.#overflowWarned = true;
@@ -58,7 +63,7 @@ export class ResponseTopicGuard {
 
   #log(topic: string, reason: string): void {
     this.warn(
-      { responseTopic: topic.slice(0, 200), reason },
+      { responseTopic: topic.slice(0, SHOWN_TOPIC_CHARS), reason },
       'refused an MQTT 5 response topic that is a command topic; answered on the normal response topic only',
     );
   }

@@ -1,3 +1,5 @@
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { nextEvent, observe, waitFor, type Observer } from '../helpers/mqttObserver.js';
@@ -154,5 +156,29 @@ describe('MQTT 5 features', () => {
     const warnings = logs.lines.filter((l) => l.includes('refused an MQTT 5 response topic'));
     expect(warnings).toHaveLength(forbidden.length);
     for (const topic of forbidden) expect(warnings.filter((w) => w.includes(`"${topic}"`)), topic).toHaveLength(1);
+  });
+
+  it('remembers refused response topics in bounded memory, however long each topic is', async (ctx) => {
+    if (!broker.mqtt5) ctx.skip(SKIP_REASON);
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const logger = createLogger({ level: 'silent' });
+    const { conn, base, obs } = await connected(
+      (b) => ({ logger, discoveryPrefix: `${b}ha` }),
+      (b) => [`${b}client/#`],
+    );
+    await conn.subscribe(`${base}/ask`, (m) => conn.respond(m, `${base}/bridge/response/health_check`, { status: 'ok' }));
+    gc();
+    const before = process.memoryUsage().heapUsed;
+    // 256 distinct refused topics (as many as are remembered), each near the 64 KiB topic limit.
+    const long = 'x'.repeat(60_000);
+    for (let i = 0; i < 256; i += 1) {
+      await obs.publish(`${base}/ask`, '{}', { qos: 1, properties: { responseTopic: `${base}ha/${i}/${long}` } });
+    }
+    await obs.publish(`${base}/ask`, '{}', { qos: 1, properties: { responseTopic: `${base}client/replies` } });
+    await obs.next(`${base}client/replies`);
+    gc();
+    // Kept whole, they were 15 MB for the life of the process.
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(4 * 2 ** 20);
   });
 });
