@@ -4,20 +4,22 @@
  * returned as written. The connection itself keeps using the URL as configured.
  */
 export function urlForDisplay(url: string): string {
-  let parsed: URL;
+  let parsed: URL | undefined;
   try {
     parsed = new URL(url);
   } catch {
-    // Not a URL: whatever stands between the scheme and the last `@` may be a password.
-    return url.replace(/^([^:/?#\s]+:\/*).*@/s, '$1');
+    parsed = undefined;
   }
-  if (parsed.username === '' && parsed.password === '') {
-    // A mistyped `mqtt:user:pass@host` (no `//`) parses with no host, its userinfo in the path.
-    return parsed.host === '' ? url.replace(/^([^:/?#\s]+:\/*)[^?#]*@/s, '$1') : url;
+  if (parsed !== undefined && (parsed.username !== '' || parsed.password !== '')) {
+    parsed.username = '';
+    parsed.password = '';
+    return parsed.toString();
   }
-  parsed.username = '';
-  parsed.password = '';
-  return parsed.toString();
+  // Not a URL, or one that parsed with no userinfo although it holds an `@`: an unencoded `/`, `?`
+  // or `#` in a password ends the authority early (`mqtt://u:12/3@host` is host `u`, port 12), and
+  // a value without its scheme (`user:pass@host:1883`) parses as scheme `user:`. Whatever stands
+  // before the last `@` (after a `scheme:/` prefix, if any) may be a password.
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/+)?.*@/s, '$1');
 }
 
 /** Configuration variables that hold a URL, by the naming rule every one of them follows. */
