@@ -17,7 +17,8 @@ Usage:
                                  store the session in DATA_DIR and list the devices (exit 0, 1 or 2)
   kasa2mqtt simulator [--port N] [--host H] [--mfa-dialect tapo|kasa|nested|wiki]
                                  serve a simulated Kasa cloud (prints {"url","username","password","mfa_code"})
-  kasa2mqtt healthcheck          exit 0 when the running daemon's /healthz answers 200 (needs HEALTH_PORT)
+  kasa2mqtt healthcheck          exit 0 when the running daemon's /healthz answers 200 (needs HEALTH_PORT,
+                                 from the environment or ./.env)
 
 Every variable is described in README.md and config.example.env.`;
 
@@ -90,7 +91,9 @@ async function main(argv: string[]): Promise<void> {
     }
     case 'healthcheck': {
       const { runHealthcheck } = await import('./health/healthcheck.js');
-      process.exitCode = await runHealthcheck();
+      // An npm install keeps HEALTH_PORT in ./.env, as the daemon reads it; the environment wins.
+      const { readDotenv } = await import('./configDotenv.js');
+      process.exitCode = await runHealthcheck({ ...readDotenv(true).values, ...process.env });
       return;
     }
     case undefined: {

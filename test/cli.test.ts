@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,13 +10,13 @@ const tsx = import.meta.resolve('tsx');
 // An empty working directory, so no developer .env is read.
 const cwd = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cli-'));
 
-function runCli(args: string[], env: Record<string, string> = {}) {
+function runCli(args: string[], env: Record<string, string> = {}, dir = cwd) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     execFile(
       process.execPath,
       ['--import', tsx, cli, ...args],
       // A clean environment: only PATH, so no developer variable or .env leaks in.
-      { env: { PATH: process.env.PATH ?? '', ...env }, cwd },
+      { env: { PATH: process.env.PATH ?? '', ...env }, cwd: dir },
       (err, stdout, stderr) => resolve({ code: err ? (err.code as number) : 0, stdout, stderr }),
     );
   });
@@ -67,6 +68,26 @@ describe('command line', () => {
     const { code, stderr } = await runCli(['--check-config'], { KASA_USERNAME: 'me@example.com', KASA_PASSWORD: 'pw', KASA_POLL_INTERVALL: '30' });
     expect(code).toBe(0);
     expect(stderr).toBe('kasa2mqtt: warning: KASA_POLL_INTERVALL is not a kasa2mqtt variable and is ignored; did you mean KASA_POLL_INTERVAL?\n');
+  });
+
+  it('healthcheck takes HEALTH_PORT from ./.env, as the daemon does (an npm install keeps it there)', async () => {
+    const server = createServer((_req, res) => res.writeHead(200).end('{"status":"ok","reasons":[]}'));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      const dir = mkdtempSync(join(tmpdir(), 'kasa2mqtt-cli-hc-'));
+      writeFileSync(join(dir, '.env'), `KASA_USERNAME=me@example.com\nHEALTH_PORT=${port}\n`);
+      const fromFile = await runCli(['healthcheck'], {}, dir);
+      expect(fromFile.stderr).toBe('');
+      expect(fromFile.code).toBe(0);
+      // The environment wins over .env.
+      const overridden = await runCli(['healthcheck'], { HEALTH_PORT: '0' }, dir);
+      expect(overridden.code).toBe(1);
+      expect(overridden.stderr).toContain('HEALTH_PORT is not set');
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 
   it('rejects unknown arguments with usage and exit 2', async () => {

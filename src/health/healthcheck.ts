@@ -19,7 +19,8 @@ const MAX_BODY_BYTES = 64 * 1024;
  * `kasa2mqtt healthcheck`: GET /healthz (liveness) on HEALTH_HOST:HEALTH_PORT, for npm installs
  * (the image's HEALTHCHECK asks the same with busybox wget, without a second node process).
  * Returns the exit code: 0 when alive, 1 otherwise, with one line on stderr saying why.
- * Reads only the two variables, so a container with incomplete config can still be probed.
+ * Reads only the two variables (the CLI passes the environment over `./.env`, as the daemon reads
+ * them), so a container with incomplete config can still be probed.
  */
 export async function runHealthcheck(env: NodeJS.ProcessEnv = process.env, options: HealthcheckOptions = {}): Promise<number> {
   const writeError = options.writeError ?? ((line: string) => process.stderr.write(`${line}\n`));
