@@ -64,7 +64,7 @@ RUN mkdir -p /data && chown node:node /data && chmod 0700 /data
 VOLUME ["/data"]
 # The official node images ship a `node` user (uid/gid 1000).
 USER ${RUN_AS}
-# GET /healthz and GET /metrics (Prometheus).
+# GET /healthz (liveness), GET /readyz (readiness) and GET /metrics (Prometheus).
 EXPOSE 8080
 
 # Liveness: GET /healthz on HEALTH_PORT answers 200 while the process and its MQTT connections are
