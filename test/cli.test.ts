@@ -54,6 +54,12 @@ describe('command line', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).not.toContain('very-secret');
     expect(bad.stderr).toContain('MQTT_URL: must match ^(mqtts?|wss?):// (got "http://broker/")');
+
+    // The scheme forgotten: the value is refused, and still shown without the password.
+    const noScheme = await runCli(['--check-config'], { ...env, KASA_CLOUD_URL: 'https://cloud.example', MQTT_URL: 'broker-user:mqtt-very-secret@broker:1883' });
+    expect(noScheme.code).toBe(2);
+    expect(noScheme.stderr).not.toContain('very-secret');
+    expect(noScheme.stderr).toContain('MQTT_URL: must match ^(mqtts?|wss?):// (got "broker:1883")');
   });
 
   it('exits 2 naming each bad variable, before connecting to anything', async () => {

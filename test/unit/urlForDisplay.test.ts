@@ -19,4 +19,10 @@ describe('urlForDisplay', () => {
       expect(shown).toMatch(/^mqtt:\/\/host/);
     }
   });
+
+  it('never shows the password of a URL written without its scheme (`user:pass@host`)', () => {
+    expect(urlForDisplay('bob:very-secret@host:1883')).toBe('host:1883');
+    expect(urlForDisplay('//bob:very-secret@host')).toBe('host');
+    expect(urlForDisplay('mqtt:/bob:very-secret@host')).toBe('mqtt:/host');
+  });
 });
