@@ -357,7 +357,7 @@ export const TOPIC_DOCS = {
   bridgeDevices: { direction: 'out', retained: true, payload: 'the device list, see below' },
   bridgeEvent: { direction: 'out', retained: false, payload: 'one event, see below' },
   bridgeRequest: { direction: 'in', retained: false, payload: 'a JSON object (or empty), optional `transaction`' },
-  bridgeResponse: { direction: 'out', retained: false, payload: '`{"status","data"?,"error"?,"transaction"?}`' },
+  bridgeResponse: { direction: 'out', retained: false, payload: '`{"status","data"?,"error"?,"retry_after"?,"transaction"?}` (`retry_after` with `rate_limited`)' },
   nodeState: { direction: 'out', retained: true, payload: "the node's state, one JSON object" },
   nodeAvailability: { direction: 'out', retained: true, payload: '`{"state":"online"}` or `{"state":"offline"}`' },
   nodeSet: { direction: 'in', retained: false, payload: 'a set: JSON object or a plain word' },
