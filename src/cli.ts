@@ -85,8 +85,14 @@ async function main(argv: string[]): Promise<void> {
       return;
     }
     case 'simulator': {
-      const { runSimulatorCli } = await import('./simulator/cli.js');
-      await runSimulatorCli(rest);
+      const { runSimulatorCli, SimulatorUsageError } = await import('./simulator/cli.js');
+      try {
+        await runSimulatorCli(rest);
+      } catch (err) {
+        if (!(err instanceof SimulatorUsageError)) throw err;
+        process.stderr.write(`${err.message}\n`);
+        process.exit(EXIT_CONFIG);
+      }
       return;
     }
     case 'healthcheck': {

@@ -96,6 +96,13 @@ describe('command line', () => {
     }
   });
 
+  it('simulator: a bad argument is a usage error, exit 2 and one line', async () => {
+    const { code, stderr, stdout } = await runCli(['simulator', '--mfa-dialect', 'bogus']);
+    expect(code).toBe(2);
+    expect(stdout).toBe('');
+    expect(stderr).toBe('kasa2mqtt simulator: --mfa-dialect must be one of tapo, kasa, nested, wiki\n');
+  });
+
   it('rejects unknown arguments with usage and exit 2', async () => {
     const { code, stderr } = await runCli(['--frobnicate']);
     expect(code).toBe(2);

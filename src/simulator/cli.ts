@@ -4,6 +4,11 @@ import { MFA_DIALECTS, type MfaDialect } from './types.js';
 
 const USAGE = `kasa2mqtt simulator [--port N] [--host H] [--mfa-dialect ${MFA_DIALECTS.join('|')}]`;
 
+/** A bad command line (the CLI exits 2 with this message, as for every usage error). */
+export class SimulatorUsageError extends Error {
+  override name = 'SimulatorUsageError';
+}
+
 interface CliArgs {
   port: number;
   host: string;
@@ -17,23 +22,23 @@ function parseArgs(argv: string[]): CliArgs {
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? arg.split('=', 2) : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
-      if (v === undefined || v === '') throw new Error(`kasa2mqtt simulator: ${flag} needs a value`);
+      if (v === undefined || v === '') throw new SimulatorUsageError(`kasa2mqtt simulator: ${flag} needs a value`);
       return v;
     };
     if (flag === '--port') {
       const port = Number(value());
-      if (!Number.isInteger(port) || port < 0 || port > 65532) throw new Error('kasa2mqtt simulator: --port must be 0–65532');
+      if (!Number.isInteger(port) || port < 0 || port > 65532) throw new SimulatorUsageError('kasa2mqtt simulator: --port must be 0–65532');
       args.port = port;
     } else if (flag === '--host') {
       args.host = value();
     } else if (flag === '--mfa-dialect') {
       const dialect = value();
       if (!(MFA_DIALECTS as readonly string[]).includes(dialect)) {
-        throw new Error(`kasa2mqtt simulator: --mfa-dialect must be one of ${MFA_DIALECTS.join(', ')}`);
+        throw new SimulatorUsageError(`kasa2mqtt simulator: --mfa-dialect must be one of ${MFA_DIALECTS.join(', ')}`);
       }
       args.mfaDialect = dialect as MfaDialect;
     } else {
-      throw new Error(`kasa2mqtt simulator: unknown argument ${JSON.stringify(arg)} (usage: ${USAGE})`);
+      throw new SimulatorUsageError(`kasa2mqtt simulator: unknown argument ${JSON.stringify(arg)} (usage: ${USAGE})`);
     }
   }
   return args;
