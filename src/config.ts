@@ -171,6 +171,10 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
   if (config && config.MQTT_BASE_TOPIC === config.HA_DISCOVERY_PREFIX) {
     problems.push('HA_DISCOVERY_PREFIX: must differ from MQTT_BASE_TOPIC');
   }
+  if (config && !URL.canParse(config.MQTT_URL)) {
+    // Passes the scheme pattern (`mqtt://[bad`) yet would stop the daemon with "Invalid URL", exit 1.
+    problems.push(`MQTT_URL: not a valid URL (got ${JSON.stringify(urlForDisplay(config.MQTT_URL))})`);
+  }
   if (config && (config.MQTT_CERT_FILE === undefined) !== (config.MQTT_KEY_FILE === undefined)) {
     problems.push('MQTT_CERT_FILE: MQTT_CERT_FILE and MQTT_KEY_FILE go together');
   }

@@ -168,4 +168,9 @@ describe('configuration', () => {
     expect(pub).not.toHaveProperty('MQTT_PASSWORD');
     expect(pub.KASA_USERNAME).toBe('m***@example.com');
   });
+
+  it('an MQTT_URL that has the scheme but does not parse is a configuration error, its password not shown', () => {
+    const problems = problemsOf({ ...base, MQTT_URL: 'mqtt://bob:very-secret@[broker' });
+    expect(problems).toEqual(['MQTT_URL: not a valid URL (got "mqtt://[broker")']);
+  });
 });
