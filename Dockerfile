@@ -57,6 +57,8 @@ WORKDIR /app
 # Only /data (session, topic keys, client id) is writable.
 COPY package.json ./
 COPY certs ./certs
+# `kasa2mqtt --help` points to it, as to the README.
+COPY config.example.env ./
 COPY --from=deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 RUN mkdir -p /data && chown node:node /data && chmod 0700 /data

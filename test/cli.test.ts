@@ -103,6 +103,20 @@ describe('command line', () => {
     expect(stderr).toBe('kasa2mqtt simulator: --mfa-dialect must be one of tapo, kasa, nested, wiki\n');
   });
 
+  it('--help points to files an npm install has', { timeout: 60_000 }, async () => {
+    const { stdout } = await runCli(['--help']);
+    const named = [...stdout.matchAll(/\b(README\.md|config\.example\.env)\b/g)].map((m) => m[1]!);
+    expect(named).toContain('config.example.env');
+    const packed = await new Promise<string>((resolve, reject) => {
+      execFile('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: new URL('..', import.meta.url).pathname }, (err, out) => {
+        if (err) reject(new Error(`npm pack: ${err.message}`));
+        else resolve(out);
+      });
+    });
+    const paths = (JSON.parse(packed) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+    for (const file of named) expect(paths, file).toContain(file);
+  });
+
   it('rejects unknown arguments with usage and exit 2', async () => {
     const { code, stderr } = await runCli(['--frobnicate']);
     expect(code).toBe(2);
