@@ -164,7 +164,7 @@ export const BRIDGE_REQUEST_ERROR_CODES = {
   busy: '`auth/login` while a login or code check is under way',
   rate_limited:
     'with `"retry_after":"<ISO time>"` beside `error`: a requested login the login rules refuse (see "Login and MFA"), or an 11th rename within a minute',
-  cloud_error: 'the cloud failed during the request',
+  cloud_error: 'the cloud failed during the request, or the session is not usable (e.g. a code is awaited); the message says which',
 } as const satisfies Record<string, string>;
 export type BridgeRequestErrorCode = keyof typeof BRIDGE_REQUEST_ERROR_CODES;
 
