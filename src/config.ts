@@ -217,7 +217,7 @@ function describeProblem(e: EnvProblem, env: Record<string, string | undefined>)
 }
 
 function describeNumberRange(schema: Record<string, unknown>): string {
-  const kind = schema.type === 'integer' ? 'a whole number' : schema.type === 'boolean' ? 'true or false' : 'a number';
+  const kind = schema.type === 'integer' ? 'a whole number' : schema.type === 'boolean' ? 'true or false (yes/no, on/off, 1/0 also accepted)' : 'a number';
   if (schema.type === 'boolean') return `must be ${kind}`;
   const min = schema.minimum as number | undefined;
   const max = schema.maximum as number | undefined;

@@ -48,7 +48,7 @@ describe('configuration', () => {
         expect.stringMatching(/^LOG_LEVEL: one of fatal, error, warn, info, debug, trace, silent/),
         expect.stringMatching(/^MQTT_URL: /),
         expect.stringMatching(/^KASA_CONCURRENCY: must be a whole number from 1 to 64/),
-        expect.stringMatching(/^HA_DISCOVERY: must be true or false/),
+        expect.stringMatching(/^HA_DISCOVERY: must be true or false \(yes\/no, on\/off, 1\/0 also accepted\)/),
       ]),
     );
     expect(problems).toHaveLength(7);
