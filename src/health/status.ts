@@ -25,7 +25,7 @@ const ERROR_CODE = /^[a-z][a-z0-9_]{0,63}$/;
  * restart cures no login problem and would only repeat the login.
  */
 export function evaluateLiveness(source: HealthSource): HealthReport {
-  return report(source, mqttReasons(source));
+  return report(source, mqttReasons(source), conditions(source));
 }
 
 /**
@@ -52,11 +52,20 @@ export function evaluateReadiness(source: HealthSource, baseTopic: string): Heal
       break;
     }
   }
+  const found = conditions(source);
+  if (found.rate_limited_until !== undefined) reasons.push(`rate_limited: background polling resumes at ${found.rate_limited_until}`);
+  if (found.storage_error !== undefined) reasons.push(`storage_error: ${found.storage_error}`);
+  return report(source, reasons, found);
+}
+
+/** The report's optional fields, read once: readiness also turns them into reasons. */
+function conditions(source: HealthSource): Pick<HealthReport, 'rate_limited_until' | 'storage_error'> {
   const until = source.pausedUntil();
-  if (until !== undefined && Number.isFinite(until)) reasons.push(`rate_limited: background polling resumes at ${new Date(until).toISOString()}`);
   const storageError = source.storageError();
-  if (storageError !== undefined) reasons.push(`storage_error: ${storageError}`);
-  return report(source, reasons);
+  return {
+    ...(until !== undefined && Number.isFinite(until) ? { rate_limited_until: new Date(until).toISOString() } : {}),
+    ...(storageError !== undefined ? { storage_error: storageError } : {}),
+  };
 }
 
 function mqttReasons(source: HealthSource): string[] {
@@ -65,8 +74,8 @@ function mqttReasons(source: HealthSource): string[] {
   return [];
 }
 
-function report(source: HealthSource, reasons: string[]): HealthReport {
-  const result: HealthReport = {
+function report(source: HealthSource, reasons: string[], found: Pick<HealthReport, 'rate_limited_until' | 'storage_error'>): HealthReport {
+  return {
     status: reasons.length === 0 ? 'ok' : 'unhealthy',
     reasons,
     mqtt: source.mqttConnected() ? 'connected' : 'disconnected',
@@ -74,10 +83,6 @@ function report(source: HealthSource, reasons: string[]): HealthReport {
     devices: source.devicesTotal(),
     devices_online: source.devicesOnline(),
     queue_depth: source.queueDepth(),
+    ...found,
   };
-  const until = source.pausedUntil();
-  if (until !== undefined && Number.isFinite(until)) result.rate_limited_until = new Date(until).toISOString();
-  const storageError = source.storageError();
-  if (storageError !== undefined) result.storage_error = storageError;
-  return result;
 }
