@@ -101,11 +101,7 @@ export class DataDirLock {
     try {
       mkdirSync(dir, { recursive: true, mode: 0o700 });
     } catch (err) {
-      throw new SessionStoreError(
-        `DATA_DIR ${dir} cannot be created or used (${storageErrorCode(err)}); point DATA_DIR at a writable directory owned by this user`,
-        dir,
-        { cause: err },
-      );
+      throw SessionStoreError.unusableDataDir(dir, err);
     }
     const lock = DataDirLock.#take(dataDir, path, role);
     removeLeftoverTempFiles(dir);

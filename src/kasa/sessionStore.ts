@@ -40,6 +40,15 @@ export class SessionStoreError extends Error {
     this.name = 'SessionStoreError';
     this.path = path;
   }
+
+  /** DATA_DIR itself cannot be created or used (not a directory, no permission, read-only). */
+  static unusableDataDir(dir: string, err: unknown): SessionStoreError {
+    return new SessionStoreError(
+      `DATA_DIR ${dir} cannot be created or used (${errCode(err)}); point DATA_DIR at a writable directory owned by this user`,
+      dir,
+      { cause: err },
+    );
+  }
 }
 
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -151,11 +160,7 @@ export class SessionStore {
         }
       }
     } catch (err) {
-      throw new SessionStoreError(
-        `DATA_DIR ${this.dataDir} cannot be created or used (${errCode(err)}); point DATA_DIR at a writable directory owned by this user`,
-        this.dataDir,
-        { cause: err },
-      );
+      throw SessionStoreError.unusableDataDir(this.dataDir, err);
     }
   }
 
