@@ -6,18 +6,26 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+/**
+ * Three commands held in flight (background may then use three slots, so it waits for one) and
+ * behind them poll1, energy, poll2 waiting for a slot.
+ */
+function threeCommandsHeldAndPollsWaiting() {
+  const scheduler = makeScheduler({ ratePerMinute: 600, burst: 50, concurrency: 4 });
+  const log = new StartLog();
+  const held = [deferred(), deferred(), deferred()];
+  const commands = held.map((gate, i) => scheduler.run('command', log.task(`cmd${i}`, 'command', () => gate.promise)));
+  const background = [
+    scheduler.run('poll', log.task('poll1', 'poll')),
+    scheduler.run('energy', log.task('energy', 'energy')),
+    scheduler.run('poll', log.task('poll2', 'poll')),
+  ];
+  return { scheduler, log, held, commands, background };
+}
+
 describe('tasks handed out by their queue but not started yet', () => {
   it('a device list submitted while polls wait for a slot starts before them, even when a slot frees at once', async () => {
-    const scheduler = makeScheduler({ ratePerMinute: 600, burst: 50, concurrency: 4 });
-    const log = new StartLog();
-    const held = [deferred(), deferred(), deferred()];
-    const commands = held.map((gate, i) => scheduler.run('command', log.task(`cmd${i}`, 'command', () => gate.promise)));
-    // Three requests in flight: background may use three slots, so the polls wait for one.
-    const background = [
-      scheduler.run('poll', log.task('poll1', 'poll')),
-      scheduler.run('energy', log.task('energy', 'energy')),
-      scheduler.run('poll', log.task('poll2', 'poll')),
-    ];
+    const { scheduler, log, held, commands, background } = threeCommandsHeldAndPollsWaiting();
     const list = scheduler.run('device_list', log.task('list', 'device_list'));
     expect(log.ids()).toEqual(['cmd0', 'cmd1', 'cmd2']);
     held[0]!.resolve();
@@ -30,15 +38,7 @@ describe('tasks handed out by their queue but not started yet', () => {
   it.each([0, 1, 2, 3, 4, 5, 6, 7, 8])(
     'a device list starts before the polls waiting when it is submitted, whenever a slot frees (%i microtasks before)',
     async (ticks) => {
-      const scheduler = makeScheduler({ ratePerMinute: 600, burst: 50, concurrency: 4 });
-      const log = new StartLog();
-      const held = [deferred(), deferred(), deferred()];
-      const commands = held.map((gate, i) => scheduler.run('command', log.task(`cmd${i}`, 'command', () => gate.promise)));
-      const background = [
-        scheduler.run('poll', log.task('poll1', 'poll')),
-        scheduler.run('energy', log.task('energy', 'energy')),
-        scheduler.run('poll', log.task('poll2', 'poll')),
-      ];
+      const { scheduler, log, held, commands, background } = threeCommandsHeldAndPollsWaiting();
       held[0]!.resolve();
       for (let i = 0; i < ticks; i++) await Promise.resolve();
       const list = scheduler.run('device_list', log.task('list', 'device_list'));
