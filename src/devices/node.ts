@@ -1,5 +1,5 @@
 import type { Capability, NodeType } from '../api/types.js';
-import type { FeatureName } from './features.js';
+import type { ProtocolFamily } from './module.js';
 
 /**
  * Where a node's energy readings come from:
@@ -25,8 +25,10 @@ export interface DeviceNode {
   model: string;
   type: NodeType;
   capabilities: Capability[];
-  /** Features from the family table (LED, restart, countdown…): see features.ts. */
-  features?: FeatureName[];
+  /** How the device is spoken to; its modules come from this family's table (protocols.ts). */
+  protocol: ProtocolFamily;
+  /** Names of the modules the node has (on/off, energy, LED, firmware…), in table order. */
+  modules: string[];
   /** The physical device this node is reached through (itself, or the strip for an outlet). */
   deviceId: string;
   /** Base URL the device's passthrough goes to. */

@@ -1,0 +1,48 @@
+/**
+ * The `iot` family (the classic Kasa passthrough, docs/protocol.md "Passthrough"): its module
+ * table and its wire shape `{"<module>": {"<method>": args}, "context": {"child_ids": [...]}}`.
+ */
+import type { DeviceModule } from '../module.js';
+import type { ProtocolSpec } from '../protocols.js';
+import { isRecord } from '../../isRecord.js';
+import { methodResult, refusedSetters, sysinfoOf } from '../reply.js';
+import { mergeRequests } from './merge.js';
+import { normaliseChildId } from '../nodes.js';
+
+/** The iot module table: one line per capability. Order: state keys and entities appear in it. */
+export const IOT_MODULES: readonly DeviceModule[] = [];
+
+/** Device codes meaning "this model has no such module or method". */
+const NOT_SUPPORTED_CODES = new Set([-1, -2, -2001]);
+
+export const IOT_PROTOCOL: ProtocolSpec = {
+  family: 'iot',
+  modules: IOT_MODULES,
+  combine: (parts) => mergeRequests(...parts),
+  unwrap: (raw) => raw,
+  reply(node, response, base) {
+    const sysinfo = sysinfoOf(response);
+    const reply = { response, ...base, ...(sysinfo ? { sysinfo } : {}) };
+    if (node.parentId === undefined || !sysinfo) return reply;
+    const children = Array.isArray(sysinfo['children']) ? sysinfo['children'] : [];
+    const child = children.find(
+      (c): c is Record<string, unknown> =>
+        isRecord(c) && (typeof c['id'] === 'string' || typeof c['id'] === 'number') && normaliseChildId(node.parentId!, String(c['id'])) === node.id,
+    );
+    return child ? { ...reply, child } : reply;
+  },
+  refusedSetters: (request, response) => refusedSetters(request, response),
+  lacks(read, response) {
+    for (const [module, body] of Object.entries(read)) {
+      if (module === 'context' || !isRecord(body)) continue;
+      for (const method of Object.keys(body)) {
+        if (methodResult(response, module, method)) return false;
+        const answer = response[module];
+        const failure = isRecord(answer) ? (isRecord(answer[method]) ? answer[method] : answer) : undefined;
+        const code = isRecord(failure) ? Number(failure['err_code']) : NaN;
+        if (!NOT_SUPPORTED_CODES.has(code)) return false;
+      }
+    }
+    return true;
+  },
+};
