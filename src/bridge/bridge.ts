@@ -22,7 +22,6 @@ import { describeError } from './errors.js';
 import { EventBus } from './eventBus.js';
 import { HealthCheckExtension } from './healthCheck.js';
 import { HomeAssistantExtension } from './homeassistant.js';
-import { NodeStates } from './nodeStates.js';
 import { Poller } from './poller.js';
 import { DeviceReadings } from './readings.js';
 import { DeviceRegistry } from './registry.js';
@@ -135,7 +134,6 @@ export class Bridge {
       events,
       auth: new AuthStatus(),
       registry: new DeviceRegistry(keys),
-      states: new NodeStates(),
       requests: new BridgeRequests(),
       bridgeId,
       storage,

@@ -4,8 +4,9 @@ import {
   isNotSupported,
   mergeSets,
   parseSetPayload,
-  refusedSetters,
+  PROTOCOLS,
   setRequest,
+  settingModules,
   unconfirmedAttributes,
   type RefusedMethod,
 } from '../devices/families.js';
@@ -15,6 +16,7 @@ import type { MqttMessage } from '../mqtt/connection.js';
 import type { BridgeContext, BridgePart } from './context.js';
 import { commandErrorCode, commandErrorMessage, describeError } from './errors.js';
 import { transactionOfPayload } from './transaction.js';
+import type { SetQueue } from './device.js';
 
 const SESSION_NOT_USABLE = 'the cloud session is not usable: see kasa/bridge/auth';
 
@@ -32,7 +34,8 @@ interface Batch {
   started: boolean;
 }
 
-interface NodeQueue {
+/** Kept on the node's record (device.ts), so a node that goes away takes its queue. */
+interface NodeQueue extends SetQueue {
   current: Batch;
   next?: Batch;
 }
@@ -44,7 +47,6 @@ interface NodeQueue {
  */
 export class CommandsExtension implements BridgePart {
   readonly name = 'commands';
-  readonly #queues = new Map<string, NodeQueue>();
   readonly #unsubscribe: (() => Promise<void>)[] = [];
   readonly #log;
 
@@ -98,11 +100,20 @@ export class CommandsExtension implements BridgePart {
     this.#enqueue(node, set, waiter);
   }
 
+  #queue(node: DeviceNode): NodeQueue | undefined {
+    return this.ctx.registry.record(node.id)?.commands as NodeQueue | undefined;
+  }
+
   #enqueue(node: DeviceNode, set: SetPayload, waiter: Waiter): void {
-    const queue = this.#queues.get(node.id);
+    const record = this.ctx.registry.record(node.id);
+    if (!record) {
+      this.#failWaiters(node, [waiter], 'unknown_device', `${node.name} is gone`);
+      return;
+    }
+    const queue = this.#queue(node);
     if (!queue) {
       const batch: Batch = { set, waiters: [waiter], started: false };
-      this.#queues.set(node.id, { current: batch });
+      record.commands = { current: batch } satisfies NodeQueue;
       this.#send(node, batch);
       return;
     }
@@ -118,40 +129,44 @@ export class CommandsExtension implements BridgePart {
   }
 
   #send(node: DeviceNode, batch: Batch): void {
-    const device = node.parentId === undefined ? node : this.ctx.registry.node(node.parentId);
-    if (!device) {
+    const { registry, readings, scheduler } = this.ctx;
+    const device = registry.device(node);
+    const record = registry.record(node.id);
+    if (!device?.self || !record) {
       this.#failWaiters(node, batch.waiters, 'unknown_device', `the strip of ${node.name} is gone`);
       this.#advance(node);
       return;
     }
-    this.ctx.scheduler
+    scheduler
       .run(
         'command',
         async (signal) => {
           batch.started = true;
           // TOGGLE resolves against the newest known state at the moment the request goes out.
-          const request = setRequest(node, batch.set, this.ctx.states.peek(node.id), this.ctx.readings.requestOptions(device.id));
-          return { request, response: await this.ctx.client.passthrough(device, request, signal) };
+          const children = node.parentId === undefined ? device.children().map((c) => c.info) : [];
+          const request = setRequest(node, batch.set, record.peek(), device.requestOptions(), children);
+          return { request, response: await readings.send(node, request, signal) };
         },
         { label: `set ${node.key}`, device: device.id },
       )
       .then(async ({ request, response }) => {
-        this.ctx.readings.apply(device, response, node);
-        const refused = refusedSetters(request, response);
+        let readBack = readings.apply(node, response);
+        const refused = PROTOCOLS[node.protocol].refusedSetters(request, response);
         if (refused.length > 0) {
           this.#failWaiters(node, batch.waiters, refusedCode(refused), refusedMessage(node, refused));
           return;
         }
-        if (batch.set.restart) this.ctx.readings.expectRestart(device.id);
+        if (settingModules(node, batch.set).some((m) => m.set?.restarts)) readings.expectRestart(node);
         // Methods normally run in textual order; if the read-back does not show the set, read once more.
-        if (unconfirmedAttributes(node, batch.set, this.ctx.states.peek(node.id)).length > 0) {
-          await this.ctx.readings.read(node, 'readback').catch(() => undefined);
+        if (unconfirmedAttributes(node, batch.set, readBack).length > 0) {
+          await readings.read(node, 'readback').catch(() => undefined);
+          readBack = record.peek();
         }
-        const data = appliedData(node, batch.set, this.ctx.states.peek(node.id));
+        const data = appliedData(node, batch.set, readBack);
         for (const waiter of batch.waiters) this.#answer(waiter, { status: 'ok', data });
       })
       .catch((err: unknown) => {
-        this.ctx.readings.failed(device, err);
+        readings.failed(node, err);
         this.#log.warn({ id: node.id, key: node.key, err: describeError(err) }, 'command failed');
         this.#failWaiters(node, batch.waiters, commandErrorCode(err), commandErrorMessage(err));
       })
@@ -159,10 +174,11 @@ export class CommandsExtension implements BridgePart {
   }
 
   #advance(node: DeviceNode): void {
-    const queue = this.#queues.get(node.id);
-    if (!queue) return;
+    const record = this.ctx.registry.record(node.id);
+    const queue = this.#queue(node);
+    if (!record || !queue) return;
     if (!queue.next) {
-      this.#queues.delete(node.id);
+      record.commands = undefined;
       return;
     }
     queue.current = queue.next;

@@ -8,7 +8,6 @@ import type { MqttConnection } from '../mqtt/connection.js';
 import type { StorageStatus } from '../storageStatus.js';
 import type { BridgeRequests } from './bridgeRequests.js';
 import type { EventBus } from './eventBus.js';
-import type { NodeStates } from './nodeStates.js';
 import type { DeviceReadings } from './readings.js';
 import type { DeviceRegistry } from './registry.js';
 import type { StatePublisher } from './statePublisher.js';
@@ -27,10 +26,8 @@ export interface BridgeContext {
   readonly events: EventBus;
   /** The cloud session as the auth part last published it. */
   readonly auth: AuthStatus;
-  /** Every node the bridge knows. */
+  /** Every device the bridge knows, each owning its nodes' state (device.ts). */
   readonly registry: DeviceRegistry;
-  /** The state cache behind the published node states. */
-  readonly states: NodeStates;
   /** Publishes node state and availability. */
   readonly publisher: StatePublisher;
   /** Reads devices and applies what they answer. */

@@ -71,10 +71,9 @@ export class DeviceListExtension implements BridgePart {
     if (usable) void this.#sync();
   };
 
+  /** Changes found by devices' answers (outlets, refined families); the list's own changes are published by `#refresh`. */
   readonly #onNodesChanged = ({ added, removed, batched }: NodesChangedEvent): void => {
-    const countChanged = added.length > 0 || removed.length > 0;
-    if (batched) this.#publishDevicesSoon(countChanged);
-    else this.publishDevices(countChanged);
+    if (batched) this.#publishDevicesSoon(added.length > 0 || removed.length > 0);
   };
 
   /**
@@ -127,9 +126,10 @@ export class DeviceListExtension implements BridgePart {
       return registry.size;
     }
     this.#suspectEmpty = false;
-    readings.applyChange(registry.applyDeviceList(list));
+    const change = registry.applyDeviceList(list);
+    readings.applyChange(change);
     readings.applyListedOnline(list);
-    this.publishDevices();
+    this.publishDevices(change.added.length > 0 || change.removed.length > 0);
     return registry.size;
   }
 
@@ -153,7 +153,7 @@ export class DeviceListExtension implements BridgePart {
       throw new RequestError('invalid_payload', err instanceof Error ? err.message : String(err));
     }
     this.#renames.record();
-    publisher.clear(node, oldKey);
+    publisher.clear(oldKey);
     publisher.moved(node);
     this.ctx.events.emit('nodeRenamed', node, oldKey);
     this.publishDevices();

@@ -27,8 +27,6 @@ export interface BridgeEventMap {
   nodesOnlineChanged: [nodes: DeviceNode[]];
   /** A node's topic key changed (rename); old key given so retained topics can be cleared. */
   nodeRenamed: [node: DeviceNode, oldKey: string];
-  /** A physical device answered a read. */
-  deviceAnswered: [device: DeviceNode];
   /** The device list after a login was read and every device read once. */
   devicesSynced: [];
   /** A node answered: its full state after the reading (discovery announces the keys it carries). */

@@ -10,7 +10,6 @@ import {
   nodeDiscovery,
   type DiscoveryContext,
 } from '../ha/discovery.js';
-import { SeenKeys } from '../ha/seenKeys.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 import type { NodeState, RediscoverResult } from '../api/types.js';
 import { VERSION } from '../version.js';
@@ -29,9 +28,8 @@ export const REDISCOVER_GAP_MS = 10_000;
  */
 export class HomeAssistantExtension implements BridgePart {
   readonly name = 'homeassistant';
-  readonly #published = new Map<string, string>();
-  /** State keys each node has reported: discovery announces only entities whose key is among them. */
-  readonly #seen = new SeenKeys();
+  /** The bridge's own config as last published (each node's is kept on its record). */
+  #bridgeJson: string | undefined;
   /** Retained `kasa_…` configs seen at start: topic → node id (undefined for bridge configs). */
   readonly #retainedAtStart = new Map<string, string | undefined>();
   readonly #unsubscribe: (() => Promise<void>)[] = [];
@@ -78,7 +76,7 @@ export class HomeAssistantExtension implements BridgePart {
       await mqtt.subscribe(config.HA_STATUS_TOPIC, (m) => this.#onStatus(m), { qos: 1 }),
       await mqtt.subscribe(discoveryTopics(config.HA_DISCOVERY_PREFIX).deviceFilter, (m) => this.#collect(m), { qos: 1 }),
     );
-    this.#publish(bridgeDiscoveryTopic(this.#discovery), bridgeDiscovery(this.#discovery), true);
+    this.#publishBridge(true);
   }
 
   async stop(): Promise<void> {
@@ -120,19 +118,25 @@ export class HomeAssistantExtension implements BridgePart {
   /** Publishes every config again (homeassistant/rediscover, HA birth). */
   #rediscover(): void {
     if (!this.#enabled) return;
-    this.#publish(bridgeDiscoveryTopic(this.#discovery), bridgeDiscovery(this.#discovery), true);
+    this.#publishBridge(true);
     for (const node of this.ctx.registry.nodes()) this.#publishNode(node, true);
   }
 
-  #publishNode(node: DeviceNode, force = false): void {
-    this.#publish(discoveryTopic(this.#discovery, node), nodeDiscovery(node, this.#discovery, this.#seen.of(node.id)), force);
+  #publishBridge(force: boolean): void {
+    const json = JSON.stringify(bridgeDiscovery(this.#discovery));
+    if (!force && this.#bridgeJson === json) return;
+    this.#bridgeJson = json;
+    void this.ctx.mqtt.publish(bridgeDiscoveryTopic(this.#discovery), json, { retain: true });
   }
 
-  #publish(topic: string, payload: object, force: boolean): void {
-    const json = JSON.stringify(payload);
-    if (!force && this.#published.get(topic) === json) return;
-    this.#published.set(topic, json);
-    void this.ctx.mqtt.publish(topic, json, { retain: true });
+  /** Announces the entities of the node's modules (less those it lacks) whose state keys it has carried. */
+  #publishNode(node: DeviceNode, force = false): void {
+    const record = this.ctx.registry.record(node.id);
+    if (!record) return;
+    const json = JSON.stringify(nodeDiscovery(node, this.#discovery, record.seenKeys.keys(), record.lacking));
+    if (!force && record.discoveryJson === json) return;
+    record.discoveryJson = json;
+    void this.ctx.mqtt.publish(discoveryTopic(this.#discovery, node), json, { retain: true });
   }
 
   #collect(message: MqttMessage): void {
@@ -158,19 +162,15 @@ export class HomeAssistantExtension implements BridgePart {
   }
 
   readonly #onNodesChanged = ({ added, removed, changed }: NodesChangedEvent) => {
-    for (const node of removed) {
-      this.#seen.forget(node.id);
-      const topic = discoveryTopic(this.#discovery, node);
-      this.#published.delete(topic);
-      void this.ctx.mqtt.publish(topic, '', { retain: true });
-    }
+    for (const node of removed) void this.ctx.mqtt.publish(discoveryTopic(this.#discovery, node), '', { retain: true });
     for (const node of [...added, ...changed]) this.#publishNode(node);
     // A strip's outlets name it in via_device and their names: refresh them with it.
     for (const node of changed) for (const child of this.ctx.registry.children(node)) this.#publishNode(child);
   };
 
   readonly #onNodeRead = (node: DeviceNode, state: NodeState) => {
-    if (this.#seen.observe(node.id, Object.keys(state))) this.#publishNode(node);
+    const record = this.ctx.registry.record(node.id);
+    if (record?.seenKeys.observe(Object.keys(state))) this.#publishNode(node);
   };
 
   readonly #onNodeRenamed = (node: DeviceNode) => {

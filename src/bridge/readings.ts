@@ -1,29 +1,35 @@
+import type { NodeState } from '../api/types.js';
 import type { Priority } from '../scheduler/scheduler.js';
 import { SchedulerStoppedError } from '../scheduler/scheduler.js';
-import { deviceUtcOffsetMinutes, parseEnergyResponse, parseResponse, pollRequest, sysinfoOf } from '../devices/families.js';
+import { cadenceRequests, deviceUtcOffsetMinutes, moduleReadings, pollRequest, PROTOCOLS, sysinfoOf, type NodeRequest } from '../devices/families.js';
+import { modulesOf } from '../devices/protocols.js';
+import type { ReadCadence, RequestData } from '../devices/module.js';
 import type { DeviceNode } from '../devices/node.js';
 import { KasaDeviceOfflineError } from '../kasa/errors.js';
 import type { CloudDevice } from '../kasa/protocol.js';
 import type { BridgeContext } from './context.js';
+import type { Device } from './device.js';
 import { describeError, SessionUnavailableError } from './errors.js';
 import type { NodesChange } from './registry.js';
 
 export type ReadingsContext = Pick<
   BridgeContext,
-  'logger' | 'mqtt' | 'topics' | 'client' | 'scheduler' | 'events' | 'auth' | 'registry' | 'publisher' | 'publishEvent' | 'timing'
+  'logger' | 'mqtt' | 'topics' | 'client' | 'scheduler' | 'events' | 'auth' | 'registry' | 'publisher' | 'publishEvent' | 'timing' | 'config'
 >;
 
+/** Daily reads (firmware, cloud connection) go out at most this often per device, and again after a restart. */
+export const DAILY_READ_INTERVAL_MS = 24 * 60 * 60_000;
+
+/** The scheduler lane of each cadence's own requests. */
+const CADENCE_LANE: Record<Exclude<ReadCadence, 'poll' | 'after_set'>, Priority> = { energy: 'energy', daily: 'daily' };
+
 /**
- * The one place where what a device says reaches the bridge: a poll's answer, a set's read-back,
- * an energy read or a device-offline error updates the registry, the node states, availability
- * and the events. The poller and the commands both read through here.
+ * The one place where what a device says reaches the bridge, and the one place that reads devices:
+ * a poll, a set's read-back, a targeted or daily read, or a device-offline error updates the
+ * registry, the node states, availability and the events. After each poll answer it sends the
+ * reads of other cadences that are due.
  */
 export class DeviceReadings {
-  readonly #inFlight = new Map<string, Promise<void>>();
-  /** Each device's offset from UTC (minutes), from its `get_time` answers: energy by its calendar. */
-  readonly #utcOffsets = new Map<string, number>();
-  /** Devices restarted on command: until when their absence is expected (ms since the epoch). */
-  readonly #restartingUntil = new Map<string, number>();
   readonly #log;
 
   constructor(private readonly ctx: ReadingsContext) {
@@ -35,91 +41,150 @@ export class DeviceReadings {
     await Promise.all(this.ctx.registry.physicalDevices().map((node) => this.read(node, priority).catch(() => undefined)));
   }
 
-  /** Reads one physical device (or an outlet's strip). Concurrent callers share one request. */
+  /** Polls one physical device (or an outlet's strip). Concurrent callers share one request. */
   read(node: DeviceNode, priority: Priority = 'poll'): Promise<void> {
-    const device = this.#deviceOf(node);
-    if (!device) return Promise.resolve();
-    const running = this.#inFlight.get(device.id);
-    if (running) return running;
-    const read = this.#read(device, priority).finally(() => this.#inFlight.delete(device.id));
-    this.#inFlight.set(device.id, read);
-    return read;
+    const device = this.ctx.registry.device(node);
+    if (!device?.self) return Promise.resolve();
+    device.reading ??= this.#poll(device, device.self.info, priority).finally(() => {
+      device.reading = undefined;
+    });
+    return device.reading;
   }
 
-  async #read(device: DeviceNode, priority: Priority): Promise<void> {
+  async #poll(device: Device, node: DeviceNode, priority: Priority): Promise<void> {
     if (!this.ctx.auth.usable) throw new SessionUnavailableError();
+    const request = () => pollRequest(node, new Date(), device.requestOptions(), device.children().map((c) => c.info), device.self?.lacking);
     let response: Record<string, unknown>;
     try {
-      response = await this.ctx.scheduler.run(priority, (signal) => this.ctx.client.passthrough(device, pollRequest(device, new Date(), this.requestOptions(device.id)), signal), {
-        label: `poll ${device.key}`,
-        device: device.id,
-      });
+      response = await this.ctx.scheduler.run(priority, (signal) => this.#send(node, request(), signal), { label: `poll ${node.key}`, device: device.id });
     } catch (err) {
-      this.failed(device, err);
+      this.failed(node, err);
       if (err instanceof SchedulerStoppedError) this.#log.debug({ id: device.id }, 'device read dropped: shutting down');
-      else if (!(err instanceof KasaDeviceOfflineError)) this.#log.warn({ id: device.id, key: device.key, err: describeError(err) }, 'device read failed');
+      else if (!(err instanceof KasaDeviceOfflineError)) this.#log.warn({ id: device.id, key: node.key, err: describeError(err) }, 'device read failed');
       throw err;
     }
-    this.apply(device, response);
+    this.apply(node, response);
+    this.#readDue(device);
+  }
+
+  /** Sends a request made for `node` to its device, through the node's family. */
+  async #send(node: DeviceNode, requestData: RequestData, signal: AbortSignal): Promise<Record<string, unknown>> {
+    const device = this.ctx.registry.node(node.parentId ?? node.id) ?? node;
+    const raw = await this.ctx.client.passthrough(device, requestData, signal);
+    return PROTOCOLS[node.protocol].unwrap(raw);
+  }
+
+  /** Sends a set's request for `node` (commands.ts): the answer comes back unwrapped, not yet applied. */
+  send(node: DeviceNode, requestData: RequestData, signal: AbortSignal): Promise<Record<string, unknown>> {
+    return this.#send(node, requestData, signal);
   }
 
   /**
-   * Applies a sysinfo-bearing answer (a poll, or a set's read-back) of a physical device: outlets
-   * appear, aliases change, the device is online, and every node it speaks for gets its reading.
-   * `target` is the node a set addressed (an outlet's values come from its own answer).
+   * Applies an answer to a request made for `target` (a poll or a set's read-back for a device, or
+   * an outlet's own request): outlets appear, aliases change, the device is online, and every node
+   * the answer speaks for gets what its modules read. Returns `target`'s state afterwards.
    */
-  apply(device: DeviceNode, response: Record<string, unknown>, target?: DeviceNode): void {
+  apply(target: DeviceNode, response: Record<string, unknown>): NodeState | undefined {
     const { registry, publisher } = this.ctx;
+    const device = registry.device(target);
+    if (!device) return undefined;
     const sysinfo = sysinfoOf(response);
     // Polls find outlets one strip at a time: `bridge/devices` may batch those list updates.
     if (sysinfo) this.applyChange(registry.applySysinfo(device.id, sysinfo), true);
     this.setOnline(device.id, true);
     const now = new Date();
-    const offset = deviceUtcOffsetMinutes(response, now);
-    if (offset !== undefined) this.#utcOffsets.set(device.id, offset);
-    const fresh = registry.node(device.id) ?? device;
-    const options = { now, ...this.requestOptions(device.id), ...(target ? { target } : {}) };
-    const readings = parseResponse([fresh, ...registry.children(fresh)], response, options);
-    for (const [id, reading] of readings) {
-      const node = registry.node(id);
-      if (node) publisher.reading(node, reading);
+    device.utcOffsetMinutes = deviceUtcOffsetMinutes(response, now) ?? device.utcOffsetMinutes;
+    const options = { now, ...device.requestOptions() };
+    let targetState: NodeState | undefined;
+    for (const record of device.nodes.values()) {
+      const node = record.info;
+      const targeted = node.id === target.id;
+      // A request made for an outlet answers for its device only through the sysinfo it carries.
+      if (!targeted && target.parentId !== undefined && !sysinfo) continue;
+      const readings = moduleReadings(node, response, targeted, options);
+      this.#noteLacking(record, node, response, targeted);
+      const state = readings.size > 0 ? publisher.reading(node, readings) : record.peek();
+      if (targeted) targetState = state;
     }
-    this.ctx.events.emit('deviceAnswered', fresh);
+    return targetState;
   }
 
-  /** Applies a separate energy read (HS300 per-outlet meters). */
-  applyEnergy(node: DeviceNode, response: Record<string, unknown>): void {
-    const deviceId = node.parentId ?? node.id;
-    this.ctx.publisher.reading(node, parseEnergyResponse(node, response, new Date(), this.requestOptions(deviceId).utcOffsetMinutes), 'energy');
+  /** Optional modules whose reads this answer says do not exist on the model are turned off for the node. */
+  #noteLacking(record: NonNullable<ReturnType<ReadingsContext['registry']['record']>>, node: DeviceNode, response: Record<string, unknown>, targeted: boolean): void {
+    if (!targeted) return;
+    const spec = PROTOCOLS[node.protocol];
+    for (const module of modulesOf(node)) {
+      if (!module.optional || record.lacking.has(module.name)) continue;
+      const read = typeof module.read === 'function' ? module.read(node) : module.read;
+      const part = read?.request(node, { now: new Date() });
+      if (!part || !asked(part, response)) continue;
+      if (!spec.lacks(part, response)) continue;
+      record.lacking.add(module.name);
+      this.#log.debug({ id: node.id, module: module.name }, 'the device has no such module: not read again');
+      this.ctx.events.emit('nodesChanged', { added: [], removed: [], changed: [node], batched: true });
+    }
   }
 
-  /** What requests to a device need to know of it: its UTC offset, once its clock has been read. */
-  requestOptions(deviceId: string): { utcOffsetMinutes?: number } {
-    const offset = this.#utcOffsets.get(deviceId);
-    return offset === undefined ? {} : { utcOffsetMinutes: offset };
+  /** After a poll answer: the energy reads (first answer, then every KASA_ENERGY_POLL_INTERVAL) and daily reads that are due. */
+  #readDue(device: Device): void {
+    const now = Date.now();
+    const energyDue = (device.lastRead.get('energy') ?? -Infinity) + this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000 <= now;
+    if (energyDue) this.readCadence(device, 'energy');
+    const dailyDue = device.restarted || (device.lastRead.get('daily') ?? -Infinity) + DAILY_READ_INTERVAL_MS <= now;
+    if (dailyDue && !device.isRestarting()) {
+      device.restarted = false;
+      this.readCadence(device, 'daily');
+    }
   }
 
-  /** A restart was sent: the device's short absence that follows is expected, not a failure. */
-  expectRestart(deviceId: string): void {
-    this.#restartingUntil.set(deviceId, Date.now() + this.ctx.timing.restartGraceMs);
+  /** Sends the reads of `cadence` of one device (its own and each outlet's), each on the cadence's lane. */
+  readCadence(device: Device, cadence: Exclude<ReadCadence, 'poll' | 'after_set'>): void {
+    const { scheduler, auth } = this.ctx;
+    const lane = CADENCE_LANE[cadence];
+    const self = device.self;
+    if (!self || scheduler.isPaused(lane) || !auth.usable) return;
+    device.lastRead.set(cadence, Date.now());
+    const children = device.children();
+    const requests = cadenceRequests(self.info, children.map((c) => c.info), cadence, new Date(), device.requestOptions(), (id) =>
+      device.nodes.get(id)?.lacking,
+    );
+    for (const request of requests) this.#sendTargeted(device, request, lane);
+  }
+
+  #sendTargeted(device: Device, { node, requestData }: NodeRequest, lane: Priority): void {
+    const record = device.nodes.get(node.id);
+    if (!record || record.targetedReadPending) return;
+    record.targetedReadPending = true;
+    this.ctx.scheduler
+      .run(lane, (signal) => this.#send(node, requestData, signal), { label: `${lane} ${node.key}`, device: device.id })
+      .then((response) => this.apply(node, response))
+      .catch((err: unknown) => {
+        this.failed(node, err);
+        this.#log.debug({ id: node.id, lane, err: describeError(err) }, 'read failed');
+      })
+      .finally(() => {
+        record.targetedReadPending = false;
+      });
+  }
+
+  /** A restart was sent: the device's short absence that follows is expected, and its daily reads are done again. */
+  expectRestart(node: DeviceNode): void {
+    const device = this.ctx.registry.device(node);
+    if (!device) return;
+    device.restartingUntil = Date.now() + this.ctx.timing.restartGraceMs;
+    device.restarted = true;
   }
 
   /** A failed request to a device: the cloud's "device is offline" marks it and its outlets offline, unless it is restarting. */
-  failed(device: DeviceNode, err: unknown): void {
+  failed(node: DeviceNode, err: unknown): void {
     if (!(err instanceof KasaDeviceOfflineError)) return;
-    if (this.#restarting(device.id)) {
+    const device = this.ctx.registry.device(node);
+    if (!device) return;
+    if (device.isRestarting()) {
       this.#log.debug({ id: device.id }, 'device is restarting: absence expected');
       return;
     }
     this.setOnline(device.id, false);
-  }
-
-  #restarting(deviceId: string): boolean {
-    const until = this.#restartingUntil.get(deviceId);
-    if (until === undefined) return false;
-    if (Date.now() < until) return true;
-    this.#restartingUntil.delete(deviceId);
-    return false;
   }
 
   /** Marks a device and its outlets online/offline (cloud flag or device-offline answer). */
@@ -127,9 +192,9 @@ export class DeviceReadings {
     this.#announceOnline(this.ctx.registry.setOnline(deviceId, online));
   }
 
-  /** The online flags of a fresh device list, announced once. */
+  /** The online flags of a fresh device list: availability follows; the device list part publishes the list itself. */
   applyListedOnline(list: readonly CloudDevice[]): void {
-    this.#announceOnline(list.flatMap((entry) => this.ctx.registry.setOnline(entry.deviceId, entry.status !== 0)));
+    for (const entry of list) for (const node of this.ctx.registry.setOnline(entry.deviceId, entry.status !== 0)) this.ctx.publisher.refreshAvailability(node);
   }
 
   #announceOnline(changed: DeviceNode[]): void {
@@ -157,7 +222,7 @@ export class DeviceReadings {
     }
     for (const node of removed) {
       this.#log.info({ id: node.id, key: node.key }, `device removed: ${node.name}`);
-      publisher.clear(node);
+      publisher.clear(node.key);
       publishEvent({ type: 'device_removed', id: node.id, key: node.key, alias: node.alias });
     }
     for (const { node, from } of renamedAliases) {
@@ -166,8 +231,9 @@ export class DeviceReadings {
     }
     this.ctx.events.emit('nodesChanged', { added, removed, changed, batched });
   }
+}
 
-  #deviceOf(node: DeviceNode): DeviceNode | undefined {
-    return node.parentId === undefined ? node : this.ctx.registry.node(node.parentId);
-  }
+/** Whether `response` answers anything of `part` (iot: a module it asked is in the reply). */
+function asked(part: RequestData, response: Record<string, unknown>): boolean {
+  return Object.keys(part).some((key) => key !== 'context' && key in response);
 }

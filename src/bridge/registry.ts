@@ -3,6 +3,7 @@ import { bridgeDeviceEntry, buildNodes, classify, unsupportedBridgeEntry, unsupp
 import type { DeviceNode, UnsupportedDevice } from '../devices/node.js';
 import type { TopicKeyStore } from '../devices/topicKeys.js';
 import type { CloudDevice } from '../kasa/protocol.js';
+import { Device, NodeRecord } from './device.js';
 
 export interface NodesChange {
   added: DeviceNode[];
@@ -15,48 +16,64 @@ export interface NodesChange {
 const emptyChange = (): NodesChange => ({ added: [], removed: [], changed: [], renamedAliases: [] });
 
 /**
- * Every node the bridge knows: built from the cloud device list, refined by each device's
- * sysinfo (strip outlets, dimmers and light strips behind unknown models), keyed by the
- * persisted topic keys.
+ * Every device the bridge knows, each a `Device` owning its nodes and what the bridge keeps of
+ * them: built from the cloud device list, refined by each device's sysinfo (strip outlets, dimmers
+ * and light strips behind unknown models), keyed by the persisted topic keys.
  */
 export class DeviceRegistry {
-  readonly #nodes = new Map<string, DeviceNode>();
-  readonly #entries = new Map<string, CloudDevice>();
-  readonly #sysinfo = new Map<string, Record<string, unknown>>();
+  readonly #devices = new Map<string, Device>();
+  /** Every node of every device by id (outlets included): an index into `#devices`, kept in step. */
+  readonly #index = new Map<string, NodeRecord>();
   #unsupported: UnsupportedDevice[] = [];
   #listed = false;
 
   constructor(private readonly keys: TopicKeyStore) {}
 
+  /** How many nodes (devices and outlets). */
   get size(): number {
-    return this.#nodes.size;
+    return this.#index.size;
   }
 
   nodes(): DeviceNode[] {
-    return [...this.#nodes.values()];
+    return [...this.#index.values()].map((r) => r.info);
   }
 
   node(id: string): DeviceNode | undefined {
-    return this.#nodes.get(id);
+    return this.#index.get(id)?.info;
+  }
+
+  /** What the bridge keeps of a node (state, availability, discovery, queued sets). */
+  record(id: string): NodeRecord | undefined {
+    return this.#index.get(id);
+  }
+
+  /** The physical device a node belongs to (itself, or an outlet's strip). */
+  device(nodeOrId: DeviceNode | string): Device | undefined {
+    const id = typeof nodeOrId === 'string' ? nodeOrId : (nodeOrId.parentId ?? nodeOrId.id);
+    return this.#devices.get(id);
+  }
+
+  devices(): Device[] {
+    return [...this.#devices.values()];
   }
 
   /** A node by topic key, device id or outlet child id, as given in an incoming topic. */
   resolve(keyOrId: string): DeviceNode | undefined {
     const id = this.keys.resolve(keyOrId);
-    return id === undefined ? undefined : this.#nodes.get(id);
+    return id === undefined ? undefined : this.#index.get(id)?.info;
   }
 
   /** Devices that take one poll each: every node that is not an outlet. */
   physicalDevices(): DeviceNode[] {
-    return this.nodes().filter((n) => n.parentId === undefined);
+    return this.devices().flatMap((d) => (d.self ? [d.self.info] : []));
   }
 
   children(node: DeviceNode): DeviceNode[] {
-    return (node.childIds ?? []).map((id) => this.#nodes.get(id)).filter((n): n is DeviceNode => n !== undefined);
+    return (node.childIds ?? []).map((id) => this.#index.get(id)?.info).filter((n): n is DeviceNode => n !== undefined);
   }
 
   entry(deviceId: string): CloudDevice | undefined {
-    return this.#entries.get(deviceId);
+    return this.#devices.get(deviceId)?.entry;
   }
 
   /** Applies a fresh device list: added, removed, alias and online changes. */
@@ -75,15 +92,17 @@ export class DeviceRegistry {
         continue;
       }
       seen.add(entry.deviceId);
-      this.#entries.set(entry.deviceId, entry);
+      const device = this.#devices.get(entry.deviceId);
+      if (device) device.entry = entry;
+      else this.#devices.set(entry.deviceId, new Device(entry.deviceId, entry));
       this.#rebuild(entry.deviceId, change);
     }
-    for (const node of this.physicalDevices()) {
-      if (seen.has(node.id)) continue;
-      for (const child of this.children(node)) this.#remove(child, change);
-      this.#remove(node, change);
-      this.#entries.delete(node.id);
-      this.#sysinfo.delete(node.id);
+    for (const device of this.devices()) {
+      if (seen.has(device.id)) continue;
+      for (const child of device.children()) this.#remove(device, child, change);
+      if (device.self) this.#remove(device, device.self, change);
+      device.dispose();
+      this.#devices.delete(device.id);
     }
     this.#unsupported = unsupported;
     return change;
@@ -92,17 +111,19 @@ export class DeviceRegistry {
   /** Applies a device's sysinfo: discovers outlets, refines the family, picks up outlet aliases. */
   applySysinfo(deviceId: string, sysinfo: Record<string, unknown>): NodesChange {
     const change = emptyChange();
-    if (!this.#entries.has(deviceId)) return change;
-    this.#sysinfo.set(deviceId, sysinfo);
+    const device = this.#devices.get(deviceId);
+    if (!device) return change;
+    device.sysinfo = sysinfo;
     this.#rebuild(deviceId, change);
     return change;
   }
 
   /** Marks a physical device and its outlets online/offline (cloud flag or -20571). */
   setOnline(deviceId: string, online: boolean): DeviceNode[] {
-    const node = this.#nodes.get(deviceId);
-    if (!node || node.online === online) return [];
-    const changed = [node, ...this.children(node)];
+    const device = this.#devices.get(deviceId);
+    const node = device?.self?.info;
+    if (!device || !node || node.online === online) return [];
+    const changed = [node, ...device.children().map((c) => c.info)];
     for (const n of changed) n.online = online;
     return changed;
   }
@@ -124,12 +145,12 @@ export class DeviceRegistry {
   storedOutletKeys(deviceId: string): Map<string, string> {
     const isOutlet = (id: string) =>
       id.length === deviceId.length + 2 && id.toUpperCase().startsWith(deviceId.toUpperCase()) && /\d{2}$/.test(id);
-    return new Map([...this.keys.entries()].filter(([id]) => isOutlet(id) && !this.#nodes.has(id)));
+    return new Map([...this.keys.entries()].filter(([id]) => isOutlet(id) && !this.#index.has(id)));
   }
 
   /** Changes a node's topic key (bridge/request/device/rename). Returns the old key. */
   rename(id: string, newKey: string): string {
-    const node = this.#nodes.get(id);
+    const node = this.#index.get(id)?.info;
     if (!node) throw new Error(`no device with id ${id}`);
     const result = this.keys.rename(id, newKey);
     if ('error' in result) throw new Error(result.error.message);
@@ -142,37 +163,35 @@ export class DeviceRegistry {
   }
 
   #rebuild(deviceId: string, change: NodesChange): void {
-    const entry = this.#entries.get(deviceId);
-    if (!entry) return;
-    const built = buildNodes(entry, this.#sysinfo.get(deviceId), (id, name) => this.keys.keyFor(id, name));
+    const device = this.#devices.get(deviceId);
+    if (!device) return;
+    const built = buildNodes(device.entry, device.sysinfo, (id, name) => this.keys.keyFor(id, name));
     const builtIds = new Set(built.map((n) => n.id));
-    const previous = this.#nodes.get(deviceId);
-    if (previous) {
-      for (const child of this.children(previous)) if (!builtIds.has(child.id)) this.#remove(child, change);
-    }
+    const previous = device.self?.info;
+    for (const child of device.children()) if (!builtIds.has(child.id)) this.#remove(device, child, change);
     for (const fresh of built) {
       // Online is tracked by setOnline (device list flag and -20571 answers), not by rebuilds.
-      const parentOnline = previous?.online;
-      const old = this.#nodes.get(fresh.id);
-      if (old) fresh.online = old.online;
-      else if (parentOnline !== undefined) fresh.online = parentOnline;
+      const old = device.nodes.get(fresh.id);
+      if (old) fresh.online = old.info.online;
+      else if (previous !== undefined) fresh.online = previous.online;
       if (!old) {
-        this.#nodes.set(fresh.id, fresh);
+        const record = new NodeRecord(fresh);
+        device.nodes.set(fresh.id, record);
+        this.#index.set(fresh.id, record);
         change.added.push(fresh);
         continue;
       }
-      if (old.alias !== fresh.alias) change.renamedAliases.push({ node: old, from: old.alias });
-      if (JSON.stringify(old) !== JSON.stringify(fresh)) {
-        Object.assign(old, fresh);
-        change.changed.push(old);
+      if (old.info.alias !== fresh.alias) change.renamedAliases.push({ node: old.info, from: old.info.alias });
+      if (JSON.stringify(old.info) !== JSON.stringify(fresh)) {
+        Object.assign(old.info, fresh);
+        change.changed.push(old.info);
       }
     }
   }
 
-  #remove(node: DeviceNode, change: NodesChange): void {
-    if (!this.#nodes.delete(node.id)) return;
-    change.removed.push(node);
+  #remove(device: Device, record: NodeRecord, change: NodesChange): void {
+    if (!device.nodes.delete(record.id)) return;
+    this.#index.delete(record.id);
+    change.removed.push(record.info);
   }
 }
-
-

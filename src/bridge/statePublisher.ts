@@ -1,46 +1,51 @@
 import type { NodeState } from '../api/types.js';
-import { steadyReading } from '../devices/features.js';
+import { steadyReading } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { BridgeContext } from './context.js';
-import type { ReadingSource } from './nodeStates.js';
 
-export type PublisherContext = Pick<BridgeContext, 'mqtt' | 'topics' | 'auth' | 'states' | 'events'>;
+export type PublisherContext = Pick<BridgeContext, 'mqtt' | 'topics' | 'auth' | 'events' | 'registry'>;
 
 /**
  * Publishes node state (retained, on change only) and availability (retained). A node is
  * available when the cloud session is usable, the cloud reports it online, and it has answered
- * at least once since start.
+ * at least once since start. What was published is kept on the node's record.
  */
 export class StatePublisher {
-  readonly #availability = new Map<string, 'online' | 'offline'>();
-  /** Nodes whose last answer is too old to stand for their state (cloud outage, paused polling). */
-  readonly #stale = new Set<string>();
-
   constructor(private readonly ctx: PublisherContext) {}
 
-  /** Records a successful read and publishes the state if it changed. */
-  reading(node: DeviceNode, reading: NodeState, source: ReadingSource = 'main'): void {
-    this.#stale.delete(node.id);
-    const steady = source === 'main' ? steadyReading(this.ctx.states.peek(node.id), reading) : reading;
-    const changed = this.ctx.states.apply(node.id, steady, source);
+  /**
+   * Records what the node's modules read (a module absent from `readings` keeps its values) and
+   * publishes the state if it changed. Returns the node's state after the reading.
+   */
+  reading(node: DeviceNode, readings: ReadonlyMap<string, NodeState>): NodeState | undefined {
+    const record = this.ctx.registry.record(node.id);
+    if (!record) return undefined;
+    record.stale = false;
+    const previous = record.peek();
+    const steady = new Map([...readings].map(([module, reading]) => [module, steadyReading(node, previous, reading)]));
+    const changed = record.state.apply(steady, record.moduleOrder);
     if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
     this.refreshAvailability(node);
-    const state = this.ctx.states.peek(node.id);
+    const state = record.peek();
+    // last_seen is part of what the state carries (its entity is announced once the node answered).
     if (state) this.ctx.events.emit('nodeRead', node, { ...state, last_seen: '' });
+    return state;
   }
 
   /** Publishes the current state even if unchanged (`/get`, HA birth, rename). */
   republish(node: DeviceNode): void {
-    const state = this.ctx.states.current(node.id);
+    const record = this.ctx.registry.record(node.id);
+    const state = record?.state.current(record.moduleOrder);
     if (state) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), state, { retain: true });
     this.refreshAvailability(node, true);
   }
 
   refreshAvailability(node: DeviceNode, force = false): void {
-    const value =
-      this.ctx.auth.usable && node.online && this.ctx.states.hasBeenRead(node.id) && !this.#stale.has(node.id) ? 'online' : 'offline';
-    if (!force && this.#availability.get(node.id) === value) return;
-    this.#availability.set(node.id, value);
+    const record = this.ctx.registry.record(node.id);
+    if (!record) return;
+    const value = this.ctx.auth.usable && node.online && record.state.hasBeenRead && !record.stale ? 'online' : 'offline';
+    if (!force && record.availability === value) return;
+    record.availability = value;
     void this.ctx.mqtt.publish(this.ctx.topics.nodeAvailability(node.key), { state: value }, { retain: true });
   }
 
@@ -49,29 +54,27 @@ export class StatePublisher {
    * "unavailable" instead of an old state during a long outage; its next answer brings it back.
    */
   expireIfStale(node: DeviceNode, maxAgeMs: number, now = Date.now()): void {
-    const seen = this.ctx.states.lastSeenAt(node.id);
-    if (seen === undefined || now - seen <= maxAgeMs || this.#stale.has(node.id)) return;
-    this.#stale.add(node.id);
+    const record = this.ctx.registry.record(node.id);
+    const seen = record?.state.lastSeenAt();
+    if (!record || seen === undefined || now - seen <= maxAgeMs || record.stale) return;
+    record.stale = true;
     this.refreshAvailability(node);
   }
 
   isAvailable(node: DeviceNode): boolean {
-    return this.#availability.get(node.id) === 'online';
+    return this.ctx.registry.record(node.id)?.availability === 'online';
   }
 
-  /** Clears a node's retained state and availability under `key` (removal, rename). */
-  clear(node: DeviceNode, key: string = node.key): void {
+  /** Clears retained state and availability under `key` (a removed node, or the old key of a rename). */
+  clear(key: string): void {
     void this.ctx.mqtt.publish(this.ctx.topics.nodeState(key), '', { retain: true });
     void this.ctx.mqtt.publish(this.ctx.topics.nodeAvailability(key), '', { retain: true });
-    if (key === node.key) {
-      this.#availability.delete(node.id);
-      this.ctx.states.forget(node.id);
-    }
   }
 
   /** After a rename: forget what was published under the old key so everything goes out again. */
   moved(node: DeviceNode): void {
-    this.#availability.delete(node.id);
+    const record = this.ctx.registry.record(node.id);
+    if (record) record.availability = undefined;
     this.republish(node);
   }
 }

@@ -27,31 +27,27 @@ export {
   type KeyAssigner,
 } from './nodes.js';
 export { methodResult, sysinfoOf, refusedSetters, isNotSupported, type RefusedMethod } from './reply.js';
-export { parseResponse, parseEnergyResponse, lightState, type ParseOptions } from './state.js';
+export { parseResponse, parseEnergyResponse, moduleReadings, steadyReading, type ParseOptions } from './state.js';
+export { lightState } from './iot/light.js';
 export {
   pollRequest,
   energyRequests,
+  cadenceRequests,
   setRequest,
-  lightArguments,
+  settingModules,
   mergeRequests,
+  type NodeRequest,
   type OutletEnergyRequest,
   type RequestData,
   type RequestOptions,
 } from './requests.js';
 export { deviceUtcOffsetMinutes, deviceDate, type DeviceDate } from './energy.js';
-export {
-  FEATURES,
-  EFFECT_OFF,
-  featuresOf,
-  setFeature,
-  steadyReading,
-  effectList,
-  type Feature,
-  type FeatureEntity,
-  type FeatureName,
-  type FeatureSet,
-} from './features.js';
+export { PROTOCOLS, modulesOf, applicableModules, type ProtocolSpec } from './protocols.js';
+export { IOT_MODULES } from './iot/index.js';
+export { EFFECT_OFF, EFFECT_LIST } from './iot/effect.js';
+export type { DeviceModule, ModuleEntity, ModuleRead, ModuleReply, ModuleSet, ProtocolFamily, ReadCadence, SetKey } from './module.js';
 export { LIGHT_STRIP_EFFECTS, LIGHT_STRIP_EFFECT_NAMES, lightStripEffect } from './lightStripEffects.js';
+export { lightArguments } from './iot/light.js';
 export {
   parseSetPayload,
   mergeSets,

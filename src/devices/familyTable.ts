@@ -3,7 +3,6 @@
  * one row here: its `deviceModel` prefix and whatever differs from its family's defaults.
  */
 import type { NodeType } from '../api/types.js';
-import type { FeatureName } from './features.js';
 import type { MeterKind } from './node.js';
 
 export type FamilyName = 'plug' | 'switch' | 'dimmer' | 'strip' | 'bulb' | 'lightstrip';
@@ -40,10 +39,6 @@ export interface FamilySpec {
   /** Defaults for every model of the family (and for unknown models classified into it). */
   meter?: MeterKind;
   light?: LightAbilities;
-  /** What the family's devices can do beyond their main state (see features.ts: reads, sets, entities). */
-  features: readonly FeatureName[];
-  /** Features of each outlet of a strip. */
-  outletFeatures?: readonly FeatureName[];
   /** Module of `reboot` and `set_dev_alias`: `system` on plug-family firmware, `smartlife.iot.common.system` on bulbs. */
   systemModule: string;
   /** Module of `get_time` / `get_timezone`. */
@@ -70,7 +65,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     deviceType: DEVICE_TYPE_PLUGSWITCH,
     nodeType: 'plug',
     ...PLUG_SYSTEM,
-    features: ['led', 'restart', 'countdown', 'on_since', 'last_seen'],
     models: [
       { prefix: 'HS100' },
       { prefix: 'HS103' },
@@ -90,7 +84,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     deviceType: DEVICE_TYPE_PLUGSWITCH,
     nodeType: 'switch',
     ...PLUG_SYSTEM,
-    features: ['led', 'restart', 'countdown', 'on_since', 'last_seen'],
     models: [{ prefix: 'HS200' }, { prefix: 'HS210' }, { prefix: 'KS200' }, { prefix: 'KS205' }],
   },
   {
@@ -99,7 +92,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     nodeType: 'dimmer',
     light: DIMMABLE,
     ...PLUG_SYSTEM,
-    features: ['led', 'restart', 'countdown', 'on_since', 'last_seen'],
     models: [{ prefix: 'HS220' }, { prefix: 'KS220' }, { prefix: 'KS230' }, { prefix: 'ES20M' }, { prefix: 'KP405' }],
   },
   {
@@ -107,8 +99,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     deviceType: DEVICE_TYPE_PLUGSWITCH,
     nodeType: 'strip',
     ...PLUG_SYSTEM,
-    features: ['led', 'restart', 'all_outlets', 'last_seen'],
-    outletFeatures: ['countdown', 'on_since', 'last_seen'],
     models: [
       { prefix: 'HS300', meter: 'outlets' },
       { prefix: 'HS107' },
@@ -125,7 +115,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     meter: 'light',
     light: DIMMABLE,
     ...BULB_SYSTEM,
-    features: ['restart', 'last_seen'],
     models: [
       { prefix: 'KL50' },
       { prefix: 'KL60' },
@@ -158,7 +147,6 @@ export const FAMILIES: readonly FamilySpec[] = [
     meter: 'light',
     light: COLOR,
     ...BULB_SYSTEM,
-    features: ['restart', 'effect', 'last_seen'],
     models: [
       { prefix: 'KL400', kelvin: K_2500_9000 },
       { prefix: 'KL420' },

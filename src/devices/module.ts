@@ -101,14 +101,18 @@ export interface DeviceModule {
   appliesTo(node: DeviceNode): boolean;
   /** State keys the module writes; a reading of the module replaces exactly these. */
   keys: readonly (keyof NodeState)[];
-  read?: ModuleRead;
+  /** What the module reads, and when; a function where it differs between a device and a strip's outlet. */
+  read?: ModuleRead | ((node: DeviceNode) => ModuleRead | undefined);
   /**
    * The module's keys from a reply. Undefined when the reply says nothing about the module (not
    * asked, or answered with an error): its last values stay. A key absent from a returned object is
    * gone (the device said so).
    */
   parse?(node: DeviceNode, reply: ModuleReply): NodeState | undefined;
+  /** Smooths a reading against the previous state (a value computed from whole seconds wobbles between polls). */
+  steady?(previous: NodeState | undefined, reading: NodeState): NodeState;
   set?: ModuleSet;
+  /** Entities of the same `id` from several modules are one entity: later modules add to its config. */
   entities?(node: DeviceNode): readonly ModuleEntity[];
   /**
    * Some models lack it: an answer saying the module or method does not exist (iot -1/-2) turns it

@@ -3,13 +3,15 @@
  * for a strip, one node per outlet (outlets are only known after the first sysinfo).
  */
 import type { BridgeDeviceEntry, Capability } from '../api/types.js';
-import { familySpec } from './familyTable.js';
-import { effectList } from './features.js';
 import type { DeviceNode, UnsupportedDevice } from './node.js';
 import { classify, outletCapabilities, profileCapabilities, refineFromSysinfo, type ClassifiableEntry } from './profile.js';
 import { isRecord } from '../isRecord.js';
 import { nonEmptyString } from './reply.js';
 import { slugKey } from './topicKeys.js';
+import { applicableModules } from './protocols.js';
+import { normaliseChildId } from './childId.js';
+
+export { normaliseChildId };
 
 /** The `getDeviceList` entry fields used here; the cloud client's `CloudDevice` fits it. */
 export interface DeviceListEntry extends ClassifiableEntry {
@@ -53,12 +55,11 @@ export function buildNodes(
     model,
     type: profile.nodeType,
     capabilities: profileCapabilities(profile),
-    features: [...familySpec(profile.family).features],
     deviceId: id,
     online: entry.status === 1,
+    protocol: 'iot',
+    modules: [],
   };
-  const effects = effectList(device);
-  if (effects) device.effects = effects;
   const appServerUrl = nonEmptyString(entry.appServerUrl);
   if (appServerUrl) device.appServerUrl = appServerUrl;
   const fw = nonEmptyString(entry.fwVer) ?? nonEmptyString(sysinfo?.['sw_ver']);
@@ -69,6 +70,7 @@ export function buildNodes(
   if (mac) device.mac = mac;
   if (profile.kelvin) device.kelvin = { ...profile.kelvin };
   if (profile.meter) device.meter = profile.meter;
+  device.modules = applicableModules(device.protocol, device);
 
   if (profile.nodeType !== 'strip') return [device];
 
@@ -89,24 +91,21 @@ export function buildNodes(
       model,
       type: 'outlet',
       capabilities: outletCapabilities(profile),
-      features: [...(familySpec(profile.family).outletFeatures ?? [])],
       deviceId: id,
       parentId: id,
       online: device.online,
+      protocol: device.protocol,
+      modules: [],
     };
     if (appServerUrl) outlet.appServerUrl = appServerUrl;
     if (fw) outlet.fw = fw;
     if (hw) outlet.hw = hw;
     if (profile.meter === 'outlets') outlet.meter = 'emeter';
+    outlet.modules = applicableModules(outlet.protocol, outlet);
     outlets.push(outlet);
   });
   if (outlets.length > 0) device.childIds = outlets.map((o) => o.id);
   return [device, ...outlets];
-}
-
-/** A child id as the device sent it → the full outlet id (`"01"` → parent id + `01`). */
-export function normaliseChildId(parentId: string, childId: string): string {
-  return /^\d{1,2}$/.test(childId) ? parentId + childId.padStart(2, '0') : childId;
 }
 
 /** `AABBCCDDEEFF`, `AA-BB-…`, `aa:bb:…` → `aa:bb:cc:dd:ee:ff`; undefined when not a MAC. */

@@ -15,6 +15,8 @@ export interface ProtocolSpec {
   modules: readonly DeviceModule[];
   /** Several modules' request parts as one request, in an order the device executes correctly. */
   combine(parts: readonly RequestData[]): RequestData;
+  /** A request made for one child node (a strip's outlet) rather than its device: iot adds the child's context. */
+  address(node: DeviceNode, request: RequestData): RequestData;
   /** A raw answer as the modules read it (e.g. a SMART `multipleRequest` answer as method → result). */
   unwrap(raw: Record<string, unknown>): Record<string, unknown>;
   /** The reply as the modules of `node` read it (sysinfo, an outlet's entry, …). */

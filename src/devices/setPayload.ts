@@ -5,8 +5,23 @@
  */
 import type { NodeState, OnOff, SetPayload } from '../api/types.js';
 import { DEFAULT_KELVIN } from './familyTable.js';
-import { FEATURE_SET_KEYS, setFeature, type SetFeatureKey } from './features.js';
+import type { SetKey as ModuleSetKey } from './module.js';
 import type { DeviceNode } from './node.js';
+import { modulesOf, PROTOCOLS } from './protocols.js';
+
+let moduleSetKeys: readonly ModuleSetKey[] | undefined;
+
+/** Set keys a module validates itself (LED, restart, countdown, effect…), across every family. */
+function moduleKeys(): readonly ModuleSetKey[] {
+  // Computed on first use: the family tables import modules that import this file's neighbours.
+  moduleSetKeys ??= [...new Set(Object.values(PROTOCOLS).flatMap((p) => p.modules.flatMap((m) => (m.set?.parse ? m.set.keys : []))))];
+  return moduleSetKeys;
+}
+
+/** The module of `node` that validates set key `key`, if it has one. */
+function validatingModule(node: DeviceNode, key: ModuleSetKey) {
+  return modulesOf(node).find((m) => m.set?.parse && m.set.keys.includes(key));
+}
 import { isRecord } from '../isRecord.js';
 
 export const MAX_SET_PAYLOAD_BYTES = 16 * 1024;
@@ -51,10 +66,10 @@ function parse(node: DeviceNode, raw: Buffer | Uint8Array | string, attribute: s
   if (text === '') return invalid('empty payload');
 
   if (attribute !== undefined) {
-    if (!isSetKey(attribute) && !isFeatureKey(attribute)) {
+    if (!isSetKey(attribute) && !isModuleKey(attribute)) {
       return UNSUPPORTED_KEYS.has(attribute)
         ? unsupported(`setting ${quote(attribute)} is not supported`)
-        : invalid(`unknown attribute ${quote(attribute)}; use one of ${[...SET_KEYS, ...FEATURE_SET_KEYS].join(', ')}`);
+        : invalid(`unknown attribute ${quote(attribute)}; use one of ${[...SET_KEYS, ...moduleKeys()].join(', ')}`);
     }
     const value = attributeValue(text);
     const problem = structureProblem(value);
@@ -109,7 +124,7 @@ export function structureProblem(root: unknown, maxDepth = MAX_SET_PAYLOAD_DEPTH
 
 function validate(node: DeviceNode, fields: Map<string, unknown>): ParsedSet {
   const unknown = [...fields.keys()].filter(
-    (k) => k !== 'transaction' && !isSetKey(k) && !isFeatureKey(k) && !UNSUPPORTED_KEYS.has(k),
+    (k) => k !== 'transaction' && !isSetKey(k) && !isModuleKey(k) && !UNSUPPORTED_KEYS.has(k),
   );
   if (unknown.length > 0) {
     return invalid(`unknown key${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 5).map(quote).join(', ')}`);
@@ -126,18 +141,18 @@ function validate(node: DeviceNode, fields: Map<string, unknown>): ParsedSet {
     const problem = applyField(node, out, key, value);
     if (problem) return invalid(problem);
   }
-  for (const key of FEATURE_SET_KEYS) {
+  for (const key of moduleKeys()) {
     if (!fields.has(key)) continue;
-    const spec = setFeature(node, key);
-    if (!spec) return unsupported(`${node.type} ${quote(node.key || node.id)} has no ${key}`);
-    const parsed = spec.parse(fields.get(key), node);
+    const module = validatingModule(node, key);
+    if (!module?.set?.parse) return unsupported(`${node.type} ${quote(node.key || node.id)} has no ${key}`);
+    const parsed = module.set.parse(key, fields.get(key), node);
     if ('error' in parsed) return invalid(parsed.error);
-    (out as Record<SetFeatureKey, unknown>)[key] = parsed.ok;
+    (out as Record<ModuleSetKey, unknown>)[key] = parsed.ok;
   }
   const lightValues = out.brightness !== undefined || out.color_temp !== undefined || out.color !== undefined;
-  const featureValues = FEATURE_SET_KEYS.some((k) => out[k] !== undefined);
+  const featureValues = moduleKeys().some((k) => out[k] !== undefined);
   if (out.state === undefined && !lightValues && !featureValues) {
-    return invalid(`nothing to set: give state, brightness, color_temp or color, or one of ${FEATURE_SET_KEYS.join(', ')}`);
+    return invalid(`nothing to set: give state, brightness, color_temp or color, or one of ${moduleKeys().join(', ')}`);
   }
   if (out.transition !== undefined && out.state === undefined && !lightValues) return invalid('transition needs a state or light value');
   // Home Assistant / zigbee2mqtt: a brightness or colour without a state also turns the light on.
@@ -233,8 +248,8 @@ function isIntegerIn(value: unknown, min: number, max: number): value is number 
   return isNumberIn(value, min, max) && Number.isInteger(value);
 }
 
-function isFeatureKey(key: string): key is SetFeatureKey {
-  return (FEATURE_SET_KEYS as readonly string[]).includes(key);
+function isModuleKey(key: string): key is ModuleSetKey {
+  return (moduleKeys() as readonly string[]).includes(key);
 }
 
 function isSetKey(key: string): key is SetKey {
@@ -271,7 +286,7 @@ export function mergeSets(earlier: SetPayload, later: SetPayload): SetPayload {
     delete merged.color;
   }
   if (later.transition !== undefined) merged.transition = later.transition;
-  for (const key of FEATURE_SET_KEYS) if (later[key] !== undefined) (merged as Record<SetFeatureKey, unknown>)[key] = later[key];
+  for (const key of moduleKeys()) if (later[key] !== undefined) (merged as Record<ModuleSetKey, unknown>)[key] = later[key];
   if ('transaction' in later) merged.transaction = later.transaction;
   if (later.state === 'TOGGLE' && earlier.state !== undefined) {
     if (earlier.state === 'TOGGLE') delete merged.state;

@@ -1,6 +1,6 @@
 /**
- * The tables of docs/mqtt-api.md, from the lists in src/api/types.ts and, for device features,
- * from the family table (which node types have the feature).
+ * The tables of docs/mqtt-api.md, from the lists in src/api/types.ts and, for keys a module
+ * writes or takes, from the modules (which node types have them).
  */
 import {
   AUTH_ERRORS,
@@ -17,8 +17,9 @@ import {
   topics,
   type NodeType,
 } from '../api/types.js';
-import { FAMILIES } from '../devices/familyTable.js';
-import { FEATURES, type FeatureName } from '../devices/features.js';
+import type { DeviceNode } from '../devices/node.js';
+import { modulesOf } from '../devices/protocols.js';
+import { everyModelNodes } from './haEntityTables.js';
 import { code, markdownTable } from './markdown.js';
 import type { RegionGenerators } from './regions.js';
 
@@ -27,29 +28,24 @@ const DOCS_BASE_TOPIC = 'kasa';
 
 const entries = <T extends object>(record: T) => Object.entries(record) as Array<[keyof T & string, T[keyof T]]>;
 
-/** The node types whose family (or, for `outlet`, whose strip's outlets) has `feature`, in NODE_TYPES order. */
-export function nodeTypesWithFeature(feature: FeatureName): NodeType[] {
-  const types = new Set<NodeType>();
-  for (const spec of FAMILIES) {
-    if (spec.features.includes(feature)) types.add(spec.nodeType);
-    if (spec.outletFeatures?.includes(feature)) types.add('outlet');
-  }
+/** The node types of the family table's models (built as a device list and first poll build them) where `test` holds, in NODE_TYPES order. */
+function nodeTypesWhere(test: (node: DeviceNode) => boolean): NodeType[] {
+  const types = new Set(everyModelNodes().filter(({ node }) => test(node)).map(({ node }) => node.type));
   return (Object.keys(NODE_TYPES) as NodeType[]).filter((t) => types.has(t));
+}
+
+/** The node types with a module that writes state key `key`. */
+export function nodeTypesWithStateKey(key: string): NodeType[] {
+  return nodeTypesWhere((node) => modulesOf(node).some((m) => (m.keys as readonly string[]).includes(key)));
+}
+
+/** The node types with a module that takes (and validates) set key `key`. */
+export function nodeTypesWithSetKey(key: string): NodeType[] {
+  return nodeTypesWhere((node) => modulesOf(node).some((m) => m.set?.parse !== undefined && (m.set.keys as readonly string[]).includes(key)));
 }
 
 function nodeTypesText(types: readonly NodeType[]): string {
   return types.length === Object.keys(NODE_TYPES).length ? 'every node' : types.map(code).join(', ');
-}
-
-function isFeatureName(name: string): name is FeatureName {
-  return Object.hasOwn(FEATURES, name);
-}
-
-/** The feature that takes set key `key`. */
-function featureOfSetKey(key: string): FeatureName {
-  const feature = Object.values(FEATURES).find((f) => f.set?.key === key);
-  if (!feature) throw new Error(`set key "${key}" is marked as a feature's, but no feature in src/devices/features.ts takes it`);
-  return feature.name;
 }
 
 function topicTable(): string {
@@ -71,8 +67,11 @@ function stateKeyTable(): string {
   const rows = entries(NODE_STATE_KEYS).map(([key, doc]) => {
     let nodes: string;
     if ('nodes' in doc) nodes = doc.nodes;
-    else if (isFeatureName(key)) nodes = nodeTypesText(nodeTypesWithFeature(key));
-    else throw new Error(`state key "${key}" has no \`nodes\` in src/api/types.ts and is no feature's key`);
+    else {
+      const types = nodeTypesWithStateKey(key);
+      if (types.length === 0) throw new Error(`state key "${key}" has no \`nodes\` in src/api/types.ts and no module writes it`);
+      nodes = nodeTypesText(types);
+    }
     return [code(key), doc.values, nodes];
   });
   return markdownTable(['Key', 'Unit / values', 'Nodes'], rows);
@@ -85,7 +84,7 @@ function setKeyTable(): string {
       needs === 'none'
         ? 'every node'
         : needs === 'feature'
-          ? nodeTypesText(nodeTypesWithFeature(featureOfSetKey(key)))
+          ? nodeTypesText(nodeTypesWithSetKey(key))
           : `nodes with ${code(needs)}`;
     return [code(key), doc.value, accepted];
   });

@@ -4,8 +4,8 @@
  */
 import { discoveryTopics, topics } from '../api/types.js';
 import type { DeviceNode } from '../devices/node.js';
-import { DEFAULT_KELVIN } from '../devices/familyTable.js';
-import { featuresOf, type FeatureEntity } from '../devices/features.js';
+import type { ModuleEntity } from '../devices/module.js';
+import { modulesOf } from '../devices/protocols.js';
 import {
   ID_PREFIX,
   STATE_TEMPLATE,
@@ -52,7 +52,12 @@ interface NodeTopics {
  * an entity that shows a state key is only announced once that key has been seen, so Home
  * Assistant never renders a template against a key the state lacks; without it, every entity.
  */
-export function nodeDiscovery(node: DeviceNode, ctx: DiscoveryContext, seenKeys?: ReadonlySet<string>): DeviceDiscoveryPayload {
+export function nodeDiscovery(
+  node: DeviceNode,
+  ctx: DiscoveryContext,
+  seenKeys?: ReadonlySet<string>,
+  lackingModules?: ReadonlySet<string>,
+): DeviceDiscoveryPayload {
   const t = topics(ctx.baseTopic);
   const nodeTopics: NodeTopics = { state: t.nodeState(node.key), availability: t.nodeAvailability(node.key), set: t.nodeSet(node.key) };
   return {
@@ -62,7 +67,7 @@ export function nodeDiscovery(node: DeviceNode, ctx: DiscoveryContext, seenKeys?
     availability_mode: 'all',
     state_topic: nodeTopics.state,
     qos: 1,
-    components: announced(components(node, nodeTopics), seenKeys),
+    components: announced(components(node, nodeTopics, lackingModules), seenKeys),
   };
 }
 
@@ -101,139 +106,33 @@ function deviceBlock(node: DeviceNode, ctx: DiscoveryContext): Record<string, un
   return device;
 }
 
-function components(node: DeviceNode, nodeTopics: NodeTopics): Record<string, KeyedComponent> {
-  const entity = (
-    platform: string,
-    feature: string,
-    main: boolean,
-    config: Record<string, unknown>,
-    stateKey?: string,
-  ): KeyedComponent => ({
-    platform,
-    unique_id: `${ID_PREFIX}${node.id}_${feature}`,
-    default_entity_id: `${platform}.${ID_PREFIX}${node.key}${main ? '' : `_${feature}`}`,
-    ...config,
-    ...(stateKey !== undefined ? { [STATE_KEY]: stateKey } : {}),
-  });
+/**
+ * Every entity the node's modules add, in module order. Entities of the same id from several
+ * modules are one (a light strip's effect list joins its light).
+ */
+function components(node: DeviceNode, nodeTopics: NodeTopics, lacking?: ReadonlySet<string>): Record<string, KeyedComponent> {
+  const specs = new Map<string, ModuleEntity>();
+  for (const module of modulesOf(node)) {
+    if (lacking?.has(module.name)) continue;
+    for (const spec of module.entities?.(node) ?? []) {
+      const earlier = specs.get(spec.id);
+      specs.set(spec.id, earlier ? { ...earlier, ...spec, config: { ...earlier.config, ...spec.config }, command: earlier.command === true || spec.command === true } : spec);
+    }
+  }
   const out: Record<string, KeyedComponent> = {};
-
-  switch (node.type) {
-    case 'plug':
-    case 'outlet':
-    case 'switch':
-      out['switch'] = entity('switch', 'switch', true, {
-        name: null,
-        device_class: node.type === 'switch' ? 'switch' : 'outlet',
-        command_topic: nodeTopics.set,
-        value_template: STATE_TEMPLATE,
-        payload_on: 'ON',
-        payload_off: 'OFF',
-      });
-      break;
-    case 'dimmer':
-    case 'bulb':
-    case 'lightstrip':
-      out['light'] = entity('light', 'light', true, lightConfig(node, nodeTopics));
-      break;
-    case 'strip':
-      out['outlets_on'] = entity('sensor', 'outlets_on', false, {
-        name: 'Outlets on',
-        icon: 'mdi:power-socket',
-        state_class: 'measurement',
-        value_template: '{{ value_json.outlets_on }}',
-      }, 'outlets_on');
-      break;
-  }
-
-  const sensor = (feature: string, valueKey: string, config: Record<string, unknown>) => {
-    out[feature] = entity('sensor', feature, false, { ...config, value_template: `{{ value_json.${valueKey} }}` }, valueKey);
-  };
-  const energy = (precision: number) => ({
-    device_class: 'energy',
-    state_class: 'total_increasing',
-    unit_of_measurement: 'kWh',
-    suggested_display_precision: precision,
-  });
-  if (node.capabilities.includes('energy') && node.meter !== undefined) {
-    sensor('power', 'power_w', {
-      device_class: 'power',
-      state_class: 'measurement',
-      unit_of_measurement: 'W',
-      suggested_display_precision: 1,
-    });
-    if (node.meter === 'emeter') {
-      sensor('voltage', 'voltage_v', {
-        device_class: 'voltage',
-        state_class: 'measurement',
-        unit_of_measurement: 'V',
-        suggested_display_precision: 1,
-      });
-      sensor('current', 'current_a', {
-        device_class: 'current',
-        state_class: 'measurement',
-        unit_of_measurement: 'A',
-        suggested_display_precision: 2,
-      });
-    }
-    sensor('energy', 'energy_kwh', energy(3));
-    if (node.meter === 'emeter') {
-      sensor('energy_today', 'energy_today_kwh', { name: 'Energy today', ...energy(3) });
-      sensor('energy_month', 'energy_month_kwh', { name: 'Energy this month', ...energy(2) });
-    }
-  }
-  if (node.capabilities.includes('rssi')) {
-    sensor('rssi', 'rssi', {
-      device_class: 'signal_strength',
-      state_class: 'measurement',
-      unit_of_measurement: 'dBm',
-      entity_category: 'diagnostic',
-      enabled_by_default: false,
-    });
-  }
-  for (const feature of featuresOf(node)) {
-    for (const spec of feature.entities ?? []) out[spec.id] = featureEntity(spec, nodeTopics, entity);
-  }
+  for (const spec of specs.values()) out[spec.id] = component(node, spec, nodeTopics);
   return out;
 }
 
-function featureEntity(
-  spec: FeatureEntity,
-  nodeTopics: NodeTopics,
-  entity: (platform: string, feature: string, main: boolean, config: Record<string, unknown>, stateKey?: string) => KeyedComponent,
-): KeyedComponent {
+function component(node: DeviceNode, spec: ModuleEntity, nodeTopics: NodeTopics): KeyedComponent {
   const config: Record<string, unknown> = { ...spec.config };
   if (spec.command) config['command_topic'] = nodeTopics.set;
-  if (spec.stateKey !== undefined && config['value_template'] === undefined) {
-    config['value_template'] = `{{ value_json.${spec.stateKey} }}`;
-  }
-  return entity(spec.platform, spec.id, false, config, spec.stateKey);
-}
-
-function lightConfig(node: DeviceNode, nodeTopics: NodeTopics): Record<string, unknown> {
-  const caps = node.capabilities;
-  const modes: string[] = [];
-  if (caps.includes('color')) modes.push('hs');
-  if (caps.includes('color_temp')) modes.push('color_temp');
-  // HA: `brightness` and `onoff` are only valid alone.
-  if (modes.length === 0) modes.push(caps.includes('brightness') ? 'brightness' : 'onoff');
-
-  const config: Record<string, unknown> = {
-    name: null,
-    schema: 'json',
-    command_topic: nodeTopics.set,
-    supported_color_modes: modes,
-    brightness_scale: 100,
-    flash: false,
+  if (spec.stateKey !== undefined && config['value_template'] === undefined) config['value_template'] = `{{ value_json.${spec.stateKey} }}`;
+  return {
+    platform: spec.platform,
+    unique_id: `${ID_PREFIX}${node.id}_${spec.id}`,
+    default_entity_id: `${spec.platform}.${ID_PREFIX}${node.key}${spec.main ? '' : `_${spec.id}`}`,
+    ...config,
+    ...(spec.stateKey !== undefined ? { [STATE_KEY]: spec.stateKey } : {}),
   };
-  if (caps.includes('color_temp')) {
-    const { min, max } = node.kelvin ?? DEFAULT_KELVIN;
-    config['color_temp_kelvin'] = true;
-    config['min_kelvin'] = min;
-    config['max_kelvin'] = max;
-  }
-  if (node.type === 'lightstrip' && node.effects && node.effects.length > 0) {
-    config['effect'] = true;
-    config['effect_list'] = [...node.effects];
-  }
-  return config;
 }

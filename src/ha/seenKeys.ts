@@ -1,22 +1,18 @@
 /**
- * Which state keys each node's state has carried, for discovery that announces only what the
- * state carries (docs/home-assistant.md). A key counts as gone for good after it has been missing from
- * `forgetAfter` readings in a row, so one failed module read does not drop an entity.
+ * Which state keys a node's state has carried, for discovery that announces only what the state
+ * carries (docs/home-assistant.md). A key counts as gone for good after it has been missing from
+ * `forgetAfter` readings in a row, so one odd reading does not drop an entity.
  */
 export const DEFAULT_FORGET_AFTER_READINGS = 10;
 
 export class SeenKeys {
-  readonly #keys = new Map<string, Map<string, number>>();
+  readonly #misses = new Map<string, number>();
 
   constructor(private readonly forgetAfter = DEFAULT_FORGET_AFTER_READINGS) {}
 
-  /**
-   * Records the keys one reading of `nodeId` carried. Returns true when the set of announced keys
-   * changed (a new key, or one missing long enough to be forgotten).
-   */
-  observe(nodeId: string, keys: readonly string[]): boolean {
-    let known = this.#keys.get(nodeId);
-    if (known === undefined) this.#keys.set(nodeId, (known = new Map<string, number>()));
+  /** Records the keys one reading carried. Returns true when the announced keys changed (a new key, or one missing long enough). */
+  observe(keys: readonly string[]): boolean {
+    const known = this.#misses;
     // Every reading after the first few carries the same keys: settle that without building a set.
     if (keys.length === known.size && keys.every((key) => known.has(key))) {
       for (const key of keys) known.set(key, 0);
@@ -40,12 +36,8 @@ export class SeenKeys {
     return changed;
   }
 
-  /** The keys seen for a node (empty before its first reading). */
-  of(nodeId: string): ReadonlySet<string> {
-    return new Set(this.#keys.get(nodeId)?.keys() ?? []);
-  }
-
-  forget(nodeId: string): void {
-    this.#keys.delete(nodeId);
+  /** The keys seen (empty before the first reading). */
+  keys(): ReadonlySet<string> {
+    return new Set(this.#misses.keys());
   }
 }

@@ -4,15 +4,12 @@ import PQueue from 'p-queue';
  * Priority lanes, highest first. Interactive lanes (a user's command and the read that confirms
  * it) are never paused by a rate-limit backoff; background lanes are.
  */
-export const PRIORITY_ORDER = ['command', 'readback', 'device_list', 'poll', 'energy'] as const;
+export const PRIORITY_ORDER = ['command', 'readback', 'device_list', 'poll', 'energy', 'daily'] as const;
 
 export type Priority = (typeof PRIORITY_ORDER)[number];
 
-/**
- * Rank of each lane (greater runs first). Rank 1, below energy, is kept free for the daily reads
- * issue #18 adds later, so adding that lane changes no other lane's rank.
- */
-export const RANK: Record<Priority, number> = { command: 6, readback: 5, device_list: 4, poll: 3, energy: 2 };
+/** Rank of each lane (greater runs first). */
+export const RANK: Record<Priority, number> = { command: 6, readback: 5, device_list: 4, poll: 3, energy: 2, daily: 1 };
 
 /** Commands and read-backs: served even while background traffic is paused. */
 export function isInteractive(priority: Priority): boolean {
@@ -43,7 +40,7 @@ export function runsBefore(a: { priority: Priority; order: number }, b: { priori
 
 /**
  * The scheduler's two p-queues: interactive (commands, read-backs), never paused, with every
- * concurrency slot; background (device list, polls, energy), paused while the cloud throttles us,
+ * concurrency slot; background (device list, polls, energy, daily reads), paused while the cloud throttles us,
  * with the slots left after the command reserve.
  */
 export function laneQueues(concurrency: number, backgroundSlots: number): { interactive: PQueue; background: PQueue } {

@@ -9,8 +9,7 @@ import {
   appliedData,
   buildNodes,
   deviceUtcOffsetMinutes,
-  FEATURES,
-  FAMILIES,
+  IOT_MODULES,
   LIGHT_STRIP_EFFECTS,
   mergeRequests,
   parseResponse,
@@ -45,27 +44,32 @@ const fixture = (name: string) =>
       .responseData,
   ) as Record<string, unknown>;
 
-describe('the family table declares features', () => {
-  it('names only features the feature table defines, each family with last_seen', () => {
-    for (const family of FAMILIES) {
-      for (const name of [...family.features, ...(family.outletFeatures ?? [])]) expect(FEATURES[name], name).toBeDefined();
-      expect(family.features).toContain('last_seen');
-    }
+describe('the iot module table gives each node its capabilities', () => {
+  it('names each module once, every node with last_seen', () => {
+    const names = IOT_MODULES.map((m) => m.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const node of [plug, dimmer, bulb, lightStrip, strip!, outlet!]) expect(node.modules).toContain('last_seen');
   });
 
-  it('gives nodes the features of their family (outlets their own)', () => {
-    expect(plug.features).toEqual(['led', 'restart', 'countdown', 'on_since', 'last_seen']);
-    expect(bulb.features).toEqual(['restart', 'last_seen']);
-    expect(lightStrip.features).toContain('effect');
-    expect(strip!.features).toEqual(['led', 'restart', 'all_outlets', 'last_seen']);
-    expect(outlet!.features).toEqual(['countdown', 'on_since', 'last_seen']);
+  it('gives nodes the modules of their kind (outlets their own)', () => {
+    const extras = (node: DeviceNode) => node.modules.filter((m) => ['led', 'restart', 'countdown', 'on_since', 'last_seen', 'all_outlets', 'effect'].includes(m));
+    expect(extras(plug)).toEqual(['led', 'restart', 'countdown', 'on_since', 'last_seen']);
+    expect(extras(bulb)).toEqual(['restart', 'last_seen']);
+    expect(lightStrip.modules).toContain('effect');
+    expect(extras(strip!)).toEqual(['led', 'restart', 'all_outlets', 'last_seen']);
+    expect(extras(outlet!)).toEqual(['countdown', 'on_since', 'last_seen']);
+    expect(plug.modules[0]).toBe('relay');
+    expect(dimmer.modules[0]).toBe('dimmer');
+    expect(bulb.modules[0]).toBe('light');
+    expect(strip!.modules[0]).toBe('outlets');
   });
 
   it('keeps the built-in light-strip effects as data with unique names and ids', () => {
     expect(LIGHT_STRIP_EFFECTS.length).toBe(14);
     expect(new Set(LIGHT_STRIP_EFFECTS.map((e) => e.name)).size).toBe(14);
     expect(new Set(LIGHT_STRIP_EFFECTS.map((e) => e.id)).size).toBe(14);
-    expect(lightStrip.effects?.[0]).toBe('off');
+    const lightEntity = IOT_MODULES.find((m) => m.name === 'effect')!.entities!(lightStrip)[0]!;
+    expect((lightEntity.config['effect_list'] as string[])[0]).toBe('off');
   });
 });
 
@@ -199,10 +203,10 @@ describe('on_since', () => {
   });
 
   it('keeps the earlier value when the next poll moves it by a second', () => {
-    expect(steadyReading({ on_since: '2026-01-02T09:00:00.000Z' }, { on_since: '2026-01-02T09:00:01.000Z' })).toEqual({
+    expect(steadyReading(plug, { on_since: '2026-01-02T09:00:00.000Z' }, { on_since: '2026-01-02T09:00:01.000Z' })).toEqual({
       on_since: '2026-01-02T09:00:00.000Z',
     });
-    expect(steadyReading({ on_since: '2026-01-02T09:00:00.000Z' }, { on_since: '2026-01-02T09:05:00.000Z' })).toEqual({
+    expect(steadyReading(plug, { on_since: '2026-01-02T09:00:00.000Z' }, { on_since: '2026-01-02T09:05:00.000Z' })).toEqual({
       on_since: '2026-01-02T09:05:00.000Z',
     });
   });

@@ -85,16 +85,18 @@ describe('setRequest', () => {
       'metered plug',
       meterPlug,
       { state: 'ON' },
-      // The read-back reads what a poll reads, so the published state keeps every key.
+      // The read-back reads what a poll reads (reads in module-table order), so the published state keeps every key.
       '{"system":{"set_relay_state":{"state":1},"get_sysinfo":null},' +
         '"emeter":{"get_realtime":null,"get_daystat":{"year":2021,"month":3},"get_monthstat":{"year":2021}},' +
-        '"count_down":{"get_rules":null},"time":{"get_time":null}}',
+        '"time":{"get_time":null},"count_down":{"get_rules":null}}',
     ],
     [
       'outlet',
       hs300[4]!,
       { state: 'OFF' },
-      '{"system":{"set_relay_state":{"state":0},"get_sysinfo":null},"emeter":{"get_realtime":null},"count_down":{"get_rules":null},' +
+      // An outlet's read-back reads what its own meter read reads, with its context.
+      '{"system":{"set_relay_state":{"state":0},"get_sysinfo":null},' +
+        '"emeter":{"get_realtime":null,"get_daystat":{"year":2021,"month":3},"get_monthstat":{"year":2021}},"count_down":{"get_rules":null},' +
         '"context":{"child_ids":["5BFA53B31294DDA5AB4DEBA1B62582E8EC2F789E03"]}}',
     ],
     [

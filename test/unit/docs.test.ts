@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SET_KEYS } from '../../src/api/types.js';
 import type { DeviceNode } from '../../src/devices/node.js';
-import { FEATURES, type FeatureName } from '../../src/devices/features.js';
+import { IOT_MODULES } from '../../src/devices/iot/index.js';
 import { parseSetPayload } from '../../src/devices/setPayload.js';
 import { GENERATED_DOCS, regenerate } from '../../src/docs/generatedDocs.js';
 import { everyModelNodes } from '../../src/docs/haEntityTables.js';
-import { nodeTypesWithFeature } from '../../src/docs/mqttApiTables.js';
+import { nodeTypesWithSetKey } from '../../src/docs/mqttApiTables.js';
 import { DOCS_COMMAND, endMarker, replaceRegions, startMarker } from '../../src/docs/regions.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
@@ -27,20 +27,24 @@ describe('generated docs match the code', () => {
     });
   }
 
-  it('docs/home-assistant.md lists the feature entities each node type gets (LED, Restart, Countdown, …)', () => {
+  it("docs/home-assistant.md lists the entities each node type's modules add (LED, Restart, Countdown, …)", () => {
     const entities = regionText(read('docs/home-assistant.md'), 'node-entities');
     const sections = new Map<string, string>();
     for (const part of entities.split(/^(?=\*\*`)/m)) {
       const type = /^\*\*`([a-z]+)`\*\*/.exec(part)?.[1];
       if (type !== undefined) sections.set(type, part);
     }
-    for (const name of Object.keys(FEATURES) as FeatureName[]) {
-      for (const type of nodeTypesWithFeature(name)) {
-        for (const entity of FEATURES[name].entities ?? []) {
-          expect(sections.get(type), `${type} has ${entity.id}`).toContain(`| \`${entity.id}\` | \`${entity.platform}\` | ${String(entity.config['name'])} |`);
+    let checked = 0;
+    for (const { node } of everyModelNodes()) {
+      for (const module of IOT_MODULES.filter((m) => node.modules.includes(m.name))) {
+        for (const entity of module.entities?.(node) ?? []) {
+          if (typeof entity.config['name'] !== 'string') continue;
+          expect(sections.get(node.type), `${node.type} has ${entity.id}`).toContain(`| \`${entity.id}\` | \`${entity.platform}\` | ${entity.config['name']} |`);
+          checked += 1;
         }
       }
     }
+    expect(checked).toBeGreaterThan(20);
   });
 });
 
@@ -66,9 +70,10 @@ describe('the documented set keys are the ones a set takes', () => {
     model: 'KL430(US)',
     type: 'lightstrip',
     capabilities: ['onoff', 'brightness', 'color_temp', 'color', 'energy', 'rssi'],
-    features: Object.keys(FEATURES) as FeatureName[],
     deviceId: 'X',
     online: true,
+    protocol: 'iot',
+    modules: IOT_MODULES.map((m) => m.name),
   };
 
   it('a node that has every capability and feature accepts each documented key', () => {
@@ -85,11 +90,10 @@ describe('the documented set keys are the ones a set takes', () => {
     expect(named.sort()).toEqual(Object.keys(SET_KEYS).filter((k) => k !== 'transaction').sort());
   });
 
-  it("a feature's set key is accepted by exactly the node types the docs list for it", () => {
-    for (const feature of Object.values(FEATURES)) {
-      const key = feature.set?.key;
-      if (key === undefined) continue;
-      const listed = nodeTypesWithFeature(feature.name);
+  it("a module's set key is accepted by exactly the node types the docs list for it", () => {
+    for (const key of IOT_MODULES.flatMap((m) => (m.set?.parse ? m.set.keys : []))) {
+      if (!(key in SAMPLE)) throw new Error(`no sample value for set key ${key}`);
+      const listed = nodeTypesWithSetKey(key);
       for (const { model, node } of everyModelNodes()) {
         const result = parseSetPayload(node, JSON.stringify({ [key]: SAMPLE[key] }));
         const accepted = !('error' in result && result.error.code === 'unsupported');

@@ -7,10 +7,40 @@ import type { ProtocolSpec } from '../protocols.js';
 import { isRecord } from '../../isRecord.js';
 import { methodResult, refusedSetters, sysinfoOf } from '../reply.js';
 import { mergeRequests } from './merge.js';
-import { normaliseChildId } from '../nodes.js';
+import { normaliseChildId } from '../childId.js';
+import { allOutlets } from './allOutlets.js';
+import { clock } from './clock.js';
+import { countdown } from './countdown.js';
+import { dimmer } from './dimmer.js';
+import { effect } from './effect.js';
+import { energy, outletEnergy } from './energy.js';
+import { lastSeen } from './lastSeen.js';
+import { led } from './led.js';
+import { light } from './light.js';
+import { onSince } from './onSince.js';
+import { outlets } from './outlets.js';
+import { relay } from './relay.js';
+import { restart } from './restart.js';
+import { rssi } from './rssi.js';
 
 /** The iot module table: one line per capability. Order: state keys and entities appear in it. */
-export const IOT_MODULES: readonly DeviceModule[] = [];
+export const IOT_MODULES: readonly DeviceModule[] = [
+  relay,
+  dimmer,
+  light,
+  outlets,
+  energy,
+  outletEnergy,
+  clock,
+  rssi,
+  led,
+  restart,
+  countdown,
+  allOutlets,
+  effect,
+  onSince,
+  lastSeen,
+];
 
 /** Device codes meaning "this model has no such module or method". */
 const NOT_SUPPORTED_CODES = new Set([-1, -2, -2001]);
@@ -19,6 +49,10 @@ export const IOT_PROTOCOL: ProtocolSpec = {
   family: 'iot',
   modules: IOT_MODULES,
   combine: (parts) => mergeRequests(...parts),
+  address: (node, request) => {
+    const { context: _context, ...rest } = request;
+    return { ...rest, context: { child_ids: [node.id] } };
+  },
   unwrap: (raw) => raw,
   reply(node, response, base) {
     const sysinfo = sysinfoOf(response);

@@ -8,6 +8,7 @@ export const SMART_PROTOCOL: ProtocolSpec = {
   family: 'smart',
   modules: SMART_MODULES,
   combine: (parts) => Object.assign({}, ...parts) as Record<string, unknown>,
+  address: (_node, request) => request,
   unwrap: (raw) => raw,
   reply: (_node, response, base) => ({ response, ...base }),
   refusedSetters: () => [],
