@@ -7,13 +7,14 @@ afterEach(() => {
 });
 
 describe('priorities', () => {
-  it('serves lanes in order command > readback > device_list > poll > energy, FIFO within a lane', async () => {
+  it('serves lanes in order command > readback > device_list > poll > energy > daily, FIFO within a lane', async () => {
     const scheduler = makeScheduler({ ratePerMinute: 600, burst: 50, concurrency: 1 });
     const log = new StartLog();
     const blocker = deferred();
     const first = scheduler.run('command', log.task('blocker', 'command', () => blocker.promise));
 
     const queued = [
+      scheduler.run('daily', log.task('daily1', 'daily')),
       scheduler.run('poll', log.task('poll1', 'poll')),
       scheduler.run('energy', log.task('energy1', 'energy')),
       scheduler.run('poll', log.task('poll2', 'poll')),
@@ -23,8 +24,8 @@ describe('priorities', () => {
       scheduler.run('poll', log.task('poll3', 'poll')),
       scheduler.run('command', log.task('command2', 'command')),
     ];
-    expect(scheduler.queueDepth).toBe(8);
-    expect(scheduler.stats().queueDepthByPriority).toEqual({ command: 2, readback: 1, device_list: 1, poll: 3, energy: 1 });
+    expect(scheduler.queueDepth).toBe(9);
+    expect(scheduler.stats().queueDepthByPriority).toEqual({ command: 2, readback: 1, device_list: 1, poll: 3, energy: 1, daily: 1 });
 
     blocker.resolve();
     await vi.advanceTimersByTimeAsync(10_000);
@@ -39,6 +40,7 @@ describe('priorities', () => {
       'poll2',
       'poll3',
       'energy1',
+      'daily1',
     ]);
   });
 
