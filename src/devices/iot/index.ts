@@ -7,10 +7,15 @@ import type { ProtocolSpec } from '../protocols.js';
 import { isRecord } from '../../isRecord.js';
 import { methodResult, refusedSetters, sysinfoOf } from '../reply.js';
 import { mergeRequests } from './merge.js';
+import { cloudConnection } from './cloud.js';
+import { firmware } from './firmware.js';
 import { normaliseChildId } from '../nodes.js';
 
 /** The iot module table: one line per capability. Order: state keys and entities appear in it. */
-export const IOT_MODULES: readonly DeviceModule[] = [];
+export const IOT_MODULES: readonly DeviceModule[] = [
+  firmware,
+  cloudConnection,
+];
 
 /** Device codes meaning "this model has no such module or method". */
 const NOT_SUPPORTED_CODES = new Set([-1, -2, -2001]);
