@@ -74,7 +74,7 @@ describe('models without a firmware list', () => {
     expect(reply[module].get_intl_fw_list).toEqual({ err_code: -2, err_msg: 'member not support' });
   });
 
-  it('no available firmware makes one appear there', async () => {
+  it('an offered firmware does not make the list appear on such a model', async () => {
     sim.device(D.oldPlug.deviceId).availableFirmware = OFFER;
     const { reply } = await run(D.oldPlug.deviceId, { [PLUG_CLOUD]: { get_intl_fw_list: {} } });
     expect(reply[PLUG_CLOUD].get_intl_fw_list.err_code).toBe(-2);
