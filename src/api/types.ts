@@ -207,7 +207,34 @@ export interface NodeState {
   countdown?: CountdownState | null;
   /** When the relay was switched on (ISO 8601); null while off. */
   on_since?: string | null;
+  /** Firmware the Kasa cloud offers the device (physical devices whose firmware answers the list). */
+  update?: FirmwareUpdateState;
+  /** The device's own view of its cloud connection (physical devices). */
+  cloud?: CloudConnectionState;
   last_seen?: string;
+}
+
+/** `update` in the state, shaped like zigbee2mqtt's: `available` when the cloud offers a newer version. */
+export interface FirmwareUpdateState {
+  state: 'available' | 'idle';
+  /** The running version, when known. */
+  installed_version?: string;
+  /** The newest version offered; the installed one when nothing newer is. */
+  latest_version?: string;
+  /** The cloud's notice for the offered version (`available` only, when it has one). */
+  title?: string;
+  /** The offered version's release notes (`available` only, when it has them). */
+  release_notes?: string;
+}
+
+/** `cloud` in the state: only the fields the device answered. */
+export interface CloudConnectionState {
+  /** The device holds a connection to the Kasa cloud now. */
+  connected?: boolean;
+  /** The device is bound to a Kasa account. */
+  bound?: boolean;
+  /** The cloud host the device connects to. */
+  server?: string;
 }
 
 /** One line per state key for the docs; `nodes` is left out for a feature's key (the docs list the node types that have the feature). */
@@ -229,6 +256,15 @@ export const NODE_STATE_KEYS = {
   led: { values: '`"ON"` / `"OFF"`: the indicator LED lit or not' },
   countdown: { values: '`{"seconds_left","state"}` of the running countdown ("Timer" in the Kasa app), or `null`' },
   on_since: { values: 'ISO 8601, when the relay was switched on; `null` while off' },
+  update: {
+    values:
+      '`{"state":"available"|"idle","installed_version","latest_version","title"?,"release_notes"?}`: firmware the Kasa cloud offers, read daily (`latest_version` = `installed_version` when up to date)',
+    nodes: 'physical devices (not outlets) whose firmware answers the cloud firmware list',
+  },
+  cloud: {
+    values: '`{"connected","bound","server"}` (the fields the device answers): its own view of its Kasa cloud connection, read daily',
+    nodes: 'physical devices (not outlets)',
+  },
   last_seen: { values: 'ISO 8601, the last successful read' },
 } as const satisfies Record<keyof NodeState, { values: string; nodes?: string }>;
 

@@ -32,7 +32,13 @@ export function demoDevices(): SimDeviceSpec[] {
     { deviceId: stableDeviceId('kp303'), model: 'KP303(US)', alias: 'Desk Strip' },
     { deviceId: stableDeviceId('kl130'), model: 'KL130(US)', alias: 'Living Room Lamp' },
     { deviceId: stableDeviceId('kl110'), model: 'KL110(US)', alias: 'Hallway Bulb' },
-    { deviceId: '140BED90F6EF82191649329403A40C66528411D2', model: 'KL430(US)', alias: 'TV Light Strip' },
+    {
+      deviceId: '140BED90F6EF82191649329403A40C66528411D2',
+      model: 'KL430(US)',
+      alias: 'TV Light Strip',
+      // So the demo shows a firmware update on offer (the strip runs 1.0.8).
+      availableFirmware: { version: '1.0.10 Build 220314 Rel.091532', releaseNotes: 'Modifications and Bug Fixes:\n1. Smoother effect transitions.\n2. Improved stability.' },
+    },
     { deviceId: '9F231AD114D92FE98DEB7843ADC91D0EEEF2D0B8', model: 'HS105(US)', alias: 'Garage Plug', online: false },
     { deviceId: stableDeviceId('p100'), model: 'P100', alias: 'Tapo Plug' },
   ];

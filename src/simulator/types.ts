@@ -37,6 +37,20 @@ export interface SimDeviceSpec {
   latencyMs?: number;
   /** The device's time zone as its offset from UTC, minutes (default 0): drives its clock and energy calendar. */
   utcOffsetMinutes?: number;
+  /** A firmware the cloud offers the device (its `get_intl_fw_list`); none by default: up to date. */
+  availableFirmware?: SimFirmware;
+}
+
+/** A firmware offered in a device's `fw_list`; the simulator fills the entry's other fields. */
+export interface SimFirmware {
+  /** `fwVer`, e.g. `1.0.12 Build 240227 Rel.160022`. */
+  version: string;
+  /** `fwTitle`: the cloud's notice. */
+  title?: string;
+  /** `fwReleaseLog`. */
+  releaseNotes?: string;
+  /** `fwReleaseDate`, `YYYY-MM-DD`. */
+  releaseDate?: string;
 }
 
 export interface SimAccountSpec {
@@ -163,6 +177,8 @@ export interface SimDeviceHandle {
   latencyMs: number;
   /** The device's offset from UTC, minutes; may be changed at run time (a trip across zones). */
   utcOffsetMinutes: number;
+  /** The firmware the cloud offers it, or undefined (up to date); may be changed at run time. */
+  availableFirmware: SimFirmware | undefined;
   /** Online and not rebooting: passthrough reaches it. */
   readonly reachable: boolean;
   /** The device's own sysinfo as `get_sysinfo` would answer now (children included for strips). */

@@ -10,10 +10,12 @@ import { mergeRequests } from './merge.js';
 import { normaliseChildId } from '../childId.js';
 import { allOutlets } from './allOutlets.js';
 import { clock } from './clock.js';
+import { cloudConnection } from './cloud.js';
 import { countdown } from './countdown.js';
 import { dimmer } from './dimmer.js';
 import { effect } from './effect.js';
 import { energy, outletEnergy } from './energy.js';
+import { firmware } from './firmware.js';
 import { lastSeen } from './lastSeen.js';
 import { led } from './led.js';
 import { light } from './light.js';
@@ -40,6 +42,8 @@ export const IOT_MODULES: readonly DeviceModule[] = [
   effect,
   onSince,
   lastSeen,
+  firmware,
+  cloudConnection,
 ];
 
 /** Device codes meaning "this model has no such module or method". */

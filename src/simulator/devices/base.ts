@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { DeviceFamily, SimDeviceHandle } from '../types.js';
+import type { DeviceFamily, SimDeviceHandle, SimFirmware } from '../types.js';
 import { isRecord } from '../../isRecord.js';
 import type { JsonObject } from '../util.js';
 import type { ModelInfo } from './models.js';
@@ -123,6 +123,8 @@ export abstract class SimDevice implements SimDeviceHandle {
   readonly host: 0 | 1;
   /** The device's own time zone: its clock, calendar and energy statistics are local to it. */
   utcOffsetMinutes: number;
+  /** What the cloud offers in `get_intl_fw_list`; undefined = up to date (an empty `fw_list`). */
+  availableFirmware: SimFirmware | undefined;
   /** Until when (cloud clock ms) a reboot keeps the device away from the cloud. */
   #rebootingUntil = 0;
 
@@ -132,11 +134,12 @@ export abstract class SimDevice implements SimDeviceHandle {
     readonly identity: DeviceIdentity,
     readonly info: ModelInfo,
     protected readonly env: DeviceEnv,
-    opts: { online: boolean; latencyMs: number; host: 0 | 1; utcOffsetMinutes?: number },
+    opts: { online: boolean; latencyMs: number; host: 0 | 1; utcOffsetMinutes?: number; availableFirmware?: SimFirmware },
   ) {
     this.deviceId = identity.deviceId;
     this.model = identity.model;
     this.utcOffsetMinutes = opts.utcOffsetMinutes ?? 0;
+    this.availableFirmware = opts.availableFirmware;
     this.online = opts.online;
     this.latencyMs = opts.latencyMs;
     this.host = opts.host;
@@ -253,8 +256,13 @@ export abstract class SimDevice implements SimDeviceHandle {
     };
   }
 
+  /**
+   * `cnCloud` on plug-family firmware, `smartlife.iot.common.cloud` on bulbs (each device class
+   * registers it under its own name, so the other name is a missing module). Shapes as in
+   * python-kasa's fixtures (EP25, KL130(EU), KL430(US) v2), values the simulator's own.
+   */
   protected cloudModule(): Module {
-    return {
+    const module: Module = {
       get_info: () => ({
         username: this.env.owner,
         server: 'n-devs.tplinkcloud.com',
@@ -267,7 +275,24 @@ export abstract class SimDevice implements SimDeviceHandle {
         tcspInfo: '',
         fwNotifyType: -1,
       }),
-      get_intl_fw_list: () => ({ fw_list: [] }),
+      get_intl_fw_list: () => ({ fw_list: this.availableFirmware ? [this.firmwareEntry(this.availableFirmware)] : [] }),
+    };
+    if (this.info.noFirmwareList) delete module.get_intl_fw_list;
+    return module;
+  }
+
+  private firmwareEntry(offer: SimFirmware): JsonObject {
+    const file = `${this.model.replace(/\W/g, '')}_${offer.version.replace(/\W+/g, '_')}.bin`;
+    return {
+      fwType: 1,
+      fwVer: offer.version,
+      fwUrl: `http://download.tplinkcloud.com/firmware/${file}`,
+      fwLocation: 0,
+      fwReleaseDate: offer.releaseDate ?? '2026-06-01',
+      fwReleaseLog: offer.releaseNotes ?? 'Modifications and Bug Fixes:\n1. Improved stability.',
+      // The cloud's own placeholder text for a missing release-notes link.
+      fwReleaseLogUrl: 'undefined yet',
+      fwTitle: offer.title ?? 'Hi, a new firmware is available for your device.',
     };
   }
 }

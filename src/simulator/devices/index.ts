@@ -29,6 +29,7 @@ export function createDevice(spec: SimDeviceSpec, env: DeviceEnv): SimDevice {
     latencyMs: spec.latencyMs ?? 0,
     host: spec.host ?? 0,
     ...(spec.utcOffsetMinutes !== undefined ? { utcOffsetMinutes: spec.utcOffsetMinutes } : {}),
+    ...(spec.availableFirmware !== undefined ? { availableFirmware: { ...spec.availableFirmware } } : {}),
   };
   switch (info.family) {
     case 'plug':

@@ -12,6 +12,11 @@ export interface ModelInfo {
   /** Bulbs: Kelvin range when the colour temperature is variable (docs/protocol.md, "Passthrough"). */
   kelvin?: readonly [number, number];
   color?: boolean;
+  /**
+   * The firmware has no `get_intl_fw_list` in its cloud module (answers -2). No capture says which
+   * models lack it; two old ones are given none so a bridge meets the answer.
+   */
+  noFirmwareList?: true;
 }
 
 const PLUG = 'IOT.SMARTPLUGSWITCH';
@@ -68,7 +73,7 @@ const NARROW: readonly [number, number] = [2700, 5000];
 
 /** Keyed by model prefix; the longest matching prefix wins (so `KL120(EU)` beats `KL120`). */
 const MODELS: Record<string, ModelInfo> = {
-  HS100: plug('Smart Wi-Fi Plug', '1.5.6 Build 191114 Rel.104204'),
+  HS100: { ...plug('Smart Wi-Fi Plug', '1.5.6 Build 191114 Rel.104204'), noFirmwareList: true },
   HS103: plug('Smart Wi-Fi Plug Lite', '1.1.3 Build 200804 Rel.095135'),
   HS105: plug('Smart Wi-Fi Plug Mini', '1.5.6 Build 191114 Rel.104204'),
   HS110: plug('Wi-Fi Smart Plug With Energy Monitoring', '1.2.6 Build 200727 Rel.121701', 'old'),
@@ -94,7 +99,7 @@ const MODELS: Record<string, ModelInfo> = {
   KP303: strip('Kasa Smart Wi-Fi Power Strip', 3),
   KP400: strip('Smart Wi-Fi Outdoor Plug', 2),
   EP40: strip('Kasa Smart Wi-Fi Outdoor Plug', 2),
-  KL50: light('bulb', 'Kasa Filament Smart Bulb, Soft White'),
+  KL50: { ...light('bulb', 'Kasa Filament Smart Bulb, Soft White'), noFirmwareList: true },
   KL60: light('bulb', 'Kasa Filament Smart Bulb, Soft White'),
   KL110: light('bulb', 'Smart Wi-Fi LED Bulb with Dimmable Light'),
   KB100: light('bulb', 'Smart Wi-Fi LED Bulb with Dimmable Light'),
