@@ -130,8 +130,9 @@ export class DeviceReadings {
     const now = Date.now();
     const energyDue = (device.lastRead.get('energy') ?? -Infinity) + this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000 <= now;
     if (energyDue) this.readCadence(device, 'energy');
+    // A device that answers a poll after a restart is back: its firmware may have changed.
     const dailyDue = device.restarted || (device.lastRead.get('daily') ?? -Infinity) + DAILY_READ_INTERVAL_MS <= now;
-    if (dailyDue && !device.isRestarting()) {
+    if (dailyDue) {
       device.restarted = false;
       this.readCadence(device, 'daily');
     }

@@ -62,9 +62,10 @@ export function buildNodes(
   };
   const appServerUrl = nonEmptyString(entry.appServerUrl);
   if (appServerUrl) device.appServerUrl = appServerUrl;
-  const fw = nonEmptyString(entry.fwVer) ?? nonEmptyString(sysinfo?.['sw_ver']);
+  // The device's own answer is newer than the device list (an update installed since the list was read).
+  const fw = nonEmptyString(sysinfo?.['sw_ver']) ?? nonEmptyString(entry.fwVer);
   if (fw) device.fw = fw;
-  const hw = nonEmptyString(entry.deviceHwVer) ?? nonEmptyString(sysinfo?.['hw_ver']);
+  const hw = nonEmptyString(sysinfo?.['hw_ver']) ?? nonEmptyString(entry.deviceHwVer);
   if (hw) device.hw = hw;
   const mac = formatMac(entry.deviceMac ?? sysinfo?.['mac'] ?? sysinfo?.['mic_mac']);
   if (mac) device.mac = mac;

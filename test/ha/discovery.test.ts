@@ -148,7 +148,7 @@ describe('node discovery payload', () => {
   });
 
   it('gives a strip outlets_on, rssi, LED, restart, last seen and an "All outlets" switch; outlets their own device via the strip', () => {
-    expect(Object.keys(components(strip!)).sort()).toEqual(['all_outlets', 'last_seen', 'led', 'outlets_on', 'restart', 'rssi']);
+    expect(Object.keys(components(strip!)).sort()).toEqual(['all_outlets', 'cloud_connection', 'firmware', 'last_seen', 'led', 'outlets_on', 'restart', 'rssi']);
     expect(components(strip!)['all_outlets']).toMatchObject({
       platform: 'switch',
       name: 'All outlets',
