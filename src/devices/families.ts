@@ -41,7 +41,7 @@ export {
   type RequestData,
   type RequestOptions,
 } from './requests.js';
-export { deviceUtcOffsetMinutes, deviceDate, type DeviceDate } from './energy.js';
+export { deviceUtcOffsetMinutes, deviceDate, type DeviceDate } from './iot/meter.js';
 export { PROTOCOLS, modulesOf, applicableModules, type ProtocolSpec } from './protocols.js';
 export { IOT_MODULES } from './iot/index.js';
 export { EFFECT_OFF, EFFECT_LIST } from './iot/effect.js';

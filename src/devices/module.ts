@@ -74,6 +74,8 @@ export interface ModuleSet {
   unconfirmed?(node: DeviceNode, set: SetPayload, readBack: NodeState | undefined): SetKey[];
   /** What `response/set` reports for the keys this module took. */
   applied?(node: DeviceNode, set: SetPayload, readBack: NodeState | undefined): Partial<NodeState>;
+  /** For the module that takes `state`: whether `current` counts as on when resolving TOGGLE (default: `state` is ON). */
+  isOn?(current: NodeState | undefined): boolean;
   /** The device restarts after this set: its absence for a while is expected, and its daily reads are done again. */
   restarts?: boolean;
 }

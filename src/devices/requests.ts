@@ -153,7 +153,7 @@ export function setRequest(
   options: RequestOptions & { now?: Date } = {},
   children: readonly DeviceNode[] = [],
 ): RequestData {
-  const resolved = resolveToggle(set, current);
+  const resolved = resolveToggle(set, current, node);
   const spec = PROTOCOLS[node.protocol];
   const ctx = context(options.now ?? new Date(), options);
   const setters = settingModules(node, resolved).map((m) => m.set!.request(node, resolved, current));

@@ -297,9 +297,13 @@ export function mergeSets(earlier: SetPayload, later: SetPayload): SetPayload {
   return merged;
 }
 
-/** Replaces TOGGLE by ON or OFF from the node's last known state (unknown counts as off). */
-export function resolveToggle(set: SetPayload, current: NodeState | undefined): SetPayload {
+/**
+ * Replaces TOGGLE by ON or OFF from the node's last known state (unknown counts as off). The module
+ * that takes `state` on `node` says what "on" is (a strip: any outlet on); without one, `state` ON.
+ */
+export function resolveToggle(set: SetPayload, current: NodeState | undefined, node?: DeviceNode): SetPayload {
   if (set.state !== 'TOGGLE') return set;
-  const isOn = current?.state === 'ON' || (current?.outlets_on ?? 0) > 0;
+  const taker = node ? modulesOf(node).find((m) => m.set?.keys.includes('state')) : undefined;
+  const isOn = taker?.set?.isOn ? taker.set.isOn(current) : current?.state === 'ON';
   return { ...set, state: isOn ? 'OFF' : 'ON' };
 }

@@ -197,7 +197,7 @@ describe('Home Assistant discovery', () => {
     ]);
     expect(Object.keys((await retainedConfig(h, `${IDS.kp303}00`)).components).sort()).toEqual(['countdown', 'last_seen', 'on_since', 'switch']);
     expect(Object.keys((await retainedConfig(h, IDS.hs103)).components).sort()).toEqual([
-      'countdown', 'last_seen', 'led', 'on_since', 'restart', 'rssi', 'switch',
+      'cloud_connection', 'countdown', 'firmware', 'last_seen', 'led', 'on_since', 'restart', 'rssi', 'switch',
     ]);
     const bulb = (await retainedConfig(h, IDS.kl110)).components;
     expect(bulb.power).toMatchObject({ device_class: 'power', unit_of_measurement: 'W' });

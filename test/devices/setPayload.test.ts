@@ -194,8 +194,10 @@ describe('mergeSets and resolveToggle', () => {
     expect(resolveToggle({ state: 'TOGGLE' }, { state: 'ON' })).toEqual({ state: 'OFF' });
     expect(resolveToggle({ state: 'TOGGLE' }, { state: 'OFF' })).toEqual({ state: 'ON' });
     expect(resolveToggle({ state: 'TOGGLE' }, undefined)).toEqual({ state: 'ON' });
-    expect(resolveToggle({ state: 'TOGGLE' }, { outlets_on: 2 })).toEqual({ state: 'OFF' });
-    expect(resolveToggle({ state: 'TOGGLE' }, { outlets_on: 0 })).toEqual({ state: 'ON' });
+    // A strip is on while any outlet is: its outlets module says so.
+    const strip = buildNodes(entryByModel('KP200'))[0]!;
+    expect(resolveToggle({ state: 'TOGGLE' }, { outlets_on: 2 }, strip)).toEqual({ state: 'OFF' });
+    expect(resolveToggle({ state: 'TOGGLE' }, { outlets_on: 0 }, strip)).toEqual({ state: 'ON' });
     const set = { state: 'ON' as const };
     expect(resolveToggle(set, { state: 'ON' })).toBe(set);
   });

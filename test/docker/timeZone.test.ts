@@ -8,7 +8,7 @@ import { readRepoFile } from './dockerfileModel.js';
 
 const tsx = import.meta.resolve('tsx');
 const logger = new URL('../../src/logger.ts', import.meta.url).href;
-const energy = new URL('../../src/devices/energy.ts', import.meta.url).href;
+const energy = new URL('../../src/devices/iot/meter.ts', import.meta.url).href;
 
 /** One log line of the bridge's logger and the month its energy request asks for at 2026-01-31 12:00 UTC, under `tz`. */
 function runUnder(tz: string): { time: string; month: unknown } {

@@ -5,7 +5,7 @@
 import type { NodeState } from '../../api/types.js';
 import type { DeviceModule, ModuleEntity } from '../module.js';
 import type { DeviceNode } from '../node.js';
-import { meterModule, meterQuery, parseEnergy } from '../energy.js';
+import { meterModule, meterQuery, parseEnergy } from './meter.js';
 import { methodResult } from '../reply.js';
 
 const ENERGY_KEYS = ['power_w', 'voltage_v', 'current_a', 'energy_kwh', 'energy_today_kwh', 'energy_month_kwh'] as const;

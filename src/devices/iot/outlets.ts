@@ -26,6 +26,7 @@ export const outlets: DeviceModule = {
       if (node.childIds && node.childIds.length > 0) request['context'] = { child_ids: [...node.childIds] };
       return request;
     },
+    isOn: (current) => (current?.outlets_on ?? 0) > 0,
     unconfirmed: (node, set, readBack) => {
       if (set.state !== 'ON' && set.state !== 'OFF') return [];
       const expected = set.state === 'ON' ? node.childIds?.length : 0;

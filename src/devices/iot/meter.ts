@@ -3,10 +3,10 @@
  * `voltage` V, `current` A, `total` kWh; new: `power_mw`, `voltage_mv`, `current_ma`, `total_wh`)
  * come out in W, V, A and kWh. A failed read leaves its keys out, never 0.
  */
-import type { NodeState } from '../api/types.js';
-import type { MeterKind } from './node.js';
-import { isRecord } from '../isRecord.js';
-import { finiteNumber, methodResult } from './reply.js';
+import type { NodeState } from '../../api/types.js';
+import type { MeterKind } from '../node.js';
+import { isRecord } from '../../isRecord.js';
+import { finiteNumber, methodResult } from '../reply.js';
 
 export const EMETER_MODULE = 'emeter';
 export const LIGHT_EMETER_MODULE = 'smartlife.iot.common.emeter';
