@@ -10,7 +10,8 @@ import {
 import type { LoginResult } from '../kasa/cloudClient.js';
 import { isRecord } from '../isRecord.js';
 import { RequestError } from './bridgeRequests.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
+import { PartBase } from './partBase.js';
 import { describeError } from './errors.js';
 import { LoginRequestRules, type CredentialsRefusal } from './loginRequests.js';
 import { rateLimited } from './requestLimits.js';
@@ -52,17 +53,17 @@ function authErrorOf(err: unknown): AuthError {
  * The cloud session as a state machine published on `<base>/bridge/auth` (docs/mqtt-api.md, "Login and MFA"),
  * including the one-shot MFA round over `<base>/bridge/mfa`.
  */
-export class AuthManager implements BridgePart {
+export class AuthManager extends PartBase {
   readonly name = 'auth';
   #round: MfaRound | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryDelayMs: number;
   #stopped = false;
-  readonly #off: (() => void)[] = [];
   readonly #log;
   readonly #requestRules: LoginRequestRules;
 
-  constructor(private readonly ctx: BridgeContext) {
+  constructor(ctx: BridgeContext) {
+    super(ctx);
     this.#log = ctx.logger.child({ module: 'auth' });
     this.#retryDelayMs = ctx.timing.loginRetryMs[0];
     const { DATA_DIR, KASA_USERNAME, KASA_PASSWORD } = ctx.config;
@@ -78,14 +79,12 @@ export class AuthManager implements BridgePart {
   }
 
   /** Reuses a stored session when there is one; logs in otherwise. */
-  async start(): Promise<void> {
-    this.#off.push(
-      this.ctx.events.on('sessionLost', (error, mfa) => this.#onSessionLost(error, mfa)),
-      this.ctx.requests.handle('auth/login', async () => {
-        const outcome = this.requestLogin();
-        return { state: outcome === 'already_authenticated' ? 'authenticated' : 'logging_in' };
-      }),
-    );
+  override async start(): Promise<void> {
+    this.listen('sessionLost', (error, mfa) => this.#onSessionLost(error, mfa));
+    this.handle('auth/login', async () => {
+      const outcome = this.requestLogin();
+      return { state: outcome === 'already_authenticated' ? 'authenticated' : 'logging_in' };
+    });
     if (this.ctx.client.hasSession()) {
       this.#log.info('reusing the stored cloud session');
       this.#setState({ state: 'authenticated' });
@@ -104,10 +103,9 @@ export class AuthManager implements BridgePart {
     await this.login();
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.#stopped = true;
-    for (const off of this.#off.splice(0)) off();
-    clearTimeout(this.#retryTimer);
+    await super.stop();
     await this.#closeRound();
   }
 
@@ -148,7 +146,7 @@ export class AuthManager implements BridgePart {
   /** `automatic`: a retry nobody asked for; the client caps those at one per 10 minutes. */
   async login(options: { automatic?: boolean } = {}): Promise<void> {
     if (this.#stopped) return;
-    clearTimeout(this.#retryTimer);
+    this.cancel(this.#retryTimer);
     await this.#closeRound();
     this.#setState({ state: 'logging_in' });
     let result: LoginResult;
@@ -196,8 +194,7 @@ export class AuthManager implements BridgePart {
     this.#log.warn({ err: describeError(err), retryInMs: delay }, 'cloud login failed; will retry');
     this.#setState({ state: 'error', last_error: lastError });
     if (!this.#stopped) {
-      this.#retryTimer = setTimeout(() => void this.login({ automatic: true }), delay);
-      this.#retryTimer.unref();
+      this.#retryTimer = this.later(delay, () => void this.login({ automatic: true }));
     }
   }
 

@@ -1,5 +1,6 @@
 import type { MqttMessage } from '../mqtt/connection.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
+import { PartBase } from './partBase.js';
 
 const ONLINE = /"state"\s*:\s*"online"/;
 
@@ -9,24 +10,17 @@ const ONLINE = /"state"\s*:\s*"online"/;
  * it. For a short while after start, each retained "online" of a node that is not available in
  * this run is replaced by "offline"; the node's first read brings it back.
  */
-export class AvailabilitySweep implements BridgePart {
+export class AvailabilitySweep extends PartBase {
   readonly name = 'availability sweep';
-  #unsubscribe: (() => Promise<void>) | undefined;
-  #timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly ctx: BridgeContext) {}
-
-  async start(): Promise<void> {
-    this.#unsubscribe = await this.ctx.mqtt.subscribe(this.ctx.topics.nodeAvailabilityFilter, (m) => this.#onAvailability(m), { qos: 1 });
-    this.#timer = setTimeout(() => void this.stop(), Math.max(this.ctx.timing.orphanScanMs, 1_000));
-    this.#timer.unref();
+  constructor(ctx: BridgeContext) {
+    super(ctx);
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.#timer);
-    const unsubscribe = this.#unsubscribe;
-    this.#unsubscribe = undefined;
-    await unsubscribe?.();
+  override async start(): Promise<void> {
+    await this.subscribe(this.ctx.topics.nodeAvailabilityFilter, (m) => this.#onAvailability(m), { qos: 1 });
+    // Only retained messages matter, and they arrive at once: the subscription ends after a short while.
+    this.later(Math.max(this.ctx.timing.orphanScanMs, 1_000), () => void this.stop());
   }
 
   #onAvailability(message: MqttMessage): void {

@@ -3,7 +3,8 @@ import { isRecord } from '../isRecord.js';
 import { structureProblem } from '../devices/setPayload.js';
 import type { MqttMessage } from '../mqtt/connection.js';
 import { RequestError } from './bridgeRequests.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
+import { PartBase } from './partBase.js';
 import { describeError } from './errors.js';
 import { transactionOf, transactionOfPayload } from './transaction.js';
 
@@ -13,21 +14,17 @@ const MAX_REQUEST_BYTES = 16 * 1024;
  * `<base>/bridge/request/<cmd>` → `<base>/bridge/response/<cmd>`, with `transaction` echoed. Routes
  * to the handler the owning part registered in `ctx.requests`.
  */
-export class BridgeApiExtension implements BridgePart {
+export class BridgeApiExtension extends PartBase {
   readonly name = 'bridge api';
-  #unsubscribe: (() => Promise<void>) | undefined;
   readonly #log;
 
-  constructor(private readonly ctx: BridgeContext) {
+  constructor(ctx: BridgeContext) {
+    super(ctx);
     this.#log = ctx.logger.child({ module: 'bridge-api' });
   }
 
-  async start(): Promise<void> {
-    this.#unsubscribe = await this.ctx.mqtt.subscribe(this.ctx.topics.bridgeRequestFilter, (m) => this.#onRequest(m), { qos: 1 });
-  }
-
-  async stop(): Promise<void> {
-    await this.#unsubscribe?.();
+  override async start(): Promise<void> {
+    await this.subscribe(this.ctx.topics.bridgeRequestFilter, (m) => void this.#onRequest(m), { qos: 1 });
   }
 
   async #onRequest(message: MqttMessage): Promise<void> {

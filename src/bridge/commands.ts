@@ -13,7 +13,8 @@ import {
 import { MAX_SET_PAYLOAD_BYTES } from '../devices/setPayload.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { MqttMessage } from '../mqtt/connection.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
+import { PartBase } from './partBase.js';
 import { commandErrorCode, commandErrorMessage, describeError } from './errors.js';
 import { transactionOfPayload } from './transaction.js';
 import type { SetQueue } from './device.js';
@@ -45,28 +46,21 @@ interface NodeQueue extends SetQueue {
  * arrive while one is queued or in flight merge into the next request (later values win), so a
  * burst collapses into few requests while an isolated command pays nothing.
  */
-export class CommandsExtension implements BridgePart {
+export class CommandsExtension extends PartBase {
   readonly name = 'commands';
-  readonly #unsubscribe: (() => Promise<void>)[] = [];
   readonly #log;
 
-  constructor(private readonly ctx: BridgeContext) {
+  constructor(ctx: BridgeContext) {
+    super(ctx);
     this.#log = ctx.logger.child({ module: 'commands' });
   }
 
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     const t = this.ctx.topics;
-    const subscribe = (filter: string, handler: (m: MqttMessage) => void) =>
-      this.ctx.mqtt.subscribe(filter, handler, { qos: 1, lane: 'commands' });
-    this.#unsubscribe.push(
-      await subscribe(t.nodeSetFilter, (m) => this.#onSet(m)),
-      await subscribe(t.nodeSetAttributeFilter, (m) => this.#onSet(m)),
-      await subscribe(t.nodeGetFilter, (m) => this.#onGet(m)),
-    );
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all(this.#unsubscribe.splice(0).map((u) => u()));
+    const lane = { qos: 1, lane: 'commands' } as const;
+    await this.subscribe(t.nodeSetFilter, (m) => this.#onSet(m), lane);
+    await this.subscribe(t.nodeSetAttributeFilter, (m) => this.#onSet(m), lane);
+    await this.subscribe(t.nodeGetFilter, (m) => this.#onGet(m), lane);
   }
 
   #onSet(message: MqttMessage): void {

@@ -2,7 +2,8 @@ import { publicConfig } from '../config.js';
 import type { CloudDevice } from '../kasa/protocol.js';
 import { VERSION } from '../version.js';
 import { RequestError } from './bridgeRequests.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
+import { PartBase } from './partBase.js';
 import { describeError } from './errors.js';
 import type { NodesChangedEvent } from './eventBus.js';
 import { SlidingWindowLimit, rateLimited } from './requestLimits.js';
@@ -17,10 +18,9 @@ export const RENAMES_PER_MINUTE = 10;
  * Keeps the device list in step with the cloud: the sync after each login, refreshes on an
  * interval and on request, renames, `bridge/devices` and `bridge/info`.
  */
-export class DeviceListExtension implements BridgePart {
+export class DeviceListExtension extends PartBase {
   readonly name = 'device list';
   #running = false;
-  #timer: NodeJS.Timeout | undefined;
   #syncRetry: NodeJS.Timeout | undefined;
   #refreshing: Promise<number> | undefined;
   #suspectEmpty = false;
@@ -29,41 +29,35 @@ export class DeviceListExtension implements BridgePart {
   #lastDirectoryPublish = 0;
   #infoDirty = false;
   readonly #renames = new SlidingWindowLimit(RENAMES_PER_MINUTE, 60_000);
-  readonly #off: (() => void)[] = [];
   readonly #log;
 
-  constructor(private readonly ctx: BridgeContext) {
+  constructor(ctx: BridgeContext) {
+    super(ctx);
     this.#log = ctx.logger.child({ module: 'device-list' });
   }
 
-  async start(): Promise<void> {
+  override async start(): Promise<void> {
     this.#running = true;
-    const { events, requests } = this.ctx;
-    this.#off.push(
-      events.on('sessionUsable', this.#onSessionUsable),
-      events.on('nodesChanged', this.#onNodesChanged),
-      events.on('nodesOnlineChanged', () => this.publishDevices()),
-      requests.handle('devices/refresh', async () => {
-        const count = await this.refresh();
-        await this.ctx.readings.readAll('device_list');
-        // Outlets found by those reads are in bridge/devices before the answer goes out.
-        this.publishDevices();
-        return { device_count: count };
-      }),
-      requests.handle('device/rename', async (body) => this.#rename(body)),
-    );
+    this.listen('sessionUsable', this.#onSessionUsable);
+    this.listen('nodesChanged', this.#onNodesChanged);
+    this.listen('nodesOnlineChanged', () => this.publishDevices());
+    this.handle('devices/refresh', async () => {
+      const count = await this.refresh();
+      await this.ctx.readings.readAll('device_list');
+      // Outlets found by those reads are in bridge/devices before the answer goes out.
+      this.publishDevices();
+      return { device_count: count };
+    });
+    this.handle('device/rename', async (body) => this.#rename(body));
     this.publishInfo();
-    this.#timer = setInterval(() => void this.refresh().catch(() => undefined), this.ctx.config.KASA_DEVICE_LIST_INTERVAL * 1000);
-    this.#timer.unref();
+    this.every(this.ctx.config.KASA_DEVICE_LIST_INTERVAL * 1000, () => void this.refresh().catch(() => undefined));
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     this.#running = false;
-    for (const off of this.#off.splice(0)) off();
-    clearInterval(this.#timer);
-    clearTimeout(this.#syncRetry);
     // Whatever was waiting goes out now, before MQTT stops.
     if (this.#directoryTimer) this.#publishDirectory();
+    await super.stop();
   }
 
   readonly #onSessionUsable = (usable: boolean): void => {
@@ -81,15 +75,14 @@ export class DeviceListExtension implements BridgePart {
    * failed list read is retried with backoff (5 s doubling, at most the device-list interval).
    */
   async #sync(delayMs = SYNC_RETRY_MIN_MS): Promise<void> {
-    clearTimeout(this.#syncRetry);
+    this.cancel(this.#syncRetry);
     try {
       await this.refresh();
     } catch (err) {
       if (!this.#running || !this.ctx.auth.usable) return;
       const next = Math.min(delayMs * 2, this.ctx.config.KASA_DEVICE_LIST_INTERVAL * 1000);
       this.#log.warn({ err: describeError(err), retryInMs: delayMs }, 'device list read failed; retrying');
-      this.#syncRetry = setTimeout(() => void this.#sync(next), delayMs);
-      this.#syncRetry.unref();
+      this.#syncRetry = this.later(delayMs, () => void this.#sync(next));
       return;
     }
     await this.ctx.readings.readAll();
@@ -180,12 +173,11 @@ export class DeviceListExtension implements BridgePart {
       this.#publishDirectory();
       return;
     }
-    this.#directoryTimer = setTimeout(() => this.#publishDirectory(), wait);
-    this.#directoryTimer.unref();
+    this.#directoryTimer = this.later(wait, () => this.#publishDirectory());
   }
 
   #publishDirectory(): void {
-    clearTimeout(this.#directoryTimer);
+    this.cancel(this.#directoryTimer);
     this.#directoryTimer = undefined;
     this.#lastDirectoryPublish = Date.now();
     if (this.#infoDirty) this.publishInfo();

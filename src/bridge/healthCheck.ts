@@ -1,19 +1,19 @@
 import type { HealthSource } from '../health/source.js';
 import { evaluateReadiness } from '../health/status.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
+import { PartBase } from './partBase.js';
 
 /**
  * `bridge/request/health_check` (readiness), and with HEALTH_PORT `GET /healthz`, `GET /readyz` and `GET /metrics`. The
  * metrics (prom-client) and the HTTP server are only loaded when HEALTH_PORT is set: they cost
  * several MB that a bridge without the endpoint does not need.
  */
-export class HealthCheckExtension implements BridgePart {
+export class HealthCheckExtension extends PartBase {
   readonly name = 'health check';
   readonly #source: HealthSource;
-  readonly #off: (() => void)[] = [];
-  #stopServer: (() => Promise<void>) | undefined;
 
-  constructor(private readonly ctx: BridgeContext) {
+  constructor(ctx: BridgeContext) {
+    super(ctx);
     const { mqtt, auth, registry, publisher, scheduler, storage } = ctx;
     // Read at request/scrape time.
     this.#source = {
@@ -30,21 +30,17 @@ export class HealthCheckExtension implements BridgePart {
     };
   }
 
-  async start(): Promise<void> {
-    const { config, events, requests, logger } = this.ctx;
-    this.#off.push(
-      requests.handle('health_check', async () => {
-        const report = evaluateReadiness(this.#source, config.MQTT_BASE_TOPIC);
-        return { healthy: report.status === 'ok', ...report };
-      }),
-    );
+  override async start(): Promise<void> {
+    const { config, logger } = this.ctx;
+    this.handle('health_check', async () => {
+      const report = evaluateReadiness(this.#source, config.MQTT_BASE_TOPIC);
+      return { healthy: report.status === 'ok', ...report };
+    });
     if (config.HEALTH_PORT === 0) return;
     const [{ BridgeMetrics }, { HealthServer }] = await Promise.all([import('../health/metrics.js'), import('../health/server.js')]);
     const metrics = new BridgeMetrics(this.#source);
-    this.#off.push(
-      events.on('cloudRequest', (event) => metrics.recordCloudRequest(event)),
-      events.on('commandAnswered', (latencyMs, status) => metrics.observeCommand(latencyMs, status)),
-    );
+    this.listen('cloudRequest', (event) => metrics.recordCloudRequest(event));
+    this.listen('commandAnswered', (latencyMs, status) => metrics.observeCommand(latencyMs, status));
     const server = new HealthServer({
       source: this.#source,
       metrics,
@@ -54,12 +50,6 @@ export class HealthCheckExtension implements BridgePart {
       baseTopic: config.MQTT_BASE_TOPIC,
     });
     await server.start();
-    this.#stopServer = () => server.stop();
-  }
-
-  async stop(): Promise<void> {
-    for (const off of this.#off.splice(0)) off();
-    await this.#stopServer?.();
-    this.#stopServer = undefined;
+    this.onStop(() => server.stop());
   }
 }

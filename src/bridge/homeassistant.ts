@@ -14,7 +14,8 @@ import type { MqttMessage } from '../mqtt/connection.js';
 import type { NodeState, RediscoverResult } from '../api/types.js';
 import { VERSION } from '../version.js';
 import { RequestError } from './bridgeRequests.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
+import { PartBase } from './partBase.js';
 import type { NodesChangedEvent } from './eventBus.js';
 import { CoalescedTask } from './requestLimits.js';
 
@@ -26,14 +27,12 @@ export const REDISCOVER_GAP_MS = 10_000;
  * republished on HA's birth message; orphans of earlier runs cleared at start; never cleared on
  * shutdown.
  */
-export class HomeAssistantExtension implements BridgePart {
+export class HomeAssistantExtension extends PartBase {
   readonly name = 'homeassistant';
   /** The bridge's own config as last published (each node's is kept on its record). */
   #bridgeJson: string | undefined;
   /** Retained `kasa_…` configs seen at start: topic → node id (undefined for bridge configs). */
   readonly #retainedAtStart = new Map<string, string | undefined>();
-  readonly #unsubscribe: (() => Promise<void>)[] = [];
-  readonly #off: (() => void)[] = [];
   #birthTimer: NodeJS.Timeout | undefined;
   #orphanScanDone = false;
   /** Each full republish is every config again: a flood of requests must not multiply it. */
@@ -41,7 +40,8 @@ export class HomeAssistantExtension implements BridgePart {
   readonly #discovery: DiscoveryContext;
   readonly #log;
 
-  constructor(private readonly ctx: BridgeContext) {
+  constructor(ctx: BridgeContext) {
+    super(ctx);
     this.#log = ctx.logger.child({ module: 'homeassistant' });
     this.#discovery = {
       baseTopic: ctx.config.MQTT_BASE_TOPIC,
@@ -55,42 +55,31 @@ export class HomeAssistantExtension implements BridgePart {
     return this.ctx.config.HA_DISCOVERY;
   }
 
-  async start(): Promise<void> {
-    this.#off.push(
-      this.ctx.requests.handle('homeassistant/rediscover', async () => {
-        if (!this.#enabled) throw new RequestError('unsupported', 'HA_DISCOVERY is off');
-        const { at } = this.#requestedRediscover.trigger();
-        const result: RediscoverResult = at === undefined ? { coalesced: false } : { coalesced: true, republish_at: new Date(at).toISOString() };
-        return result;
-      }),
-    );
+  override async start(): Promise<void> {
+    this.handle('homeassistant/rediscover', async () => {
+      if (!this.#enabled) throw new RequestError('unsupported', 'HA_DISCOVERY is off');
+      const { at } = this.#requestedRediscover.trigger();
+      const result: RediscoverResult = at === undefined ? { coalesced: false } : { coalesced: true, republish_at: new Date(at).toISOString() };
+      return result;
+    });
+    this.onStop(() => this.#requestedRediscover.cancel());
     if (!this.#enabled) return;
-    const { events, mqtt, config } = this.ctx;
-    this.#off.push(
-      events.on('nodesChanged', this.#onNodesChanged),
-      events.on('nodeRenamed', this.#onNodeRenamed),
-      events.on('nodeRead', this.#onNodeRead),
-      events.on('devicesSynced', () => void this.#clearOrphans()),
-    );
-    this.#unsubscribe.push(
-      await mqtt.subscribe(config.HA_STATUS_TOPIC, (m) => this.#onStatus(m), { qos: 1 }),
-      await mqtt.subscribe(discoveryTopics(config.HA_DISCOVERY_PREFIX).deviceFilter, (m) => this.#collect(m), { qos: 1 }),
-    );
+    const { config } = this.ctx;
+    this.listen('nodesChanged', this.#onNodesChanged);
+    this.listen('nodeRenamed', this.#onNodeRenamed);
+    this.listen('nodeRead', this.#onNodeRead);
+    this.listen('devicesSynced', () => void this.#clearOrphans());
+    await this.subscribe(config.HA_STATUS_TOPIC, (m) => this.#onStatus(m), { qos: 1 });
+    await this.subscribe(discoveryTopics(config.HA_DISCOVERY_PREFIX).deviceFilter, (m) => this.#collect(m), { qos: 1 });
     this.#publishBridge(true);
   }
 
-  async stop(): Promise<void> {
-    clearTimeout(this.#birthTimer);
-    this.#requestedRediscover.cancel();
-    for (const off of this.#off.splice(0)) off();
-    await Promise.all(this.#unsubscribe.splice(0).map((u) => u()));
-  }
 
   /** Clears retained `kasa_` configs of ours that match no current node (after the first device list). */
   async #clearOrphans(): Promise<number> {
     if (this.#orphanScanDone) return 0;
     this.#orphanScanDone = true;
-    await new Promise((r) => setTimeout(r, this.ctx.timing.orphanScanMs).unref());
+    await new Promise<void>((resolve) => this.later(this.ctx.timing.orphanScanMs, resolve));
     const current = new Set(this.ctx.registry.nodes().map((n) => discoveryTopic(this.#discovery, n)));
     current.add(bridgeDiscoveryTopic(this.#discovery));
     let cleared = 0;
@@ -149,16 +138,15 @@ export class HomeAssistantExtension implements BridgePart {
 
   #onStatus(message: MqttMessage): void {
     if (message.payload.toString('utf8').trim().toLowerCase() !== 'online') return;
-    clearTimeout(this.#birthTimer);
+    this.cancel(this.#birthTimer);
     const [min, max] = this.ctx.timing.haBirthDelayMs;
     const delay = max > min ? randomInt(min, max) : min;
     this.#log.info({ delayMs: delay }, 'Home Assistant came online; republishing discovery, availability and state');
-    this.#birthTimer = setTimeout(() => {
+    this.#birthTimer = this.later(delay, () => {
       this.#rediscover();
       for (const node of this.ctx.registry.nodes()) this.ctx.publisher.republish(node);
       this.ctx.events.emit('homeAssistantOnline');
-    }, delay);
-    this.#birthTimer.unref();
+    });
   }
 
   readonly #onNodesChanged = ({ added, removed, changed }: NodesChangedEvent) => {

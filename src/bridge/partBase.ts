@@ -1,7 +1,9 @@
 import type { BridgeContext, BridgePart } from './context.js';
 import type { BridgeEventMap } from './eventBus.js';
-import type { BridgeRequestName, RequestHandler } from './bridgeRequests.js';
-import type { MqttMessage, SubscribeOptions } from '../mqtt/connection.js';
+import type { BridgeRequestName } from '../api/types.js';
+import type { RequestHandler } from './bridgeRequests.js';
+import type { MqttMessage } from '../mqtt/connection.js';
+import type { SubscribeOptions } from '../mqtt/subscriptions.js';
 
 type Cleanup = () => void | Promise<void>;
 

@@ -1,7 +1,8 @@
 import { spreadOffsetMs } from '../scheduler/scheduler.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
 import type { Device } from './device.js';
 import type { NodesChangedEvent } from './eventBus.js';
+import { PartBase } from './partBase.js';
 
 /** A device that has not answered for this many poll intervals is shown offline until it does. */
 const STALE_AFTER_POLLS = 3;
@@ -12,26 +13,26 @@ const STALE_AFTER_POLLS = 3;
  * sends the energy reads (HS300 per-outlet meters) once per KASA_ENERGY_POLL_INTERVAL. Each
  * device's timers live on the device (device.ts), so a device that leaves the account takes them.
  */
-export class Poller implements BridgePart {
+export class Poller extends PartBase {
   readonly name = 'poller';
-  readonly #off: (() => void)[] = [];
-  #energyTimer: NodeJS.Timeout | undefined;
   #running = false;
 
-  constructor(private readonly ctx: BridgeContext) {}
-
-  async start(): Promise<void> {
-    this.#running = true;
-    this.#off.push(this.ctx.events.on('nodesChanged', this.#onNodesChanged));
-    this.#energyTimer = setInterval(() => this.#readAllEnergy(), this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000);
-    this.#energyTimer.unref();
+  constructor(ctx: BridgeContext) {
+    super(ctx);
   }
 
-  async stop(): Promise<void> {
+  override async start(): Promise<void> {
+    this.#running = true;
+    this.listen('nodesChanged', this.#onNodesChanged);
+    this.every(this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000, () => this.#readAllEnergy());
+    this.onStop(() => {
+      for (const device of this.ctx.registry.devices()) device.dispose();
+    });
+  }
+
+  override async stop(): Promise<void> {
     this.#running = false;
-    for (const off of this.#off.splice(0)) off();
-    clearInterval(this.#energyTimer);
-    for (const device of this.ctx.registry.devices()) device.dispose();
+    await super.stop();
   }
 
   #readAllEnergy(): void {

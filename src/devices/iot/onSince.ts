@@ -2,7 +2,6 @@
  * When the relay was switched on, from the device's whole-second `on_time` and the bridge's clock.
  * It wobbles by a second between polls; `steady` keeps the earlier value unless it moved further.
  */
-import type { NodeState } from '../../api/types.js';
 import type { DeviceModule } from '../module.js';
 import { finiteNumber } from '../reply.js';
 import { timestampSensor } from './timestampSensor.js';
