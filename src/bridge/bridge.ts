@@ -165,12 +165,12 @@ export class Bridge {
 
   /**
    * The one window onto the inside, for tests and the soak's leak accounting: the event bus, and
-   * the MQTT connection, scheduler and cloud client to count listeners and queued requests. Not
-   * for control: parts stay private.
+   * the MQTT connection, scheduler and cloud client to count listeners and queued requests, and
+   * the registry to see what is kept of each device. Not for control: parts stay private.
    */
-  diagnostics(): Pick<BridgeContext, 'events' | 'mqtt' | 'scheduler' | 'client'> {
-    const { events, mqtt, scheduler, client } = this.#ctx;
-    return { events, mqtt, scheduler, client };
+  diagnostics(): Pick<BridgeContext, 'events' | 'mqtt' | 'scheduler' | 'client' | 'registry'> {
+    const { events, mqtt, scheduler, client, registry } = this.#ctx;
+    return { events, mqtt, scheduler, client, registry };
   }
 
   /** Throws DataDirBusyError when another kasa2mqtt holds DATA_DIR. */

@@ -50,18 +50,21 @@ export class Poller extends PartBase {
     const intervalMs = this.ctx.config.KASA_POLL_INTERVAL * 1000;
     const devices = this.ctx.registry.devices();
     devices.forEach((device, index) => {
-      if (device.pollTimers) return;
-      const offset = spreadOffsetMs(index, devices.length, intervalMs);
-      const timers: NonNullable<Device['pollTimers']> = {
-        start: setTimeout(() => {
-          timers.every = setInterval(() => this.#tick(device), intervalMs);
-          timers.every.unref();
-          this.#tick(device);
-        }, intervalMs + offset),
-      };
-      timers.start.unref();
-      device.pollTimers = timers;
+      if (!device.pollTimers) this.#schedule(device, intervalMs + spreadOffsetMs(index, devices.length, intervalMs), intervalMs);
     });
+  }
+
+  /** A device's timers, on the device. Their closures see only it (not the list it was scheduled with, which would keep removed devices alive). */
+  #schedule(device: Device, firstMs: number, intervalMs: number): void {
+    const timers: NonNullable<Device['pollTimers']> = {
+      start: setTimeout(() => {
+        timers.every = setInterval(() => this.#tick(device), intervalMs);
+        timers.every.unref();
+        this.#tick(device);
+      }, firstMs),
+    };
+    timers.start.unref();
+    device.pollTimers = timers;
   }
 
   #tick(device: Device): void {

@@ -2,15 +2,8 @@
  * The `smart` family (Tapo protocol) through the module interface: its wire spec (SMART_PROTOCOL)
  * and its on/off module, against the recorded-shape answers in test/fixtures/devices/smart.
  *
- * Until the generic pollRequest / parseResponse / setRequest dispatch through PROTOCOLS, these
- * call the spec and the module directly, the way those functions will. Once they land, add:
- * - pollRequest(node) for this node equals the multipleRequest asked for below;
- * - parseResponse(node, <fixture>) gives `state` ON (P110 single answer, with its request), OFF
- *   (KS205 multipleRequest) and leaves `state` as it was for the refused-setter answer;
- * - setRequest(node, {state:'TOGGLE'}, {state:'ON'}) sends set_device_info false before get_device_info;
- * - a set answered by p100_refused_setter_response.json reports set_device_info refused (-1008);
- * - an optional module whose read is answered -1002 (hs200_unknown_method_response.json) is
- *   turned off for the device, and its read leaves the next poll.
+ * The last block goes through the generic functions the bridge uses (pollRequest, parseResponse,
+ * setRequest, appliedData), which dispatch on the node's protocol family.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -20,6 +13,7 @@ import type { DeviceNode } from '../../src/devices/node.js';
 import { applicableModules, modulesOf, PROTOCOLS } from '../../src/devices/protocols.js';
 import { smartOnOff } from '../../src/devices/smart/onOff.js';
 import { unwrapSmartAnswer } from '../../src/devices/smart/wire.js';
+import { appliedData, parseResponse, pollRequest, setRequest as genericSetRequest, unconfirmedAttributes } from '../../src/devices/families.js';
 
 const spec = PROTOCOLS.smart;
 
@@ -205,5 +199,34 @@ describe('smart family: lacks', () => {
     expect(spec.lacks({ get_device_info: null }, { error_code: 0, result: { responses: [{ method: 'get_device_info', error_code: -1 }] } })).toBe(false);
     // A multipleRequest refused as a whole says nothing about one method.
     expect(spec.lacks({ get_energy_usage: null }, { error_code: -1002 })).toBe(false);
+  });
+});
+
+describe('smart family through the generic device functions (what the bridge calls)', () => {
+  it('polls with the family request: one multipleRequest asking get_device_info', () => {
+    expect(pollRequest(node, now)).toEqual({ method: 'multipleRequest', params: { requests: [{ method: 'get_device_info' }] } });
+  });
+
+  it('parses a multipleRequest answer into the node state; an answer without device info says nothing', () => {
+    expect(parseResponse([node], spec.unwrap(answer('ks205_multiple_request_response.json')), { now }).get(id)).toEqual({ state: 'OFF' });
+    expect(parseResponse([node], spec.unwrap(answer('p100_refused_setter_response.json')), { now }).has(id)).toBe(false);
+  });
+
+  it('sets with set_device_info before the read-back, TOGGLE resolved against the state', () => {
+    expect(genericSetRequest(node, { state: 'TOGGLE' }, { state: 'ON' }, { now })).toEqual({
+      method: 'multipleRequest',
+      params: { requests: [{ method: 'set_device_info', params: { device_on: false } }, { method: 'get_device_info' }] },
+    });
+  });
+
+  it('confirms and reports a set as an iot relay does', () => {
+    expect(unconfirmedAttributes(node, { state: 'OFF' }, { state: 'OFF' })).toEqual([]);
+    expect(unconfirmedAttributes(node, { state: 'OFF' }, { state: 'ON' })).toEqual(['state']);
+    expect(appliedData(node, { state: 'TOGGLE' }, { state: 'OFF' })).toEqual({ state: 'OFF' });
+  });
+
+  it('reports the refused setter of a set answered with an error', () => {
+    const request = genericSetRequest(node, { state: 'ON' }, undefined, { now });
+    expect(spec.refusedSetters(request, spec.unwrap(answer('p100_refused_setter_response.json')))).toMatchObject([{ method: 'set_device_info', errCode: -1008 }]);
   });
 });
