@@ -53,11 +53,9 @@ describe('a device that leaves the account', () => {
     const answered = h.obs.next('kasa/rack_plug_1/response/set', since(h.obs), 10_000);
     await h.obs.publish('kasa/rack_plug_1/set', 'ON', { qos: 1 });
     await answered;
-    let device = registry.device(STRIP);
-    expect(device?.pollTimers).toBeDefined();
-    const gone = new WeakRef(device!);
+    expect(registry.device(STRIP)?.pollTimers).toBeDefined();
+    const gone = new WeakRef(registry.device(STRIP)!);
     const goneOutlet = new WeakRef(registry.record(outletIds[0]!)!);
-    device = undefined;
 
     h.sim.removeDevice(STRIP);
     const removed = h.obs.next('kasa/bridge/event', (m) => m.text.includes('device_removed') && m.text.includes(STRIP), 10_000);
