@@ -53,6 +53,11 @@ export class NodeStateCache {
     return this.#read ? this.#compose(order) : undefined;
   }
 
+  /** What `module` last read, if anything. */
+  slice(module: string): NodeState | undefined {
+    return this.#slices.get(module);
+  }
+
   /** When the node last answered (ms since the epoch), or undefined if never. */
   lastSeenAt(): number | undefined {
     return this.#lastSeen === undefined ? undefined : Date.parse(this.#lastSeen);

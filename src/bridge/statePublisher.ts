@@ -1,5 +1,5 @@
 import type { NodeState } from '../api/types.js';
-import { steadyReading } from '../devices/families.js';
+import { modulesOf, steadyReading } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { BridgeContext } from './context.js';
 
@@ -22,7 +22,13 @@ export class StatePublisher {
     if (!record) return undefined;
     record.stale = false;
     const previous = record.peek();
-    const steady = new Map([...readings].map(([module, reading]) => [module, steadyReading(node, previous, reading)]));
+    const partial = new Set(modulesOf(node).filter((m) => m.partial).map((m) => m.name));
+    const steady = new Map(
+      [...readings].map(([module, reading]) => {
+        const whole = partial.has(module) ? { ...record.state.slice(module), ...reading } : reading;
+        return [module, steadyReading(node, previous, whole)];
+      }),
+    );
     const changed = record.state.apply(steady, record.moduleOrder);
     if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
     this.refreshAvailability(node);

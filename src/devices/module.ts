@@ -111,6 +111,11 @@ export interface DeviceModule {
    * gone (the device said so).
    */
   parse?(node: DeviceNode, reply: ModuleReply): NodeState | undefined;
+  /**
+   * Its reading is made of several methods, any of which may fail alone (a meter's realtime, day
+   * and month statistics): a key a reading lacks keeps its last value instead of going away.
+   */
+  partial?: boolean;
   /** Smooths a reading against the previous state (a value computed from whole seconds wobbles between polls). */
   steady?(previous: NodeState | undefined, reading: NodeState): NodeState;
   set?: ModuleSet;

@@ -115,8 +115,11 @@ describe('firmware and cloud connection through MQTT', () => {
     await stateOf('lamp', (s) => s.update !== undefined);
     const before = h.sim.requests.filter(asks(DEVICES.lamp.deviceId, 'get_intl_fw_list')).length;
     await refreshed('lamp');
-    await refreshed('lamp');
+    const later = await refreshed('lamp');
     expect(h.sim.requests.filter(asks(DEVICES.lamp.deviceId, 'get_intl_fw_list'))).toHaveLength(before);
+    // A poll that did not read them keeps them: no flapping key, no withdrawn entity.
+    expect(later).toMatchObject({ update: { state: 'idle' }, cloud: { connected: true } });
+    expect(Object.keys(await components(DEVICES.lamp.deviceId))).toEqual(expect.arrayContaining(['firmware', 'cloud_connection']));
   });
 
   it('after the update is installed and the device restarts, the state shows the new version, idle', async () => {

@@ -15,6 +15,7 @@ export const energy: DeviceModule = {
   family: 'iot',
   appliesTo: (node) => node.parentId === undefined && (node.meter === 'emeter' || node.meter === 'light'),
   keys: ENERGY_KEYS,
+  partial: true,
   read: { cadence: 'poll', request: meterRead },
   // An outlet's answer (made with its context) is not the device's.
   parse: (node, reply) => (reply.targeted ? parseMeter(node, reply) : undefined),
@@ -30,6 +31,7 @@ export const outletEnergy: DeviceModule = {
   family: 'iot',
   appliesTo: (node) => node.parentId !== undefined && node.meter === 'emeter',
   keys: ENERGY_KEYS,
+  partial: true,
   read: { cadence: 'energy', targeted: true, request: meterRead },
   parse: (node, reply) => (reply.targeted ? parseMeter(node, reply) : undefined),
   entities: meterEntities,
