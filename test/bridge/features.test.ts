@@ -10,7 +10,8 @@ import type { SimAccountSpec } from '../../src/simulator/types.js';
 import type { LightDevice, RelayDevice, StripDevice } from '../../src/simulator/devices/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { startHarness, type Harness } from '../helpers/bridgeHarness.js';
-import { both, nonEmpty, since, waitFor, type ObservedMessage } from '../helpers/mqttObserver.js';
+import { nodeWatch, type Component } from '../helpers/nodeWatch.js';
+import { nonEmpty, since, waitFor } from '../helpers/mqttObserver.js';
 
 const id = (n: number): string => `FEA7C3D4E5F6A1B2C3D4E5F6A1B2C3D4E5F6${String(n).padStart(4, '0')}`;
 const DEVICES = {
@@ -23,12 +24,6 @@ const DEVICES = {
 } as const;
 const account: SimAccountSpec = { username: 'features@example.com', password: 'feat-Pa55', mfa: false, devices: Object.values(DEVICES) };
 
-interface Component {
-  platform: string;
-  value_template?: string;
-  command_topic?: string;
-  [key: string]: unknown;
-}
 
 describe('device features through MQTT', () => {
   let broker: TestBroker;
@@ -36,33 +31,15 @@ describe('device features through MQTT', () => {
 
   const device = <T>(key: keyof typeof DEVICES) => h.sim.device(DEVICES[key].deviceId) as unknown as T;
   const configTopic = (deviceId: string) => `homeassistant/device/kasa_${deviceId}/config`;
+  const watch = () => nodeWatch(h.obs, { timeoutMs: 10_000 });
+  const stateOf = (key: string, predicate: (s: NodeState) => boolean = () => true) => watch().stateOf(key, predicate);
+  const components = (deviceId: string, predicate?: (c: Record<string, Component>) => boolean) => watch().components(deviceId, predicate);
+  const refreshed = (key: string) => watch().refreshed(key);
 
   async function set(key: string, payload: string, attribute?: string): Promise<SetResponse> {
     const answer = h.obs.next(`kasa/${key}/response/set`, since(h.obs), 10_000);
     await h.obs.publish(attribute ? `kasa/${key}/set/${attribute}` : `kasa/${key}/set`, payload, { qos: 1 });
     return (await answer).json<SetResponse>();
-  }
-
-  /** The newest state of a node that satisfies `predicate` (waits for it). */
-  async function stateOf(key: string, predicate: (s: NodeState) => boolean = () => true): Promise<NodeState> {
-    const latest = h.obs.on(`kasa/${key}`).filter(nonEmpty).at(-1);
-    if (latest && predicate(latest.json<NodeState>())) return latest.json<NodeState>();
-    return (await h.obs.next(`kasa/${key}`, (m) => nonEmpty(m) && predicate(m.json<NodeState>()), 10_000)).json<NodeState>();
-  }
-
-  /** The newest discovery config of a node whose components satisfy `predicate` (waits for it). */
-  async function components(deviceId: string, predicate: (c: Record<string, Component>) => boolean = () => true): Promise<Record<string, Component>> {
-    const pick = (m: ObservedMessage) => nonEmpty(m) && predicate(m.json<{ components: Record<string, Component> }>().components);
-    const latest = h.obs.on(configTopic(deviceId)).filter(nonEmpty).at(-1);
-    const message = latest && pick(latest) ? latest : await h.obs.next(configTopic(deviceId), pick, 10_000);
-    return message.json<{ components: Record<string, Component> }>().components;
-  }
-
-  /** A fresh read of a node (`/get`), returning the state it publishes. */
-  async function refreshed(key: string): Promise<NodeState> {
-    const next = h.obs.next(`kasa/${key}`, both(nonEmpty, since(h.obs)), 10_000);
-    await h.obs.publish(`kasa/${key}/get`, '', { qos: 1 });
-    return (await next).json<NodeState>();
   }
 
   beforeAll(async () => {

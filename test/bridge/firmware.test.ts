@@ -10,7 +10,8 @@ import type { SimAccountSpec, SimRequestLogEntry } from '../../src/simulator/typ
 import type { SimDevice } from '../../src/simulator/devices/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
 import { startHarness, type Harness } from '../helpers/bridgeHarness.js';
-import { both, nonEmpty, since, waitFor, type ObservedMessage } from '../helpers/mqttObserver.js';
+import { nodeWatch, type Component } from '../helpers/nodeWatch.js';
+import { nonEmpty, since, waitFor } from '../helpers/mqttObserver.js';
 
 const id = (n: number): string => `F1AA0000E5F6A1B2C3D4E5F6A1B2C3D4E5F6${String(n).padStart(4, '0')}`;
 const OFFERED = '1.0.12 Build 240507 Rel.143458';
@@ -22,37 +23,17 @@ const DEVICES = {
 } as const;
 const account: SimAccountSpec = { username: 'firmware@example.com', password: 'firm-Pa55', mfa: false, devices: Object.values(DEVICES) };
 
-interface Component {
-  platform: string;
-  [key: string]: unknown;
-}
 
 describe('firmware and cloud connection through MQTT', () => {
   let broker: TestBroker;
   let h: Harness;
 
   const sim = (key: keyof typeof DEVICES) => h.sim.device(DEVICES[key].deviceId) as unknown as SimDevice;
-  const configTopic = (deviceId: string) => `homeassistant/device/kasa_${deviceId}/config`;
+  const watch = () => nodeWatch(h.obs, { timeoutMs: 15_000 });
+  const stateOf = (key: string, predicate: (s: NodeState) => boolean = () => true) => watch().stateOf(key, predicate);
+  const components = (deviceId: string, predicate?: (c: Record<string, Component>) => boolean) => watch().components(deviceId, predicate);
+  const refreshed = (key: string) => watch().refreshed(key);
   const asks = (deviceId: string, method: string) => (r: SimRequestLogEntry) => r.op === 'passthrough' && r.deviceId === deviceId && JSON.stringify(r.requestData ?? '').includes(`"${method}"`);
-
-  async function stateOf(key: string, predicate: (s: NodeState) => boolean): Promise<NodeState> {
-    const latest = h.obs.on(`kasa/${key}`).filter(nonEmpty).at(-1);
-    if (latest && predicate(latest.json<NodeState>())) return latest.json<NodeState>();
-    return (await h.obs.next(`kasa/${key}`, (m) => nonEmpty(m) && predicate(m.json<NodeState>()), 15_000)).json<NodeState>();
-  }
-
-  async function components(deviceId: string, predicate: (c: Record<string, Component>) => boolean = () => true): Promise<Record<string, Component>> {
-    const pick = (m: ObservedMessage) => nonEmpty(m) && predicate(m.json<{ components: Record<string, Component> }>().components);
-    const latest = h.obs.on(configTopic(deviceId)).filter(nonEmpty).at(-1);
-    const message = latest && pick(latest) ? latest : await h.obs.next(configTopic(deviceId), pick, 15_000);
-    return message.json<{ components: Record<string, Component> }>().components;
-  }
-
-  async function refreshed(key: string): Promise<NodeState> {
-    const next = h.obs.next(`kasa/${key}`, both(nonEmpty, since(h.obs)), 10_000);
-    await h.obs.publish(`kasa/${key}/get`, '', { qos: 1 });
-    return (await next).json<NodeState>();
-  }
 
   beforeAll(async () => {
     broker = await startTestBroker();

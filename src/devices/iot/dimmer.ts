@@ -6,7 +6,7 @@
 import type { DeviceModule } from '../module.js';
 import type { NodeState, SetPayload } from '../../api/types.js';
 import { finiteNumber } from '../reply.js';
-import { onOff, relayBit, SYSINFO_READ } from './values.js';
+import { appliedState, onOff, relayBit, SYSINFO_READ } from './values.js';
 
 export const DIMMER_MODULE = 'smartlife.iot.dimmer';
 
@@ -35,11 +35,7 @@ export const dimmer: DeviceModule = {
       return missing;
     },
     applied: (_node, set, readBack) => {
-      const data: Partial<NodeState> = {};
-      if (set.state !== undefined) {
-        if (readBack?.state !== undefined) data.state = readBack.state;
-        else if (set.state !== 'TOGGLE') data.state = set.state;
-      }
+      const data: Partial<NodeState> = appliedState(set, readBack);
       if (set.state !== 'OFF' && set.brightness !== undefined) data.brightness = readBack?.brightness ?? set.brightness;
       return data;
     },

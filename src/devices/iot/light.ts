@@ -9,7 +9,7 @@ import type { DeviceModule, SetKey } from '../module.js';
 import type { DeviceNode } from '../node.js';
 import { isRecord } from '../../isRecord.js';
 import { finiteNumber, methodResult } from '../reply.js';
-import { onOff, relayBit, SYSINFO_READ } from './values.js';
+import { appliedState, onOff, relayBit, SYSINFO_READ } from './values.js';
 
 export const BULB_LIGHT_MODULE = 'smartlife.iot.smartbulb.lightingservice';
 export const STRIP_LIGHT_MODULE = 'smartlife.iot.lightStrip';
@@ -48,11 +48,7 @@ export const light: DeviceModule = {
       return missing;
     },
     applied: (_node, set, readBack) => {
-      const data: Partial<NodeState> = {};
-      if (set.state !== undefined) {
-        if (readBack?.state !== undefined) data.state = readBack.state;
-        else if (set.state !== 'TOGGLE') data.state = set.state;
-      }
+      const data: Partial<NodeState> = appliedState(set, readBack);
       if (set.state === 'OFF') return data;
       if (set.brightness !== undefined) data.brightness = readBack?.brightness ?? set.brightness;
       if (set.color_temp !== undefined) data.color_temp = readBack?.color_temp ?? set.color_temp;

@@ -1,6 +1,6 @@
 /** On/off of a plug, a switch or one outlet of a strip: `relay_state` (outlets: their `state` in the strip's sysinfo). */
 import type { DeviceModule } from '../module.js';
-import { onOff, relayBit, relaySwitchConfig, SYSINFO_READ } from './values.js';
+import { appliedState, onOff, relayBit, relaySwitchConfig, SYSINFO_READ } from './values.js';
 
 const RELAY_NODES = new Set(['plug', 'switch', 'outlet']);
 
@@ -21,10 +21,7 @@ export const relay: DeviceModule = {
       return bit === undefined ? {} : { system: { set_relay_state: { state: bit } } };
     },
     unconfirmed: (_node, set, readBack) => ((set.state === 'ON' || set.state === 'OFF') && readBack?.state !== set.state ? ['state'] : []),
-    applied: (_node, set, readBack) => {
-      if (readBack?.state !== undefined) return { state: readBack.state };
-      return set.state === 'ON' || set.state === 'OFF' ? { state: set.state } : {};
-    },
+    applied: (_node, set, readBack) => appliedState(set, readBack),
   },
   entities: (node) => [
     { platform: 'switch', id: 'switch', main: true, command: true, config: relaySwitchConfig(node.type === 'switch' ? 'switch' : 'outlet') },

@@ -1,5 +1,5 @@
 /** Small readers shared by the iot modules. */
-import type { OnOff, SetPayload } from '../../api/types.js';
+import type { NodeState, OnOff, SetPayload } from '../../api/types.js';
 
 /** A device's 1/0 (or true/false) as ON/OFF. */
 export function onOff(value: unknown): OnOff | undefined {
@@ -35,4 +35,11 @@ export function relaySwitchConfig(deviceClass: 'outlet' | 'switch'): Record<stri
     payload_on: 'ON',
     payload_off: 'OFF',
   };
+}
+
+/** What `response/set` reports for `state`: the read-back (so TOGGLE shows as ON/OFF), else what was asked. */
+export function appliedState(set: SetPayload, readBack: NodeState | undefined): Partial<NodeState> {
+  if (set.state === undefined) return {};
+  if (readBack?.state !== undefined) return { state: readBack.state };
+  return set.state === 'TOGGLE' ? {} : { state: set.state };
 }
