@@ -27,6 +27,7 @@ import { DeviceReadings } from './readings.js';
 import { DeviceRegistry } from './registry.js';
 import { StatePublisher } from './statePublisher.js';
 import { StorageStatePart } from './storageState.js';
+import { PartBase } from './partBase.js';
 
 /** Scheduler pause reasons as `rate_limited` events name them. */
 const PAUSE_REASONS: Record<PauseReason, Extract<BridgeEvent, { type: 'rate_limited' }>['reason']> = {
@@ -206,21 +207,24 @@ export class Bridge {
 }
 
 /** The cloud scheduler as a part: a rate-limit pause is told to MQTT users; stop drains with a grace. */
-class SchedulerPart implements BridgePart {
+class SchedulerPart extends PartBase {
   readonly name = 'scheduler';
-  #off: (() => void) | undefined;
 
-  constructor(private readonly ctx: BridgeContext) {}
-
-  async start(): Promise<void> {
-    this.ctx.scheduler.start();
-    this.#off = this.ctx.scheduler.on('rate_limited', (event) => {
-      this.ctx.publishEvent({ type: 'rate_limited', until: new Date(event.until).toISOString(), reason: PAUSE_REASONS[event.reason] });
-    });
+  constructor(ctx: BridgeContext) {
+    super(ctx);
   }
 
-  async stop(): Promise<void> {
-    this.#off?.();
+  override async start(): Promise<void> {
+    this.ctx.scheduler.start();
+    this.onStop(
+      this.ctx.scheduler.on('rate_limited', (event) => {
+        this.ctx.publishEvent({ type: 'rate_limited', until: new Date(event.until).toISOString(), reason: PAUSE_REASONS[event.reason] });
+      }),
+    );
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
     await this.ctx.scheduler.stop(this.ctx.timing.shutdownGraceMs);
   }
 }

@@ -1,25 +1,22 @@
 import type { BridgeStatePayload } from '../api/types.js';
-import type { BridgeContext, BridgePart } from './context.js';
+import type { BridgeContext } from './context.js';
+import { PartBase } from './partBase.js';
 
 /**
  * `storage_error` on `<base>/bridge/state` while a DATA_DIR file cannot be saved (full disk,
  * read-only volume); the plain `{"state":"online"}` again once a later save succeeds.
  */
-export class StorageStatePart implements BridgePart {
+export class StorageStatePart extends PartBase {
   readonly name = 'storage state';
-  #off: (() => void) | undefined;
 
-  constructor(private readonly ctx: BridgeContext) {}
-
-  async start(): Promise<void> {
-    const { storage } = this.ctx;
-    this.#off = storage.onChange((error) => this.#publish(error));
-    if (storage.error !== undefined) this.#publish(storage.error);
+  constructor(ctx: BridgeContext) {
+    super(ctx);
   }
 
-  async stop(): Promise<void> {
-    this.#off?.();
-    this.#off = undefined;
+  override async start(): Promise<void> {
+    const { storage } = this.ctx;
+    this.onStop(storage.onChange((error) => this.#publish(error)));
+    if (storage.error !== undefined) this.#publish(storage.error);
   }
 
   #publish(error: string | undefined): void {
