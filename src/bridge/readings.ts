@@ -19,6 +19,8 @@ export type ReadingsContext = Pick<
 
 /** Daily reads (firmware, cloud connection) go out at most this often per device, and again after a restart. */
 export const DAILY_READ_INTERVAL_MS = 24 * 60 * 60_000;
+/** A daily read that failed (a timeout, a cloud error) is tried again this much later, not a day later. */
+export const DAILY_RETRY_MS = 60 * 60_000;
 
 /** The scheduler lane of each cadence's own requests. */
 const CADENCE_LANE: Record<Exclude<ReadCadence, 'poll' | 'after_set'>, Priority> = { energy: 'energy', daily: 'daily' };
@@ -149,10 +151,10 @@ export class DeviceReadings {
     const requests = cadenceRequests(self.info, children.map((c) => c.info), cadence, new Date(), device.requestOptions(), (id) =>
       device.nodes.get(id)?.lacking,
     );
-    for (const request of requests) this.#sendTargeted(device, request, lane);
+    for (const request of requests) this.#sendTargeted(device, request, lane, cadence);
   }
 
-  #sendTargeted(device: Device, { node, requestData }: NodeRequest, lane: Priority): void {
+  #sendTargeted(device: Device, { node, requestData }: NodeRequest, lane: Priority, cadence: Exclude<ReadCadence, 'poll' | 'after_set'>): void {
     const record = device.nodes.get(node.id);
     if (!record || record.targetedReadPending) return;
     record.targetedReadPending = true;
@@ -162,6 +164,7 @@ export class DeviceReadings {
       .catch((err: unknown) => {
         this.failed(node, err);
         this.#log.debug({ id: node.id, lane, err: describeError(err) }, 'read failed');
+        if (cadence === 'daily') device.lastRead.set('daily', Date.now() - DAILY_READ_INTERVAL_MS + DAILY_RETRY_MS);
       })
       .finally(() => {
         record.targetedReadPending = false;
