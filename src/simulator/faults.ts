@@ -11,6 +11,7 @@ export function defaultFaults(): SimFaults {
     emptyDeviceList: false,
     holdPassthroughMs: 0,
     unknownLoginAnswer: false,
+    tapoMfa: false,
   };
 }
 
