@@ -32,10 +32,16 @@ afterAll(async () => {
   await sim.stop();
 });
 
-async function shadow(deviceId: string): Promise<{ state: { desired: Record<string, unknown>; reported: Record<string, unknown> }; version: number }> {
+interface Shadow {
+  thingName: string;
+  state: { desired: Record<string, unknown>; reported: Record<string, unknown> };
+  version: number;
+}
+
+async function shadow(deviceId: string): Promise<Shadow> {
   const res = await shadowsOf(sim, token, deviceId);
   expect(res.status).toBe(200);
-  return res.body.shadows[0];
+  return (res.body as { shadows: Shadow[] }).shadows[0]!;
 }
 
 describe('reading shadows', () => {

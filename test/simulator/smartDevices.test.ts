@@ -39,8 +39,10 @@ afterAll(async () => {
 
 const b64 = (text: string): string => Buffer.from(text, 'utf8').toString('base64');
 const run = (deviceId: string, request: Record<string, unknown>, asText = false) => smart(sim, token, deviceId, request, asText);
-const info = async (deviceId: string) => (await run(deviceId, { method: 'get_device_info' })).reply;
-const set = async (deviceId: string, params: unknown) => (await run(deviceId, { method: 'set_device_info', params })).reply;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Reply = any;
+const info = async (deviceId: string): Promise<Reply> => (await run(deviceId, { method: 'get_device_info' })).reply;
+const set = async (deviceId: string, params: unknown): Promise<Reply> => (await run(deviceId, { method: 'set_device_info', params })).reply;
 
 /** Keys every SMART device answers in get_device_info (python-kasa smart fixtures). */
 const COMMON_KEYS = [
@@ -193,7 +195,7 @@ describe('component_nego', () => {
     const reply = (await run(deviceId, { method: 'component_nego' })).reply;
     expect(reply.error_code).toBe(0);
     for (const c of reply.result.component_list) expect(c).toEqual({ id: expect.any(String), ver_code: expect.any(Number) });
-    return reply.result.component_list.map((c: { id: string }) => c.id);
+    return (reply.result.component_list as { id: string }[]).map((c) => c.id);
   };
 
   it('lists what each model has', async () => {

@@ -4,6 +4,7 @@
  * the paged device list, the V2 passthrough's checks, and MFA on a Tapo login.
  */
 import { afterEach, describe, expect, it } from 'vitest';
+import { KASA_ACCESS_KEY, KASA_SECRET_KEY } from '../../src/kasa/signing.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { Simulator, SimulatorOptions } from '../../src/simulator/types.js';
 import { call, login, TERMINAL } from './client.js';
@@ -34,6 +35,7 @@ async function start(options: SimulatorOptions = {}): Promise<Simulator> {
 
 const page = (s: Simulator, token: string, body: Record<string, unknown>, opts = {}) =>
   tapoCall(s.regionalUrl, '/api/v2/common/getDeviceListByPage', body, { token, ...opts });
+const KASA_KEYS = { accessKey: KASA_ACCESS_KEY, secretKey: KASA_SECRET_KEY };
 const ALL_TYPES = ['SMART.TAPOPLUG', 'SMART.TAPOBULB', 'SMART.KASAPLUG', 'SMART.KASASWITCH'];
 
 describe('Tapo login', () => {
@@ -68,12 +70,12 @@ describe('Tapo-only endpoints refuse the Kasa identity', () => {
     const s = await start();
     const token = await tapoLogin(s, USER.username, USER.password);
     const body = { index: 0, limit: 10, deviceTypeList: ALL_TYPES };
-    const kasaKeyed = await tapoCall(s.regionalUrl, '/api/v2/common/getDeviceListByPage', body, { token, keys: undefined });
+    const kasaKeyed = await tapoCall(s.regionalUrl, '/api/v2/common/getDeviceListByPage', body, { token, keys: KASA_KEYS });
     expect(kasaKeyed.body).toEqual({ error_code: -10301, msg: 'Signature dose not match' });
     const forged = await tapoCall(s.regionalUrl, '/api/v2/common/passthrough', { deviceId: id(1), requestData: {} }, { token, signedBody: '{}' });
     expect(forged.body).toMatchObject({ error_code: -10301 });
     // The Kasa key still signs the account endpoints, as some clients do.
-    const login = await tapoCall(s.regionalUrl, '/api/v2/account/login', tapoLoginBody(USER.username, USER.password), { keys: undefined });
+    const login = await tapoCall(s.regionalUrl, '/api/v2/account/login', tapoLoginBody(USER.username, USER.password), { keys: KASA_KEYS });
     expect(login.body.error_code).toBe(0);
   });
 

@@ -33,12 +33,10 @@ function getDeviceListByPage(cloud: Cloud, req: ApiRequest): Answer {
   const index = intField(req.body, 'index', 0, Number.MAX_SAFE_INTEGER);
   const limit = intField(req.body, 'limit', 1, MAX_PAGE);
   const types = req.body.deviceTypeList;
-  if (!Array.isArray(types) || types.length === 0 || !types.every((t) => typeof t === 'string')) {
+  if (!Array.isArray(types) || types.length === 0 || !types.every((t): t is string => typeof t === 'string')) {
     fail(CloudError.parameterMissing, Msg.parameter);
   }
-  const matching = cloud
-    .devices(account.username)
-    .filter((d) => d instanceof SmartDevice && (types as string[]).includes(d.info.deviceType));
+  const matching = cloud.devices(account.username).filter((d) => d instanceof SmartDevice && types.includes(d.info.deviceType));
   return ok({ totalNum: matching.length, deviceList: matching.slice(index, index + limit).map((d) => listEntry(cloud, d)) });
 }
 

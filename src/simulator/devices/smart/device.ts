@@ -202,7 +202,8 @@ export class SmartDevice extends SimDevice {
       case 'bulb':
       case 'lightstrip':
         return ['device_on', 'nickname', 'brightness', 'hue', 'saturation', 'color_temp'];
-      default:
+      case 'plug':
+      case 'switch':
         return ['device_on', 'nickname'];
     }
   }
@@ -286,7 +287,8 @@ export class SmartDevice extends SimDevice {
         if (smart.kind === 'bulb') info.dynamic_light_effect_enable = false;
         else Object.assign(info, { music_rhythm_enable: false, music_rhythm_mode: 'single_lamp' });
         break;
-      default:
+      case 'plug':
+      case 'switch':
         info.default_states = { state: {}, type: 'last_states' };
     }
     return info;
