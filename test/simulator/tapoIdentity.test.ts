@@ -47,6 +47,7 @@ describe('Tapo login', () => {
 
   it('answers -23003 when the body names another app than the query, or the query an unknown app', async () => {
     const s = await start();
+    expect((await tapoCall(s.regionalUrl, '/api/v2/account/login', tapoLoginBody(USER.username, USER.password))).body.error_code).toBe(0);
     const kasaBody = { ...tapoLoginBody(USER.username, USER.password), appType: 'Kasa_Android_Mix' };
     expect((await tapoCall(s.regionalUrl, '/api/v2/account/login', kasaBody)).body).toMatchObject({ error_code: -23003 });
     const unknownApp = await tapoCall(s.regionalUrl, '/api/v2/account/login', tapoLoginBody(USER.username, USER.password), { query: { appName: 'Tapo_Web' } });
