@@ -12,6 +12,7 @@ export function defaultFaults(): SimFaults {
     holdPassthroughMs: 0,
     unknownLoginAnswer: false,
     tapoMfa: false,
+    smartListedOffline: false,
   };
 }
 

@@ -146,7 +146,11 @@ export interface SimRequestLogEntry {
   /** Which listener it arrived on. */
   host: 'global' | 'regional' | 'device0' | 'device1' | 'appServer';
   path: string;
-  /** Account endpoint name (`login`, `refreshToken`…) or method (`getDeviceList`, `passthrough`). */
+  /**
+   * Account endpoint name (`login`, `refreshToken`…), method (`getDeviceList`, `passthrough`),
+   * Tapo-only endpoint (`common/getDeviceListByPage`, `common/passthrough`) or app-server call
+   * (`server-info`, `shadows`, `shadows/update`).
+   */
   op: string;
   username?: string;
   deviceId?: string;
@@ -176,6 +180,8 @@ export interface SimFaults {
   holdPassthroughMs: number;
   /** Answer logins with an error code no source knows (-29999), as a cloud that changed would. */
   unknownLoginAnswer: boolean;
+  /** The Kasa device list shows SMART devices with `status: 0` although they are online (the research notes' source U1). */
+  smartListedOffline: boolean;
   /** Tapo-identity logins ask for MFA (even on an account without it) until a Tapo MFA round trusts the terminal. */
   tapoMfa: boolean;
 }

@@ -64,6 +64,25 @@ describe('device list', () => {
     expect(byId.get(D.ep25v1.deviceId)).toMatchObject({ deviceType: 'IOT.SMARTPLUGSWITCH', alias: 'Old coffee' });
   });
 
+  it('the smartListedOffline fault lists online SMART devices with status 0, classic ones unchanged', async () => {
+    const { token: kasaToken } = await login(sim, USER.username, USER.password);
+    const statuses = async (): Promise<Map<unknown, unknown>> => {
+      const res = await call(sim.regionalUrl, '/', { method: 'getDeviceList' }, { token: kasaToken });
+      return new Map((res.body.result.deviceList as Record<string, unknown>[]).map((e) => [e.deviceId, e.status]));
+    };
+    expect((await statuses()).get(D.p110.deviceId)).toBe(1);
+    sim.faults.smartListedOffline = true;
+    try {
+      const listed = await statuses();
+      expect(listed.get(D.p110.deviceId)).toBe(0);
+      expect(listed.get(D.ep25v1.deviceId)).toBe(1);
+      // The device itself still answers.
+      expect((await info(D.p110.deviceId)).error_code).toBe(0);
+    } finally {
+      sim.resetFaults();
+    }
+  });
+
   it('the classic Kasa passthrough answers -20571 for a SMART device, whatever it asks', async () => {
     const { token: kasaToken } = await login(sim, USER.username, USER.password);
     for (const request of [{ system: { get_sysinfo: null } }, { method: 'get_device_info' }]) {

@@ -26,7 +26,10 @@ function getDeviceList(cloud: Cloud, req: ApiRequest): Answer {
   cloud.throttle(account.username);
   cloud.requireHost(req.role, ['regional']);
   if (cloud.faults.emptyDeviceList) return ok({ deviceList: [] });
-  const deviceList = cloud.devices(account.username).map((device) => listEntry(cloud, device));
+  const deviceList = cloud.devices(account.username).map((device) => {
+    const entry = listEntry(cloud, device);
+    return cloud.faults.smartListedOffline && device.family === 'smart' ? { ...entry, status: 0 } : entry;
+  });
   return ok({ deviceList });
 }
 
