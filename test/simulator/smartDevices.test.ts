@@ -24,6 +24,9 @@ const D = {
   kp125m: { deviceId: id(9), model: 'KP125M(US)', alias: 'Freezer' },
   ep25: { deviceId: id(10), model: 'EP25(US)', hwVer: '2.6', alias: 'Coffee' },
   ep25v1: { deviceId: id(11), model: 'EP25(US)', alias: 'Old coffee' },
+  hs200v5: { deviceId: id(12), model: 'HS200(US)', hwVer: '5.26', alias: 'Porch switch' },
+  hs220v3: { deviceId: id(13), model: 'HS220(US)', hwVer: '3.26', alias: 'Den dimmer' },
+  hs200v3: { deviceId: id(14), model: 'HS200(US)', hwVer: '3.0', alias: 'Old switch' },
 } satisfies Record<string, SimDeviceSpec>;
 
 const clock = { now: Date.UTC(2026, 11, 7, 12, 0) };
@@ -62,6 +65,9 @@ describe('device list', () => {
     expect(byId.get(D.ep25.deviceId)).toMatchObject({ deviceType: 'SMART.KASAPLUG', deviceHwVer: '2.6' });
     // EP25 hardware 1 still speaks IOT, with its alias in clear.
     expect(byId.get(D.ep25v1.deviceId)).toMatchObject({ deviceType: 'IOT.SMARTPLUGSWITCH', alias: 'Old coffee' });
+    expect(byId.get(D.hs200v5.deviceId)).toMatchObject({ deviceType: 'SMART.KASASWITCH', deviceHwVer: '5.26' });
+    expect(byId.get(D.hs220v3.deviceId)).toMatchObject({ deviceType: 'SMART.KASASWITCH', deviceHwVer: '3.26' });
+    expect(byId.get(D.hs200v3.deviceId)).toMatchObject({ deviceType: 'IOT.SMARTPLUGSWITCH', deviceHwVer: '3.0' });
   });
 
   it('the smartListedOffline fault lists online SMART devices with status 0, classic ones unchanged', async () => {
@@ -101,6 +107,8 @@ describe('get_device_info', () => {
     ['EP25', D.ep25.deviceId, 'SMART.KASAPLUG', ['device_on', 'on_time', 'overheated', 'overcurrent_status'], ['overheat_status']],
     ['KS205', D.ks205.deviceId, 'SMART.KASASWITCH', ['device_on', 'on_time', 'overheat_status'], ['brightness', 'overheated']],
     ['KS225', D.ks225.deviceId, 'SMART.KASASWITCH', ['device_on', 'on_time', 'overheat_status', 'brightness'], ['hue', 'color_temp']],
+    ['HS200', D.hs200v5.deviceId, 'SMART.KASASWITCH', ['device_on', 'on_time', 'overheat_status', 'auto_off_status'], ['brightness']],
+    ['HS220', D.hs220v3.deviceId, 'SMART.KASASWITCH', ['device_on', 'on_time', 'overheat_status', 'brightness'], ['hue']],
     ['L530', D.l530.deviceId, 'SMART.TAPOBULB', ['device_on', 'overheated', 'brightness', 'hue', 'saturation', 'color_temp', 'color_temp_range'], ['on_time']],
     ['L900', D.l900.deviceId, 'SMART.TAPOBULB', ['device_on', 'overheated', 'brightness', 'hue', 'saturation', 'color_temp', 'color_temp_range'], ['on_time']],
     ['P300', D.p300.deviceId, 'SMART.TAPOPLUG', [], ['device_on', 'on_time']],

@@ -20,10 +20,11 @@ export function createDevice(spec: SimDeviceSpec, env: DeviceEnv): SimDevice {
   const deviceId = spec.deviceId ?? randomDeviceId();
   if (!/^[0-9A-F]{40}$/.test(deviceId)) throw new Error(`deviceId must be 40 upper-case hex chars: ${deviceId}`);
   const fixture = fixtureDevice(deviceId);
-  const identity: DeviceIdentity =
+  const derived: DeviceIdentity =
     fixture && fixture.model === spec.model
       ? { ...fixture, alias: spec.alias }
       : deriveIdentity(deviceId, spec.model, spec.alias, info);
+  const identity = spec.hwVer !== undefined ? { ...derived, hwVer: spec.hwVer } : derived;
   const base = {
     online: spec.online ?? true,
     latencyMs: spec.latencyMs ?? 0,

@@ -135,11 +135,13 @@ const MODELS: Record<string, ModelInfo> = {
 
 /**
  * Hardware revisions that moved a model to the SMART protocol (the Kasa "remodels"): EP25 hw 2.6
- * is `SMART.KASAPLUG` while EP25 hw 1.0 speaks IOT (python-kasa keeps its fixtures under
- * `tests/fixtures/smart/EP25(US)_2.6_*`).
+ * is `SMART.KASAPLUG` while EP25 hw 1.0 speaks IOT; likewise HS200 hw 5.26 and HS220 hw 3.26
+ * (python-kasa keeps their fixtures under `tests/fixtures/smart/`).
  */
 const SMART_HARDWARE: Record<string, Record<string, ModelInfo>> = {
   EP25: { '2.6': smart(KASA_PLUG, 'Kasa Smart Wi-Fi Plug Mini with Energy Monitoring', 'EP25', '2.6', '1.0.3 Build 240118 Rel.172254') },
+  HS200: { '5.26': smart(KASA_SWITCH, 'Kasa Smart Wi-Fi Light Switch', 'HS200', '5.26', '1.0.4 Build 240812 Rel.141103') },
+  HS220: { '3.26': smart(KASA_SWITCH, 'Kasa Smart Wi-Fi Dimmer Switch', 'HS220', '3.26', '1.0.2 Build 240905 Rel.121437') },
 };
 
 const PREFIXES = Object.keys(MODELS).sort((a, b) => b.length - a.length);

@@ -147,6 +147,33 @@ export const SMART_MODELS: Record<string, SmartModel> = {
       ['matter', 2],
     ],
   },
+  // The Kasa remodels of two classic wall switches (HS200 hw 5.26, HS220 hw 3.26).
+  HS200: {
+    kind: 'switch',
+    infoModel: 'HS200',
+    avatar: 'switch',
+    overheat: 'overheat_status',
+    autoOff: true,
+    components: [...COMMON, ['led', 3], ...CLOUD, ['auto_off', 2], ['delay_action', 2], ['smart_switch', 1]],
+  },
+  HS220: {
+    kind: 'dimmer',
+    infoModel: 'HS220',
+    avatar: 'switch',
+    overheat: 'overheat_status',
+    components: [
+      ...COMMON,
+      ['led', 3],
+      ...CLOUD,
+      ['brightness', 1],
+      ['preset', 1],
+      ['on_off_gradually', 2],
+      ['dimmer_calibration', 1],
+      ['overheat_protection', 1],
+      ['smart_switch', 1],
+      ['dimmer_custom_action', 1],
+    ],
+  },
   L530: {
     kind: 'bulb',
     infoModel: 'L530',
