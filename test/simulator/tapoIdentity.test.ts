@@ -45,6 +45,14 @@ describe('Tapo login', () => {
     expect(res.body).toMatchObject({ error_code: 0, result: { token: expect.any(String), email: USER.username } });
   });
 
+  it('finds the regional host with getAccountStatusAndUrl on the global host, where login answers -20212', async () => {
+    const s = await start();
+    const status = await tapoCall(s.url, '/api/v2/account/getAccountStatusAndUrl', { appType: TAPO_APP, cloudUserName: USER.username });
+    expect(status.body).toMatchObject({ error_code: 0, result: { appServerUrl: s.regionalUrl } });
+    const misplaced = await tapoCall(s.url, '/api/v2/account/login', tapoLoginBody(USER.username, USER.password));
+    expect(misplaced.body).toMatchObject({ error_code: -20212, result: { appServerUrl: s.regionalUrl } });
+  });
+
   it('answers -23003 when the body names another app than the query, or the query an unknown app', async () => {
     const s = await start();
     expect((await tapoCall(s.regionalUrl, '/api/v2/account/login', tapoLoginBody(USER.username, USER.password))).body.error_code).toBe(0);
