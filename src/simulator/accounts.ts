@@ -10,6 +10,8 @@ export interface Account {
   readonly accountId: string;
   readonly regTime: string;
   readonly trustedTerminals: Set<string>;
+  /** Terminals a Tapo-identity MFA round trusted (what the `tapoMfa` fault asks for). */
+  readonly tapoTrustedTerminals: Set<string>;
   passwordFailures: number;
   lockedUntil: number;
   lastMfaCode: string | undefined;
@@ -62,6 +64,7 @@ export class AccountStore {
       accountId: String(randomInt(1_000_000, 99_999_999)),
       regTime: '2019-03-14 09:26:53',
       trustedTerminals: new Set(),
+      tapoTrustedTerminals: new Set(),
       passwordFailures: 0,
       lockedUntil: 0,
       lastMfaCode: undefined,
@@ -152,12 +155,14 @@ export class AccountStore {
     return { kind: 'wrong', remainAttempts };
   }
 
-  trust(username: string, terminalUUID: string): void {
+  trust(username: string, terminalUUID: string, tapo = false): void {
     this.get(username).trustedTerminals.add(terminalUUID);
+    if (tapo) this.get(username).tapoTrustedTerminals.add(terminalUUID);
   }
 
   untrustTerminals(username: string): void {
     this.get(username).trustedTerminals.clear();
+    this.get(username).tapoTrustedTerminals.clear();
   }
 
   unlock(username: string): void {

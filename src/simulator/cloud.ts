@@ -5,19 +5,21 @@ import { defaultFaults } from './faults.js';
 import { RateLimiter } from './rateLimit.js';
 import { RequestLog } from './requestLog.js';
 import { TokenStore, type AccessToken } from './tokens.js';
-import type { MfaDialect, SimAccountSpec, SimDeviceSpec, SimErrorCodes, SimFaults, SimRequestLogEntry, SimulatorOptions } from './types.js';
+import { identityOf, KASA_APP_TYPE, type AppIdentity } from './identity.js';
+import type { MfaDialect, SimAccountSpec, SimDeviceSpec, SimErrorCodes, SimFaults, SimRequestLogEntry, SimulatorOptions, SmartGrant, SmartTransport } from './types.js';
 import { isRecord } from '../isRecord.js';
 import type { JsonObject } from './util.js';
 
 export type HostRole = SimRequestLogEntry['host'];
 
-export const KASA_APP_TYPE = 'Kasa_Android_Mix';
+export { KASA_APP_TYPE };
 
 export interface CloudUrls {
   global: string;
   regional: string;
   device0: string;
   device1: string;
+  appServer: string;
 }
 
 /** What a handler learns about a request, for the request log. */
@@ -31,6 +33,8 @@ export interface LogFields {
 /** A request that passed the transport, signature and query checks (docs/protocol.md, "Simulator", steps 1–7). */
 export interface ApiRequest {
   role: HostRole;
+  /** The app identity the query's `appName` names. */
+  app: AppIdentity;
   query: URLSearchParams;
   body: JsonObject;
   log: LogFields;
@@ -62,7 +66,11 @@ export class Cloud {
   readonly rateLimiter: RateLimiter;
   readonly rotateRefreshTokens: boolean;
   mfaDialect: MfaDialect;
-  urls: CloudUrls = { global: '', regional: '', device0: '', device1: '' };
+  smartTransports: SmartGrant;
+  urls: CloudUrls = { global: '', regional: '', device0: '', device1: '', appServer: '' };
+  /** Resolves at stop: requests held by a silent device give up then. */
+  readonly stopped: Promise<void>;
+  readonly markStopped: () => void;
   /** Pending latency/delay timers, cleared on stop. */
   readonly timers = new Set<NodeJS.Timeout>();
   private readonly devicesById = new Map<string, { device: SimDevice; owner: string }>();
@@ -74,6 +82,12 @@ export class Cloud {
     this.now = options.clock ?? Date.now;
     this.rotateRefreshTokens = options.rotateRefreshTokens ?? false;
     this.mfaDialect = options.mfaDialect ?? 'tapo';
+    this.smartTransports = options.smartTransports ?? 'both';
+    let markStopped = (): void => {};
+    this.stopped = new Promise((resolve) => {
+      markStopped = resolve;
+    });
+    this.markStopped = markStopped;
     this.accounts = new AccountStore({
       maxPasswordFailures: options.maxPasswordFailures ?? 5,
       maxMfaFailures: options.maxMfaFailures ?? 5,
@@ -131,17 +145,24 @@ export class Cloud {
     return device.host === 1 ? 'device1' : 'device0';
   }
 
+  /** Whether the grant switch lets `transport` reach SMART devices now. */
+  grants(transport: SmartTransport): boolean {
+    return this.smartTransports === 'both' || this.smartTransports === transport;
+  }
+
   /** -20004 once an account goes over its per-minute budget (docs/protocol.md, "Error codes"). */
   throttle(username: string): void {
     if (this.rateLimiter.exceeded(username.toLowerCase())) fail(CloudError.rateLimited, Msg.rateLimited);
   }
 
   /** The account a `token` query parameter belongs to (docs/protocol.md, "Simulator", step 12). */
-  authenticate(query: URLSearchParams): { account: Account; token: string; session: AccessToken } {
+  authenticate(query: URLSearchParams, app?: AppIdentity): { account: Account; token: string; session: AccessToken } {
     const token = query.get('token');
     if (token === null || token === '') fail(this.codes.missingToken, Msg.parameter);
     const check = this.tokens.checkAccess(token);
     if (!check.ok) fail(check.revoked ? CloudError.tokenInvalid : CloudError.tokenExpired, check.revoked ? Msg.tokenInvalid : Msg.tokenExpired);
+    // Tapo-only endpoints know only Tapo sessions: a Kasa token is as unknown there as an expired one.
+    if (app !== undefined && check.token.app !== app) fail(CloudError.tokenExpired, Msg.tokenExpired);
     const account = this.accounts.find(check.token.username);
     if (!account) fail(CloudError.tokenExpired, Msg.tokenExpired);
     return { account, token, session: check.token };
@@ -166,12 +187,15 @@ export function optionalString(body: JsonObject, name: string): string | undefin
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-/** Account bodies must name the Kasa app (docs/protocol.md, "Simulator", step 8): missing → -20104, other → cfg. */
-export function requireAppType(cloud: Cloud, body: JsonObject, required = true): void {
+/**
+ * Account bodies must name the app the query names (docs/protocol.md, "Simulator", step 8):
+ * missing → -20104, another app or an unknown one → cfg.
+ */
+export function requireAppType(cloud: Cloud, req: ApiRequest, body: JsonObject, required = true): void {
   const appType = body.appType;
   if (appType === undefined && !required) return;
   if (appType === undefined || appType === null || appType === '') fail(CloudError.parameterMissing, Msg.parameter);
-  if (appType !== KASA_APP_TYPE) fail(cloud.codes.wrongAppType, Msg.appTooOld);
+  if (typeof appType !== 'string' || identityOf(appType) !== req.app) fail(cloud.codes.wrongAppType, Msg.appTooOld);
 }
 
 /** Strict: a terminalUUID in the body must equal the query's termID. */

@@ -17,6 +17,8 @@ export const CloudError = {
   /** "Account locked" to a login; "token invalid" to a token-bearing call (docs/protocol.md, "Error codes"). */
   tokenInvalid: -20675,
   appTooOld: -23003,
+  /** The Tapo gateway's answer to a bad signature, and to a Kasa-keyed call of a Tapo-only endpoint. */
+  signatureMismatch: -10301,
 } as const;
 
 /**
@@ -59,6 +61,8 @@ export const Msg = {
   refreshTokenExpired: 'Refresh token expired',
   rateLimited: 'API rate limit exceeded',
   blackList: 'Access denied request in blackList',
+  /** Spelled as the server spells it. */
+  signatureMismatch: 'Signature dose not match',
 } as const;
 
 /** An API outcome other than success: answered as HTTP 200 with this envelope. */

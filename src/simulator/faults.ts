@@ -11,6 +11,8 @@ export function defaultFaults(): SimFaults {
     emptyDeviceList: false,
     holdPassthroughMs: 0,
     unknownLoginAnswer: false,
+    tapoMfa: false,
+    smartListedOffline: false,
   };
 }
 

@@ -9,11 +9,14 @@ export type * from './types.js';
 export { DEFAULT_ERROR_CODES } from './errors.js';
 export { demoAccount, DEMO_IDENTITY, manyDevices } from './catalog.js';
 
-const ROLES: readonly HostRole[] = ['global', 'regional', 'device0', 'device1'];
+const ROLES: readonly HostRole[] = ['global', 'regional', 'device0', 'device1', 'appServer'];
 
 /**
- * Starts a fake Kasa cloud on four real listeners: the global entry (`url`), the regional app
- * server, and two device hosts (devices' `appServerUrl`; host 1 plays another region).
+ * Starts a fake Kasa cloud on five real listeners: the global entry (`url`), the regional app
+ * server, two device hosts (devices' `appServerUrl`; host 1 plays another region) and the app
+ * server of thing shadows (`appServerUrl`). The Kasa and the Tapo app identities log in on the
+ * same hosts; SMART devices answer through the Tapo passthrough and the shadows as the
+ * `smartTransports` switch grants.
  *
  * Strict-mode host rules: getAccountStatusAndUrl on the global (or regional) host; login, MFA,
  * refreshToken, logout and getDeviceList only on the regional host — elsewhere they answer
@@ -32,6 +35,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     regional: options.ports?.regional ?? 0,
     device0: options.ports?.device0 ?? 0,
     device1: options.ports?.device1 ?? 0,
+    appServer: options.ports?.appServer ?? 0,
   };
   const scheme = options.tls ? 'https' : 'http';
   const servers: Server[] = [];
@@ -54,6 +58,13 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: cloud.urls.global,
     regionalUrl: cloud.urls.regional,
     deviceUrls: [cloud.urls.device0, cloud.urls.device1],
+    appServerUrl: cloud.urls.appServer,
+    get smartTransports() {
+      return cloud.smartTransports;
+    },
+    set smartTransports(grant) {
+      cloud.smartTransports = grant;
+    },
     faults: cloud.faults,
     requests: cloud.log.entries,
     get inFlight() {
@@ -82,6 +93,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     resetFaults: () => resetFaults(cloud.faults),
     stop: () => {
       stopped ??= (async () => {
+        cloud.markStopped();
         for (const timer of cloud.timers) clearTimeout(timer);
         cloud.timers.clear();
         await Promise.all(servers.map(close));

@@ -11,7 +11,10 @@ import {
 } from '../kasa/signing.js';
 import { ACCOUNT_ENDPOINTS } from './api/account.js';
 import { METHODS } from './api/methods.js';
-import { KASA_APP_TYPE, type Answer, type ApiRequest, type Cloud, type HostRole, type LogFields } from './cloud.js';
+import { COMMON_ENDPOINTS } from './api/tapo.js';
+import { handleAppServer } from './appServer.js';
+import type { Answer, ApiRequest, Cloud, HostRole, LogFields } from './cloud.js';
+import { identityOf, keyOwner, type AppIdentity } from './identity.js';
 import { CloudError, CloudFailure, fail, Msg } from './errors.js';
 import type { SimRequestLogEntry } from './types.js';
 import { isRecord } from '../isRecord.js';
@@ -19,6 +22,8 @@ import { delay, type JsonObject } from './util.js';
 
 const JSON_CONTENT_TYPE = 'application/json;charset=UTF-8';
 const ACCOUNT_PATH = /^\/api\/v2\/account\/([A-Za-z0-9]+)$/;
+/** The Tapo-only endpoints (the paged device list and the V2 passthrough). */
+const COMMON_PATH = /^\/api\/v2\/common\/([A-Za-z0-9]+)$/;
 const MAX_BODY_BYTES = 1 << 20;
 /** The key pair is not tied to appType (a Tapo client signs with the Kasa pair and vice versa; docs/protocol.md, "Signing"). */
 const SECRETS = new Map([
@@ -41,7 +46,7 @@ export function createListener(
 ): Server {
   const handler = (req: IncomingMessage, res: ServerResponse): void => {
     cloud.inFlight += 1;
-    void handle(cloud, role, req, res).finally(() => {
+    void (role === 'appServer' ? handleAppServer(cloud, req, res) : handle(cloud, role, req, res)).finally(() => {
       cloud.inFlight -= 1;
     });
   };
@@ -55,7 +60,8 @@ async function handle(cloud: Cloud, role: HostRole, req: IncomingMessage, res: S
   const queryAt = rawUrl.indexOf('?');
   const path = queryAt < 0 ? rawUrl : rawUrl.slice(0, queryAt);
   const query = new URLSearchParams(queryAt < 0 ? '' : rawUrl.slice(queryAt + 1));
-  const log: LogFields = { op: ACCOUNT_PATH.exec(path)?.[1] ?? path };
+  const common = COMMON_PATH.exec(path)?.[1];
+  const log: LogFields = { op: ACCOUNT_PATH.exec(path)?.[1] ?? (common !== undefined ? `common/${common}` : path) };
 
   let status = 200;
   let envelope: JsonObject | undefined;
@@ -126,7 +132,8 @@ async function evaluate(
     throw new HttpStatus(500);
   }
   const accountName = ACCOUNT_PATH.exec(path)?.[1];
-  if (path !== '/' && accountName === undefined) throw new HttpStatus(404);
+  const commonName = COMMON_PATH.exec(path)?.[1];
+  if (path !== '/' && accountName === undefined && commonName === undefined) throw new HttpStatus(404);
   const body = parseBody(raw);
   if (path === '/' && typeof body?.method === 'string') log.op = body.method;
 
@@ -137,13 +144,19 @@ async function evaluate(
     ? ACCOUNT_ENDPOINTS[accountName]
     : undefined;
   if (accountName !== undefined && !accountHandler) fail(CloudError.methodNotExist, Msg.methodNotExist);
+  const commonHandler = commonName !== undefined && Object.hasOwn(COMMON_ENDPOINTS, commonName) ? COMMON_ENDPOINTS[commonName] : undefined;
+  if (commonName !== undefined && !commonHandler) fail(CloudError.methodNotExist, Msg.methodNotExist);
   if (cloud.strict && !/^application\/json/i.test(req.headers['content-type'] ?? '')) throw new HttpStatus(415);
   if (!body) fail(cloud.codes.malformedBody, Msg.parameter);
-  verifySignature(cloud, req, raw, path);
-  checkQuery(cloud, query);
+  // The Tapo-only endpoints check the signature with the Tapo secret alone, and say so with -10301.
+  const accessKey = verifySignature(cloud, req, raw, path, commonHandler ? CloudError.signatureMismatch : cloud.codes.signature);
+  if (commonHandler && keyOwner(accessKey) !== 'tapo') fail(CloudError.signatureMismatch, Msg.signatureMismatch);
+  const app = checkQuery(cloud, query);
+  if (commonHandler && app !== 'tapo') fail(cloud.codes.appIdentity, Msg.appTooOld);
 
-  const apiRequest: ApiRequest = { role, query, body, log };
+  const apiRequest: ApiRequest = { role, app, query, body, log };
   if (accountHandler) return accountHandler(cloud, apiRequest);
+  if (commonHandler) return commonHandler(cloud, apiRequest);
   const method = typeof body.method === 'string' && Object.hasOwn(METHODS, body.method) ? METHODS[body.method] : undefined;
   if (!method) fail(CloudError.methodNotExist, Msg.methodNotExist);
   return method(cloud, apiRequest);
@@ -173,26 +186,31 @@ function parseBody(raw: Buffer): JsonObject | undefined {
   }
 }
 
-/** "Simulator" steps 3–6, over the raw bytes received (no canonicalisation; docs/protocol.md, "Signing"). */
-function verifySignature(cloud: Cloud, req: IncomingMessage, raw: Buffer, path: string): void {
+/**
+ * "Simulator" steps 3–6, over the raw bytes received (no canonicalisation; docs/protocol.md,
+ * "Signing"); answers the AccessKey that signed. `code` is what a failure answers.
+ */
+function verifySignature(cloud: Cloud, req: IncomingMessage, raw: Buffer, path: string, code: number): string {
+  const msg = code === CloudError.signatureMismatch ? Msg.signatureMismatch : Msg.signature;
   const header = req.headers['x-authorization'];
   const auth = typeof header === 'string' ? parseAuthorization(header) : undefined;
-  if (!auth) fail(cloud.codes.signature, Msg.signature);
+  if (!auth) fail(code, msg);
   const secret = SECRETS.get(auth.accessKey);
-  if (secret === undefined) fail(cloud.codes.signature, Msg.signature);
+  if (secret === undefined) fail(code, msg);
   const md5 = contentMd5(raw);
   const sentMd5 = req.headers['content-md5'];
-  if (sentMd5 === undefined ? cloud.strict : sentMd5 !== md5) fail(cloud.codes.signature, Msg.signature);
-  if (computeSignature(secret, md5, auth.timestamp, auth.nonce, path) !== auth.signature) {
-    fail(cloud.codes.signature, Msg.signature);
-  }
+  if (sentMd5 === undefined ? cloud.strict : sentMd5 !== md5) fail(code, msg);
+  if (computeSignature(secret, md5, auth.timestamp, auth.nonce, path) !== auth.signature) fail(code, msg);
+  return auth.accessKey;
 }
 
-/** docs/protocol.md, "Simulator" step 7: app identity, terminal id, and (strict) the rest of the app's query string. */
-function checkQuery(cloud: Cloud, query: URLSearchParams): void {
-  if (query.get('appName') !== KASA_APP_TYPE || !query.get('appVer')) fail(cloud.codes.appIdentity, Msg.appTooOld);
+/** docs/protocol.md, "Simulator" step 7: app identity (Kasa or Tapo), terminal id, and (strict) the rest of the app's query string. */
+function checkQuery(cloud: Cloud, query: URLSearchParams): AppIdentity {
+  const app = identityOf(query.get('appName'));
+  if (app === undefined || !query.get('appVer')) fail(cloud.codes.appIdentity, Msg.appTooOld);
   if (!query.get('termID')) fail(CloudError.parameterMissing, Msg.parameter);
   if (cloud.strict && STRICT_QUERY_PARAMS.some((name) => !query.get(name))) {
     fail(CloudError.parameterMissing, Msg.parameter);
   }
+  return app;
 }

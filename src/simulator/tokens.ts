@@ -1,7 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import type { AppIdentity } from './identity.js';
 
 export interface AccessToken {
   username: string;
+  /** The app identity that logged in: Tapo-only endpoints accept only Tapo sessions. */
+  app: AppIdentity;
   terminalUUID: string;
   expiresAt: number;
   /** The refresh token issued with it, revoked together on logout. */
@@ -12,6 +15,7 @@ export interface AccessToken {
 
 export interface RefreshToken {
   username: string;
+  app: AppIdentity;
   terminalUUID: string;
   expiresAt: number;
   revoked?: boolean;
@@ -35,14 +39,14 @@ export class TokenStore {
     private readonly now: () => number,
   ) {}
 
-  issue(username: string, terminalUUID: string, withRefresh: boolean): { token: string; refreshToken?: string } {
+  issue(username: string, terminalUUID: string, withRefresh: boolean, app: AppIdentity): { token: string; refreshToken?: string } {
     const token = newToken();
-    const entry: AccessToken = { username, terminalUUID, expiresAt: this.now() + this.accessTtlMs };
+    const entry: AccessToken = { username, app, terminalUUID, expiresAt: this.now() + this.accessTtlMs };
     if (!withRefresh) {
       this.access.set(token, entry);
       return { token };
     }
-    const refreshToken = this.issueRefresh(username, terminalUUID);
+    const refreshToken = this.issueRefresh(username, terminalUUID, app);
     this.access.set(token, { ...entry, refreshToken });
     return { token, refreshToken };
   }
@@ -52,6 +56,7 @@ export class TokenStore {
     const token = newToken();
     this.access.set(token, {
       username: refresh.username,
+      app: refresh.app,
       terminalUUID: refresh.terminalUUID,
       expiresAt: this.now() + this.accessTtlMs,
       refreshToken,
@@ -61,7 +66,7 @@ export class TokenStore {
 
   rotateRefresh(old: string, refresh: RefreshToken): string {
     this.refresh.delete(old);
-    return this.issueRefresh(refresh.username, refresh.terminalUUID);
+    return this.issueRefresh(refresh.username, refresh.terminalUUID, refresh.app);
   }
 
   checkAccess(token: string): TokenCheck<AccessToken> {
@@ -98,9 +103,9 @@ export class TokenStore {
     for (const entry of this.refresh.values()) entry.expiresAt = Number.NEGATIVE_INFINITY;
   }
 
-  private issueRefresh(username: string, terminalUUID: string): string {
+  private issueRefresh(username: string, terminalUUID: string, app: AppIdentity): string {
     const refreshToken = `RT-${randomBytes(16).toString('hex')}`;
-    this.refresh.set(refreshToken, { username, terminalUUID, expiresAt: this.now() + this.refreshTtlMs });
+    this.refresh.set(refreshToken, { username, app, terminalUUID, expiresAt: this.now() + this.refreshTtlMs });
     return refreshToken;
   }
 }

@@ -14,7 +14,16 @@ export type MfaDialect = 'tapo' | 'kasa' | 'nested' | 'wiki';
 
 export const MFA_DIALECTS: readonly MfaDialect[] = ['tapo', 'kasa', 'nested', 'wiki'];
 
-export type DeviceFamily = 'plug' | 'switch' | 'dimmer' | 'strip' | 'bulb' | 'lightstrip' | 'tapo';
+/** `smart`: a device on the SMART (Tapo) protocol, Tapo-branded or a Kasa remodel (KS205, KP125M, EP25 hw 2.6…). */
+export type DeviceFamily = 'plug' | 'switch' | 'dimmer' | 'strip' | 'bulb' | 'lightstrip' | 'smart';
+
+/** The two cloud paths to a SMART device: the Tapo V2 passthrough and the app server's thing shadows. */
+export type SmartTransport = 'passthrough' | 'shadows';
+
+/** Which SMART transports the simulated cloud grants (docs/protocol.md, "Simulator"). */
+export type SmartGrant = 'none' | 'passthrough' | 'shadows' | 'both';
+
+export const SMART_GRANTS: readonly SmartGrant[] = ['none', 'passthrough', 'shadows', 'both'];
 
 /** Which generation of emeter field names a metered plug answers with. */
 export type MeterGeneration = 'old' | 'new';
@@ -22,8 +31,10 @@ export type MeterGeneration = 'old' | 'new';
 export interface SimDeviceSpec {
   /** 40 upper-case hex chars; generated when absent. */
   deviceId?: string;
-  /** With region, e.g. `HS110(US)`, `KL430(US)`, `P100` (Tapo). */
+  /** With region, e.g. `HS110(US)`, `KL430(US)`, `P100` (Tapo), `KP125M(US)`. */
   model: string;
+  /** Hardware version; picks the revision where a model changed protocol (`EP25(US)` + `2.6` is SMART). */
+  hwVer?: string;
   alias: string;
   /** Cloud online flag (`status` 1/0 in the device list; offline answers -20571). */
   online?: boolean;
@@ -84,7 +95,7 @@ export interface SimulatorOptions {
   /** Port of the global listener (`url`); default 0 = a free port. */
   port?: number;
   /** Ports of the other listeners; default 0 = a free port each. */
-  ports?: { regional?: number; device0?: number; device1?: number };
+  ports?: { regional?: number; device0?: number; device1?: number; appServer?: number };
   /** Host name put into the URLs the simulator hands out; default `host`, or 127.0.0.1 for a wildcard host. */
   advertisedHost?: string;
   /** How long a lock after maxPasswordFailures lasts, ms; default 30 min. */
@@ -99,6 +110,8 @@ export interface SimulatorOptions {
   errorCodes?: Partial<SimErrorCodes>;
   /** The MFA answer shape; default `tapo`. Can be changed at run time (`Simulator.mfaDialect`). */
   mfaDialect?: MfaDialect;
+  /** Which transports reach SMART devices; default `both`. Can be changed at run time (`Simulator.smartTransports`). */
+  smartTransports?: SmartGrant;
 }
 
 /** Error codes that no capture pins down; each has a default in `src/simulator/errors.ts`. */
@@ -131,9 +144,13 @@ export interface SimErrorCodes {
 export interface SimRequestLogEntry {
   at: number; // Date.now()
   /** Which listener it arrived on. */
-  host: 'global' | 'regional' | 'device0' | 'device1';
+  host: 'global' | 'regional' | 'device0' | 'device1' | 'appServer';
   path: string;
-  /** Account endpoint name (`login`, `refreshToken`…) or method (`getDeviceList`, `passthrough`). */
+  /**
+   * Account endpoint name (`login`, `refreshToken`…), method (`getDeviceList`, `passthrough`),
+   * Tapo-only endpoint (`common/getDeviceListByPage`, `common/passthrough`) or app-server call
+   * (`server-info`, `shadows`, `shadows/update`).
+   */
   op: string;
   username?: string;
   deviceId?: string;
@@ -163,6 +180,10 @@ export interface SimFaults {
   holdPassthroughMs: number;
   /** Answer logins with an error code no source knows (-29999), as a cloud that changed would. */
   unknownLoginAnswer: boolean;
+  /** The Kasa device list shows SMART devices with `status: 0` although they are online (the research notes' source U1). */
+  smartListedOffline: boolean;
+  /** Tapo-identity logins ask for MFA (even on an account without it) until a Tapo MFA round trusts the terminal. */
+  tapoMfa: boolean;
 }
 
 export interface SimDeviceHandle {
@@ -183,9 +204,15 @@ export interface SimDeviceHandle {
   readonly reachable: boolean;
   /** The device's own sysinfo as `get_sysinfo` would answer now (children included for strips). */
   sysinfo(): Record<string, unknown>;
+  /**
+   * SMART devices: stop (false) or resume (true) answering on one transport. Requests held while
+   * it is silent are answered when it resumes (or dropped when the simulator stops).
+   */
+  setAnswering?(transport: SmartTransport, answering: boolean): void;
   /** Change state as if someone pressed the button / used the Kasa app. Keys per family:
    *  plug/switch: {on}; dimmer: {on, brightness}; bulb/lightstrip: {on, brightness, hue, saturation, color_temp};
-   *  strip: {outlet: index, on}. Meter: {power_w, voltage_v, current_a, total_kwh}. Plug family: {led}. */
+   *  strip: {outlet: index, on}. Meter: {power_w, voltage_v, current_a, total_kwh}. Plug family: {led}.
+   *  smart: {on, alias, brightness, hue, saturation, color_temp, power_w, voltage_v}; P300 {outlet: index, on, alias}. */
   setState(patch: Record<string, unknown>): void;
 }
 
@@ -196,6 +223,10 @@ export interface Simulator {
   readonly regionalUrl: string;
   /** Device host URLs (appServerUrl of devices); different ports again. */
   readonly deviceUrls: readonly [string, string];
+  /** The app server (thing shadows, `KASA_APP_SERVER_URL`): GET/PATCH, `ut|` tokens, no signing. */
+  readonly appServerUrl: string;
+  /** Which transports reach SMART devices from now on. */
+  smartTransports: SmartGrant;
   readonly faults: SimFaults;
   readonly requests: SimRequestLogEntry[];
   /** Requests received and not yet answered (the log records a request when it is answered). */

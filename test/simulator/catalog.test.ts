@@ -21,7 +21,7 @@ describe('catalogue', () => {
     sim = await startSimulator({ accounts: [spec] });
     const devices = sim.devices(spec.username);
     expect(new Set(devices.map((d) => d.family))).toEqual(
-      new Set(['plug', 'switch', 'dimmer', 'strip', 'bulb', 'lightstrip', 'tapo']),
+      new Set(['plug', 'switch', 'dimmer', 'strip', 'bulb', 'lightstrip', 'smart']),
     );
     const models = devices.map((d) => d.model.replace(/\(.*\)/, ''));
     expect(models).toEqual(

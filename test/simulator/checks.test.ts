@@ -38,12 +38,15 @@ describe('envelope and transport', () => {
     expect(rejected.body).toMatchObject({ error_code: -20600 });
   });
 
-  it('answers 405 to anything but POST, 404 to unknown paths and -20103 to unknown account endpoints', async () => {
+  it('answers 405 to anything but POST, 404 to unknown paths and -20103 to unknown account and common endpoints', async () => {
     const s = await start();
     expect((await call(s.url, STATUS_PATH, statusBody, { method: 'GET' })).status).toBe(405);
-    expect((await call(s.url, '/api/v2/common/passthrough', {})).status).toBe(404);
+    expect((await call(s.url, '/api/v1/common/passthrough', {})).status).toBe(404);
+    expect((await call(s.url, '/api/v2/other/passthrough', {})).status).toBe(404);
     const unknown = await call(s.regionalUrl, '/api/v2/account/sendMFACode', { appType: APP_TYPE });
     expect(unknown.body).toMatchObject({ error_code: -20103 });
+    const unknownCommon = await call(s.regionalUrl, '/api/v2/common/getThings', {});
+    expect(unknownCommon.body).toMatchObject({ error_code: -20103 });
     const unknownMethod = await call(s.regionalUrl, '/', { method: 'getThings' });
     expect(unknownMethod.body).toMatchObject({ error_code: -20103 });
   });

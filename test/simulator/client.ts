@@ -21,6 +21,8 @@ export interface CallOptions {
   /** How spaces in the query are encoded on the wire. */
   spaces?: '+' | '%20';
   dispatcher?: Dispatcher;
+  /** Sign with this key pair (default: the Kasa app's). */
+  keys?: { accessKey: string; secretKey: string };
 }
 
 export interface CallResult {
@@ -52,7 +54,7 @@ function encodeQuery(params: Record<string, string | undefined>, spaces: '+' | '
 
 export async function call(base: string, path: string, body: unknown, opts: CallOptions = {}): Promise<CallResult> {
   const text = opts.rawBody ?? JSON.stringify(body);
-  const signed = signRequest(opts.signedBody ?? text, path);
+  const signed = signRequest(opts.signedBody ?? text, path, undefined, opts.keys);
   const query = { ...defaultQuery(), ...(opts.token !== undefined ? { token: opts.token } : {}), ...opts.query };
   const headers: Record<string, string | undefined> = {
     'content-type': 'application/json;charset=UTF-8',

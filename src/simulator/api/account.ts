@@ -30,7 +30,7 @@ export const ACCOUNT_ENDPOINTS: Record<string, Handler> = {
 };
 
 function getAccountStatusAndUrl(cloud: Cloud, req: ApiRequest): Answer {
-  requireAppType(cloud, req.body);
+  requireAppType(cloud, req, req.body);
   const username = requireString(req.body, 'cloudUserName');
   req.log.username = username;
   cloud.requireHost(req.role, ['global', 'regional']);
@@ -49,7 +49,7 @@ function getAccountStatusAndUrl(cloud: Cloud, req: ApiRequest): Answer {
 
 function login(cloud: Cloud, req: ApiRequest): Answer {
   const { body } = req;
-  requireAppType(cloud, body);
+  requireAppType(cloud, req, body);
   const username = requireString(body, 'cloudUserName');
   req.log.username = username;
   if (cloud.faults.unknownLoginAnswer) fail(-29999, 'Service temporarily changed');
@@ -69,11 +69,12 @@ function login(cloud: Cloud, req: ApiRequest): Answer {
     fail(CloudError.wrongPassword, Msg.wrongPassword, counters);
   }
   const refreshTokenNeeded = body.refreshTokenNeeded === true;
-  if (cloud.accounts.needsMfa(account, terminalUUID)) {
+  const tapoMfa = req.app === 'tapo' && cloud.faults.tapoMfa && !account.tapoTrustedTerminals.has(terminalUUID);
+  if (cloud.accounts.needsMfa(account, terminalUUID) || tapoMfa) {
     const process = cloud.accounts.openMfaProcess(account, terminalUUID);
     return mfaRequired(cloud, account, process);
   }
-  return loginSuccess(cloud, account, terminalUUID, refreshTokenNeeded);
+  return loginSuccess(cloud, req, account, terminalUUID, refreshTokenNeeded);
 }
 
 const MFA_TYPE_NAMES: Record<number, string> = { [MFA_PUSH]: 'push', [MFA_EMAIL]: 'email' };
@@ -100,8 +101,8 @@ function mfaRequired(cloud: Cloud, account: Account, process: MfaProcess): Answe
 }
 
 /** The union of the success shapes seen (docs/protocol.md, "Login"); clients should read only token/refreshToken. */
-function loginSuccess(cloud: Cloud, account: Account, terminalUUID: string, withRefresh: boolean): Answer {
-  const issued = cloud.tokens.issue(account.username, terminalUUID, withRefresh);
+function loginSuccess(cloud: Cloud, req: ApiRequest, account: Account, terminalUUID: string, withRefresh: boolean): Answer {
+  const issued = cloud.tokens.issue(account.username, terminalUUID, withRefresh, req.app);
   const result: JsonObject = {
     accountId: account.accountId,
     regTime: account.regTime,
@@ -145,7 +146,7 @@ function mfaProcessFor(cloud: Cloud, req: ApiRequest): MfaProcess {
 }
 
 function dispatchMfaCode(cloud: Cloud, req: ApiRequest, type: number): Answer {
-  requireAppType(cloud, req.body);
+  requireAppType(cloud, req, req.body);
   cloud.requireHost(req.role, ['regional']);
   const process = mfaProcessFor(cloud, req);
   const account = cloud.accounts.get(process.username);
@@ -167,7 +168,7 @@ function mfaTypeOf(body: JsonObject): number | undefined {
 
 function checkMFACodeAndLogin(cloud: Cloud, req: ApiRequest): Answer {
   const { body } = req;
-  requireAppType(cloud, body);
+  requireAppType(cloud, req, body);
   cloud.requireHost(req.role, ['regional']);
   const code = requireString(body, 'code');
   const type = mfaTypeOf(body);
@@ -181,9 +182,9 @@ function checkMFACodeAndLogin(cloud: Cloud, req: ApiRequest): Answer {
   if (outcome.kind === 'wrong') {
     fail(cloud.codes.mfaWrongCode, Msg.mfaWrongCode, { remainAttempts: outcome.remainAttempts });
   }
-  if (body.terminalBindEnabled === true) cloud.accounts.trust(account.username, process.terminalUUID);
+  if (body.terminalBindEnabled === true) cloud.accounts.trust(account.username, process.terminalUUID, req.app === 'tapo');
   // Answered literally: a refresh token only when this body asks for one, whatever the login asked.
-  return loginSuccess(cloud, account, process.terminalUUID, body.refreshTokenNeeded === true);
+  return loginSuccess(cloud, req, account, process.terminalUUID, body.refreshTokenNeeded === true);
 }
 
 /**
@@ -198,7 +199,7 @@ function checkMfaPassword(cloud: Cloud, body: JsonObject, account: Account): voi
 
 /** Shared by `/api/v2/account/refreshToken` and the V1 `refreshToken` method (params as body). */
 export function refreshToken(cloud: Cloud, req: ApiRequest, fields: JsonObject): Answer {
-  requireAppType(cloud, fields);
+  requireAppType(cloud, req, fields);
   cloud.requireHost(req.role, ['regional']);
   const presented = requireString(fields, 'refreshToken');
   const terminalUUID = requireString(fields, 'terminalUUID');
@@ -207,7 +208,8 @@ export function refreshToken(cloud: Cloud, req: ApiRequest, fields: JsonObject):
   if (!check.ok && check.revoked) fail(CloudError.tokenInvalid, Msg.tokenInvalid);
   if (!check.ok) fail(CloudError.refreshTokenExpired, Msg.refreshTokenExpired);
   req.log.username = check.token.username;
-  if (cloud.strict && check.token.terminalUUID !== terminalUUID) {
+  // Strict: the same terminal, and the same app (each app keeps its own session).
+  if (cloud.strict && (check.token.terminalUUID !== terminalUUID || check.token.app !== req.app)) {
     fail(CloudError.refreshTokenExpired, Msg.refreshTokenExpired);
   }
   cloud.throttle(check.token.username);
@@ -217,7 +219,7 @@ export function refreshToken(cloud: Cloud, req: ApiRequest, fields: JsonObject):
 }
 
 function logout(cloud: Cloud, req: ApiRequest): Answer {
-  requireAppType(cloud, req.body, false);
+  requireAppType(cloud, req, req.body, false);
   cloud.requireHost(req.role, ['regional']);
   const { account, token } = cloud.authenticate(req.query);
   req.log.username = account.username;
@@ -227,7 +229,7 @@ function logout(cloud: Cloud, req: ApiRequest): Answer {
 }
 
 function getAccountInfo(cloud: Cloud, req: ApiRequest): Answer {
-  requireAppType(cloud, req.body, false);
+  requireAppType(cloud, req, req.body, false);
   cloud.requireHost(req.role, ['regional']);
   const { account } = cloud.authenticate(req.query);
   req.log.username = account.username;

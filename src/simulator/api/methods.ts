@@ -3,6 +3,7 @@ import { CloudError, fail, Msg } from '../errors.js';
 import { isRecord } from '../../isRecord.js';
 import { delay, type JsonObject } from '../util.js';
 import { refreshToken, type Handler } from './account.js';
+import type { SimDevice } from '../devices/index.js';
 
 /** `method` values the `/` endpoint implements; others answer -20103. */
 export const METHODS: Record<string, Handler> = {
@@ -14,7 +15,7 @@ export const METHODS: Record<string, Handler> = {
 /** V2 clients send no appType in params; one that is present must still be the Kasa app. */
 function checkParams(cloud: Cloud, req: ApiRequest): JsonObject {
   const params = paramsObject(req.body);
-  requireAppType(cloud, params, false);
+  requireAppType(cloud, req, params, false);
   return params;
 }
 
@@ -25,14 +26,22 @@ function getDeviceList(cloud: Cloud, req: ApiRequest): Answer {
   cloud.throttle(account.username);
   cloud.requireHost(req.role, ['regional']);
   if (cloud.faults.emptyDeviceList) return ok({ deviceList: [] });
-  const deviceList = cloud.devices(account.username).map((device) => ({
+  const deviceList = cloud.devices(account.username).map((device) => {
+    const entry = listEntry(cloud, device);
+    return cloud.faults.smartListedOffline && device.family === 'smart' ? { ...entry, status: 0 } : entry;
+  });
+  return ok({ deviceList });
+}
+
+/** One device-list entry (docs/protocol.md, "Device list"); the Tapo list uses the same fields. */
+export function listEntry(cloud: Cloud, device: SimDevice): JsonObject {
+  return {
     ...device.listFields(),
     appServerUrl: cloud.deviceUrl(device),
     deviceRegion: device.host === 1 ? 'eu-west-1' : 'us-east-1',
     isSameRegion: device.host !== 1,
     status: device.online ? 1 : 0,
-  }));
-  return ok({ deviceList });
+  };
 }
 
 async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
@@ -59,8 +68,8 @@ async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
   if (cloud.strict && req.role !== cloud.roleOfDevice(device)) {
     fail(cloud.codes.wrongDeviceHost, messageFor(cloud.codes.wrongDeviceHost));
   }
-  // Tapo devices are listed but the Kasa passthrough cannot reach them (docs/protocol.md, "Passthrough").
-  if (!device.online || device.family === 'tapo') fail(CloudError.deviceOffline, Msg.deviceOffline);
+  // SMART devices are listed but the Kasa passthrough cannot reach them (docs/protocol.md, "Passthrough").
+  if (!device.online || device.family === 'smart') fail(CloudError.deviceOffline, Msg.deviceOffline);
 
   await delay(device.latencyMs + cloud.faults.holdPassthroughMs, cloud.timers);
   if (!device.online) fail(CloudError.deviceOffline, Msg.deviceOffline);
@@ -70,7 +79,7 @@ async function passthrough(cloud: Cloud, req: ApiRequest): Promise<Answer> {
   return ok({ responseData: cloud.faults.responseDataAsObject ? reply : JSON.stringify(reply) });
 }
 
-function parseObject(text: string): JsonObject | undefined {
+export function parseObject(text: string): JsonObject | undefined {
   try {
     const value: unknown = JSON.parse(text);
     return isRecord(value) ? value : undefined;
@@ -79,6 +88,6 @@ function parseObject(text: string): JsonObject | undefined {
   }
 }
 
-function messageFor(code: number): string {
+export function messageFor(code: number): string {
   return code === CloudError.deviceOffline ? Msg.deviceOffline : Msg.parameter;
 }

@@ -6,24 +6,25 @@ import { LightDevice } from './light.js';
 import { modelInfo } from './models.js';
 import { RelayDevice } from './plug.js';
 import { StripDevice } from './strip.js';
-import { TapoDevice } from './tapo.js';
+import { SmartDevice } from './smart/device.js';
 
 export { SimDevice } from './base.js';
 export { LightDevice } from './light.js';
 export { RelayDevice } from './plug.js';
 export { StripDevice } from './strip.js';
-export { TapoDevice } from './tapo.js';
+export { SmartDevice } from './smart/device.js';
 
 /** Builds a device for a spec; ids that match a WireMock fixture take that fixture's identity and state. */
 export function createDevice(spec: SimDeviceSpec, env: DeviceEnv): SimDevice {
-  const info = modelInfo(spec.model);
+  const info = modelInfo(spec.model, spec.hwVer);
   const deviceId = spec.deviceId ?? randomDeviceId();
   if (!/^[0-9A-F]{40}$/.test(deviceId)) throw new Error(`deviceId must be 40 upper-case hex chars: ${deviceId}`);
   const fixture = fixtureDevice(deviceId);
-  const identity: DeviceIdentity =
+  const derived: DeviceIdentity =
     fixture && fixture.model === spec.model
       ? { ...fixture, alias: spec.alias }
       : deriveIdentity(deviceId, spec.model, spec.alias, info);
+  const identity = spec.hwVer !== undefined ? { ...derived, hwVer: spec.hwVer } : derived;
   const base = {
     online: spec.online ?? true,
     latencyMs: spec.latencyMs ?? 0,
@@ -49,7 +50,7 @@ export function createDevice(spec: SimDeviceSpec, env: DeviceEnv): SimDevice {
     case 'bulb':
     case 'lightstrip':
       return new LightDevice(identity, info, env, { ...base, ...(fixture?.light ? { state: fixture.light } : {}) });
-    case 'tapo':
-      return new TapoDevice(identity, info, env, base);
+    case 'smart':
+      return new SmartDevice(identity, info, env, base);
   }
 }

@@ -1,4 +1,5 @@
 import type { DeviceFamily, MeterGeneration } from '../types.js';
+import { SMART_MODELS, type SmartModel } from './smart/models.js';
 
 export interface ModelInfo {
   family: DeviceFamily;
@@ -17,6 +18,8 @@ export interface ModelInfo {
    * models lack it; two old ones are given none so a bridge meets the answer.
    */
   noFirmwareList?: true;
+  /** SMART (Tapo-protocol) models: what the device answers (family `smart`). */
+  smart?: SmartModel;
 }
 
 const PLUG = 'IOT.SMARTPLUGSWITCH';
@@ -60,13 +63,15 @@ const light = (
   ...(kelvin ? { kelvin } : {}),
   color,
 });
-const tapo = (deviceType: string, deviceName: string): ModelInfo => ({
-  family: 'tapo',
-  deviceType,
-  deviceName,
-  hwVer: '1.0',
-  fwVer: '1.3.0 Build 230425 Rel.163532',
-});
+const smart = (deviceType: string, deviceName: string, model: string, hwVer: string, fwVer: string): ModelInfo => {
+  const smartModel = SMART_MODELS[model];
+  if (!smartModel) throw new Error(`no SMART model ${model}`);
+  return { family: 'smart', deviceType, deviceName, hwVer, fwVer, smart: smartModel };
+};
+const TAPO_PLUG = 'SMART.TAPOPLUG';
+const TAPO_BULB = 'SMART.TAPOBULB';
+const KASA_PLUG = 'SMART.KASAPLUG';
+const KASA_SWITCH = 'SMART.KASASWITCH';
 
 const WIDE: readonly [number, number] = [2500, 9000];
 const NARROW: readonly [number, number] = [2700, 5000];
@@ -87,7 +92,7 @@ const MODELS: Record<string, ModelInfo> = {
   HS200: sw('switch', 'Smart Wi-Fi Light Switch', '1.0.10 Build 210121 Rel.084339'),
   HS210: sw('switch', 'Smart Wi-Fi 3-Way Light Switch', '1.1.5 Build 201104 Rel.150547'),
   KS200: sw('switch', 'Smart Wi-Fi Light Switch', '1.0.8 Build 211201 Rel.123928'),
-  KS205: sw('switch', 'Smart Wi-Fi Light Switch', '1.0.8 Build 211201 Rel.123928'),
+  KS205: smart(KASA_SWITCH, 'Kasa Smart Wi-Fi Light Switch', 'KS205', '1.0', '1.1.1 Build 240520 Rel.093208'),
   HS220: sw('dimmer', 'Smart Wi-Fi Dimmer', '1.0.3 Build 200804 Rel.095135'),
   KS220: sw('dimmer', 'Smart Wi-Fi Dimmer', '1.0.13 Build 230506 Rel.163315'),
   KS230: sw('dimmer', 'Smart Wi-Fi 3-Way Dimmer', '1.0.11 Build 220427 Rel.140217'),
@@ -117,17 +122,35 @@ const MODELS: Record<string, ModelInfo> = {
   KL400: light('lightstrip', 'Kasa Smart Light Strip, Multicolor', WIDE, true),
   KL420: light('lightstrip', 'Kasa Smart LED Light Strip', NARROW, true),
   KL430: light('lightstrip', 'Kasa Smart Light Strip, Multicolor', WIDE, true),
-  P100: tapo('SMART.TAPOPLUG', 'Tapo Mini Smart Wi-Fi Plug'),
-  P105: tapo('SMART.TAPOPLUG', 'Tapo Mini Smart Wi-Fi Plug'),
-  P110: tapo('SMART.TAPOPLUG', 'Tapo Mini Smart Wi-Fi Plug with Energy Monitoring'),
-  P115: tapo('SMART.TAPOPLUG', 'Tapo Mini Smart Wi-Fi Plug with Energy Monitoring'),
-  L530: tapo('SMART.TAPOBULB', 'Tapo Smart Wi-Fi Light Bulb, Multicolor'),
+  P100: smart(TAPO_PLUG, 'Tapo Mini Smart Wi-Fi Plug', 'P100', '1.0.0', '1.3.5 Build 20230601 Rel. 52411'),
+  P105: smart(TAPO_PLUG, 'Tapo Mini Smart Wi-Fi Plug', 'P105', '1.0', '1.4.1 Build 20231103 Rel. 60512'),
+  P110: smart(TAPO_PLUG, 'Tapo Mini Smart Wi-Fi Plug with Energy Monitoring', 'P110', '1.0', '1.3.2 Build 240617 Rel.103314'),
+  P115: smart(TAPO_PLUG, 'Tapo Mini Smart Wi-Fi Plug with Energy Monitoring', 'P115', '1.0', '1.2.5 Build 240411 Rel.154021'),
+  P300: smart(TAPO_PLUG, 'Tapo Smart Wi-Fi Power Strip', 'P300', '1.0', '1.0.14 Build 231204 Rel.091127'),
+  L530: smart(TAPO_BULB, 'Tapo Smart Wi-Fi Light Bulb, Multicolor', 'L530', '2.0', '1.1.2 Build 231011 Rel.170925'),
+  L900: smart(TAPO_BULB, 'Tapo Smart Light Strip, Multicolor', 'L900', '1.0', '1.1.1 Build 231127 Rel.142206'),
+  KP125M: smart(KASA_PLUG, 'Kasa Smart Wi-Fi Plug Mini with Energy Monitoring', 'KP125M', '1.0', '1.2.4 Build 240812 Rel.100337'),
+  KS225: smart(KASA_SWITCH, 'Kasa Smart Wi-Fi Dimmer Switch', 'KS225', '1.0', '1.1.2 Build 240903 Rel.112515'),
+};
+
+/**
+ * Hardware revisions that moved a model to the SMART protocol (the Kasa "remodels"): EP25 hw 2.6
+ * is `SMART.KASAPLUG` while EP25 hw 1.0 speaks IOT; likewise HS200 hw 5.26 and HS220 hw 3.26
+ * (python-kasa keeps their fixtures under `tests/fixtures/smart/`).
+ */
+const SMART_HARDWARE: Record<string, Record<string, ModelInfo>> = {
+  EP25: { '2.6': smart(KASA_PLUG, 'Kasa Smart Wi-Fi Plug Mini with Energy Monitoring', 'EP25', '2.6', '1.0.3 Build 240118 Rel.172254') },
+  HS200: { '5.26': smart(KASA_SWITCH, 'Kasa Smart Wi-Fi Light Switch', 'HS200', '5.26', '1.0.4 Build 240812 Rel.141103') },
+  HS220: { '3.26': smart(KASA_SWITCH, 'Kasa Smart Wi-Fi Dimmer Switch', 'HS220', '3.26', '1.0.2 Build 240905 Rel.121437') },
 };
 
 const PREFIXES = Object.keys(MODELS).sort((a, b) => b.length - a.length);
 
-export function modelInfo(model: string): ModelInfo {
+/** The model's description; `hwVer` picks a hardware revision where one differs (EP25 2.6). */
+export function modelInfo(model: string, hwVer?: string): ModelInfo {
   const prefix = PREFIXES.find((p) => model.startsWith(p));
+  const revision = prefix === undefined || hwVer === undefined ? undefined : SMART_HARDWARE[prefix]?.[hwVer];
+  if (revision) return revision;
   const info = prefix === undefined ? undefined : MODELS[prefix];
   if (!info) throw new Error(`the simulator has no model ${model}`);
   return info;
