@@ -24,6 +24,7 @@ export const smartOnSince: DeviceModule = {
     if (on !== true || seconds === undefined) return undefined;
     return { on_since: new Date((Math.floor(reply.now.getTime() / 1000) - seconds) * 1000).toISOString() };
   },
-  ...(iotOnSince.steady ? { steady: iotOnSince.steady } : {}),
+  // The same smoothing as iot: `on_time` is whole seconds.
+  steady: (previous, reading) => iotOnSince.steady?.(previous, reading) ?? reading,
   entities: (node) => iotOnSince.entities?.(node) ?? [],
 };
