@@ -14,6 +14,7 @@ import { childEntryOf } from './deviceInfo.js';
 import { smartEmeter } from './emeter.js';
 import { smartEnergy } from './energy.js';
 import { smartFirmware } from './firmware.js';
+import { smartLastSeen } from './lastSeen.js';
 import { smartLed } from './led.js';
 import { smartOnOff } from './onOff.js';
 import { smartOnSince } from './onSince.js';
@@ -37,6 +38,7 @@ export const SMART_MODULES: readonly DeviceModule[] = [
   smartLed,
   smartRestart,
   smartOnSince,
+  smartLastSeen,
   smartFirmware,
   smartEmeter,
 ];
