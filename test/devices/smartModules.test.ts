@@ -20,6 +20,7 @@ import {
   setRequest,
   unconfirmedAttributes,
 } from '../../src/devices/families.js';
+import { parseSetPayload } from '../../src/devices/setPayload.js';
 import { childComponentsOf, componentsOf } from '../../src/devices/smart/components.js';
 import { decodeNickname } from '../../src/devices/smart/deviceInfo.js';
 import { kelvinRangeOf } from '../../src/devices/smart/light.js';
@@ -59,13 +60,23 @@ function discovery(node: DeviceNode): Record<string, ComponentConfig> {
   return nodeDiscovery(node, ctx).components;
 }
 
-/** Every entity of the SMART node is the iot node's entity of the same id, config and all (but `omit`). */
-function expectSameEntities(smart: DeviceNode, iot: DeviceNode, omit: readonly string[] = []): void {
+/**
+ * Every entity of the SMART node but its SMART-only ones (`own`, which the iot node must lack) is
+ * the iot node's entity of the same id, config and all (but the config keys in `omit`).
+ */
+function expectSameEntities(smart: DeviceNode, iot: DeviceNode, own: readonly string[], omit: readonly string[] = []): void {
   const strip = (c: ComponentConfig | undefined) => (c ? Object.fromEntries(Object.entries(c).filter(([k]) => !omit.includes(k))) : c);
   const ours = discovery(smart);
   const theirs = discovery(iot);
-  for (const [id, component] of Object.entries(ours)) expect({ id, ...strip(component) }).toEqual({ id, ...strip(theirs[id]) });
+  expect(Object.keys(ours)).toEqual(expect.arrayContaining([...own]));
+  for (const [id, component] of Object.entries(ours)) {
+    if (own.includes(id)) expect(theirs[id], id).toBeUndefined();
+    else expect({ id, ...strip(component) }).toEqual({ id, ...strip(theirs[id]) });
+  }
 }
+
+/** State keys only SMART modules write. */
+const SMART_ONLY_KEYS = ['auto_off', 'overheated', 'overcurrent', 'overloaded', 'child_lock'];
 
 function keysOfModules(node: DeviceNode): string[] {
   return [...new Set(modulesOf(node).flatMap((m) => m.keys))];
@@ -100,7 +111,21 @@ describe('components (component_nego)', () => {
   });
 
   it('gives a P110 the modules its components name', () => {
-    expect(p110.modules).toEqual(['on_off', 'energy', 'rssi', 'led', 'restart', 'on_since', 'last_seen', 'firmware', 'voltage_current']);
+    expect(p110.modules).toEqual([
+      'on_off',
+      'energy',
+      'rssi',
+      'led',
+      'restart',
+      'on_since',
+      'auto_off',
+      'overheat',
+      'overcurrent',
+      'power_protection',
+      'last_seen',
+      'firmware',
+      'voltage_current',
+    ]);
   });
 });
 
@@ -108,7 +133,15 @@ describe('P110 as HA sees an HS110', () => {
   it('polls with one multipleRequest: device info, energy usage, LED, then the meter data some models lack', () => {
     expect(pollRequest(p110, now)).toEqual({
       method: 'multipleRequest',
-      params: { requests: [{ method: 'get_device_info' }, { method: 'get_energy_usage' }, { method: 'get_led_info' }, { method: 'get_emeter_data' }] },
+      params: {
+        requests: [
+          { method: 'get_device_info' },
+          { method: 'get_energy_usage' },
+          { method: 'get_led_info' },
+          { method: 'get_auto_off_config', params: { start_index: 0 } },
+          { method: 'get_emeter_data' },
+        ],
+      },
     });
   });
 
@@ -122,17 +155,21 @@ describe('P110 as HA sees an HS110', () => {
       rssi: -58,
       led: 'OFF',
       on_since: '2026-06-01T11:00:00.000Z',
+      auto_off: { enabled: true, minutes: 45 },
+      overheated: false,
+      overcurrent: false,
+      overloaded: false,
       voltage_v: 231.25,
       current_a: 5.402,
     });
-    // Every key is one an HS110 has; the HS110's lifetime total, countdown and cloud flag have no SMART module.
+    // Every key but the SMART-only ones is one an HS110 has; the HS110's lifetime total, countdown and cloud flag have no SMART module.
     const hs110Keys = keysOfModules(hs110);
-    expect(hs110Keys).toEqual(expect.arrayContaining(Object.keys(state!)));
+    expect([...hs110Keys, ...SMART_ONLY_KEYS]).toEqual(expect.arrayContaining(Object.keys(state!)));
     expect(hs110Keys.filter((k) => !keysOfModules(p110).includes(k))).toEqual(['energy_kwh', 'countdown', 'cloud']);
   });
 
   it('has the HS110\'s entities, same ids and configs, but the lifetime total, countdown and cloud connection', () => {
-    expectSameEntities(p110, hs110);
+    expectSameEntities(p110, hs110, ['auto_off', 'auto_off_minutes', 'overheated', 'overcurrent', 'overloaded']);
     const missing = Object.keys(discovery(hs110)).filter((id) => !(id in discovery(p110)));
     expect(missing).toEqual(['energy', 'countdown', 'cloud_connection']);
     expect(discovery(p110)['switch']).toMatchObject({ platform: 'switch', default_entity_id: `switch.kasa_${hs110.key}`, device_class: 'outlet' });
@@ -167,6 +204,39 @@ describe('P110 as HA sees an HS110', () => {
     expect(appliedData(p110, { led: 'OFF' }, { led: 'OFF' })).toEqual({ led: 'OFF' });
   });
 
+  it('sets auto-off with set_auto_off_config, the field not given kept from the state', () => {
+    const current: NodeState = { state: 'ON', auto_off: { enabled: true, minutes: 45 } };
+    const request = setRequest(p110, { auto_off: { minutes: 10 } }, current, { now });
+    expect((request['params'] as { requests: unknown[] }).requests[0]).toEqual({ method: 'set_auto_off_config', params: { enable: true, delay_min: 10 } });
+    expect(unconfirmedAttributes(p110, { auto_off: { minutes: 10 } }, { auto_off: { enabled: true, minutes: 45 } })).toEqual(['auto_off']);
+    expect(appliedData(p110, { auto_off: { enabled: false } }, { auto_off: { enabled: false, minutes: 45 } })).toEqual({ auto_off: { enabled: false, minutes: 45 } });
+    expect(parseSetPayload(p110, '{"auto_off":{"enabled":true}}')).toEqual({ ok: { auto_off: { enabled: true } } });
+    expect(parseSetPayload(p110, '{"auto_off":{"minutes":0}}')).toMatchObject({ error: { code: 'invalid_payload' } });
+    expect(parseSetPayload(l530, '{"auto_off":{"minutes":5}}')).toMatchObject({ error: { code: 'unsupported' } });
+    // The HA entities send what the set parser takes.
+    const { auto_off: toggle, auto_off_minutes: minutes } = discovery(p110);
+    expect(parseSetPayload(p110, String(toggle!['payload_off']))).toEqual({ ok: { auto_off: { enabled: false } } });
+    expect(String(minutes!['command_template'])).toBe('{"auto_off":{"minutes":{{ value | int }}}}');
+  });
+
+  it('says overloaded when the power protection switched it off', () => {
+    const info = spec.unwrap(answer('p110_poll_response.json'))['get_device_info'] as Record<string, unknown>;
+    const tripped = { error_code: 0, result: { responses: [{ method: 'get_device_info', error_code: 0, result: { ...info, device_on: false, power_protection_status: 'overloaded', overcurrent_status: 'lock' } }] } };
+    expect(statesFrom([p110], tripped).get(p110.id)).toMatchObject({ state: 'OFF', overloaded: true, overcurrent: true, overheated: false });
+    expect(discovery(p110)['overloaded']).toMatchObject({ platform: 'binary_sensor', device_class: 'problem', entity_category: 'diagnostic' });
+  });
+
+  it('has a child lock where the model publishes one (button_and_led)', () => {
+    const locked = smartNode(hs110, 'P110M(EU)', { capabilities: ['onoff', 'energy'], components: { ...p110Components, button_and_led: 1 } });
+    expect(locked.modules).toContain('child_lock');
+    expect(p110.modules).not.toContain('child_lock');
+    expect(JSON.stringify(pollRequest(locked, now))).toContain('getChildLockInfo');
+    const raw = { error_code: 0, result: { responses: [{ method: 'getChildLockInfo', error_code: 0, result: { child_lock_status: true } }] } };
+    expect(statesFrom([locked], raw).get(locked.id)).toEqual({ child_lock: 'ON' });
+    const request = setRequest(locked, { child_lock: 'OFF' }, undefined, { now });
+    expect((request['params'] as { requests: unknown[] }).requests[0]).toEqual({ method: 'setChildLockInfo', params: { child_lock_status: false } });
+  });
+
   it('restarts with device_reboot', () => {
     expect((setRequest(p110, { restart: true }, undefined, { now })['params'] as { requests: unknown[] }).requests[0]).toEqual({
       method: 'device_reboot',
@@ -188,7 +258,7 @@ const l530 = smartNode(kl130, 'L530(EU)', {
 
 describe('L530 as HA sees a KL130', () => {
   it('is a light whose on/off, brightness and colours join one set_device_info', () => {
-    expect(l530.modules).toEqual(['on_off', 'brightness', 'color_temperature', 'color', 'rssi', 'restart', 'last_seen', 'firmware']);
+    expect(l530.modules).toEqual(['on_off', 'brightness', 'color_temperature', 'color', 'rssi', 'restart', 'overheat', 'last_seen', 'firmware']);
     expect(setRequest(l530, { state: 'ON', brightness: 80, color: { h: 240, s: 100 } }, undefined, { now })).toEqual({
       method: 'multipleRequest',
       params: {
@@ -206,10 +276,10 @@ describe('L530 as HA sees a KL130', () => {
 
   it('reads white and colour into the KL130\'s keys, colour temperature winning while it is above 0', () => {
     const white = statesFrom([l530], answer('l530_poll_response.json')).get(l530.id);
-    expect(white).toEqual({ state: 'ON', brightness: 45, color_temp: 3200, color_mode: 'color_temp', rssi: -63 });
+    expect(white).toEqual({ state: 'ON', brightness: 45, color_temp: 3200, color_mode: 'color_temp', rssi: -63, overheated: false });
     const colour = statesFrom([l530], answer('l530_set_color_response.json')).get(l530.id);
-    expect(colour).toEqual({ state: 'ON', brightness: 80, color: { h: 240, s: 100 }, color_mode: 'hs', rssi: -63 });
-    expect(keysOfModules(kl130)).toEqual(expect.arrayContaining([...Object.keys(white!), ...Object.keys(colour!)]));
+    expect(colour).toEqual({ state: 'ON', brightness: 80, color: { h: 240, s: 100 }, color_mode: 'hs', rssi: -63, overheated: false });
+    expect([...keysOfModules(kl130), ...SMART_ONLY_KEYS]).toEqual(expect.arrayContaining([...Object.keys(white!), ...Object.keys(colour!)]));
   });
 
   it('confirms a colour set from its read-back', () => {
@@ -222,14 +292,15 @@ describe('L530 as HA sees a KL130', () => {
 
   it('has the KL130\'s light, the Kelvin range its own', () => {
     expect(l530.kelvin).toEqual({ min: 2500, max: 6500 });
-    expectSameEntities(l530, kl130, ['min_kelvin', 'max_kelvin']);
+    expectSameEntities(l530, kl130, ['overheated'], ['min_kelvin', 'max_kelvin']);
     expect(discovery(l530)['light']).toMatchObject({
       default_entity_id: `light.kasa_${kl130.key}`,
       supported_color_modes: ['hs', 'color_temp'],
       min_kelvin: 2500,
       max_kelvin: 6500,
     });
-    expect(Object.keys(discovery(l530)).sort()).toEqual(Object.keys(discovery(kl130)).filter((id) => !['energy', 'power', 'cloud_connection'].includes(id)).sort());
+    const kl130Only = Object.keys(discovery(kl130)).filter((id) => !(id in discovery(l530)));
+    expect(kl130Only).toEqual(['power', 'energy', 'cloud_connection']);
   });
 });
 
@@ -241,8 +312,8 @@ const ks225 = smartNode(hs220, 'KS225(US)', { type: 'dimmer', capabilities: ['on
 describe('KS225 as HA sees an HS220', () => {
   it('reads on/off, brightness, LED, signal and on-since into the HS220\'s keys', () => {
     const state = statesFrom([ks225], answer('ks225_poll_response.json')).get(ks225.id);
-    expect(state).toEqual({ state: 'ON', brightness: 35, rssi: -49, led: 'ON', on_since: '2026-06-01T11:57:55.000Z' });
-    expect(keysOfModules(hs220)).toEqual(expect.arrayContaining(Object.keys(state!)));
+    expect(state).toEqual({ state: 'ON', brightness: 35, rssi: -49, led: 'ON', on_since: '2026-06-01T11:57:55.000Z', overheated: false });
+    expect([...keysOfModules(hs220), ...SMART_ONLY_KEYS]).toEqual(expect.arrayContaining(Object.keys(state!)));
   });
 
   it('dims with set_device_info (a brightness alone does not switch it)', () => {
@@ -254,7 +325,7 @@ describe('KS225 as HA sees an HS220', () => {
   });
 
   it('has the HS220\'s light and its other entities, same ids and configs', () => {
-    expectSameEntities(ks225, hs220);
+    expectSameEntities(ks225, hs220, ['overheated']);
     expect(discovery(ks225)['light']).toMatchObject({ supported_color_modes: ['brightness'], default_entity_id: `light.kasa_${hs220.key}` });
     expect(Object.keys(discovery(hs220)).filter((id) => !(id in discovery(ks225)))).toEqual(['countdown', 'cloud_connection']);
   });
@@ -284,15 +355,15 @@ const p300Nodes = [p300, ...p300Outlets];
 describe('P300 outlets as HA sees HS300 outlets', () => {
   it('polls the strip once, its outlets\' state coming with the child list', () => {
     expect(p300.modules).toEqual(['children', 'rssi', 'led', 'restart', 'last_seen', 'firmware']);
-    expect(p300Outlets[0]!.modules).toEqual(['on_off', 'on_since', 'last_seen']);
+    expect(p300Outlets[0]!.modules).toEqual(['on_off', 'on_since', 'auto_off', 'overheat', 'last_seen']);
     expect(pollRequest(p300, now, {}, p300Outlets)).toEqual({
       method: 'multipleRequest',
       params: { requests: [{ method: 'get_child_device_list', params: { start_index: 0 } }, { method: 'get_device_info' }, { method: 'get_led_info' }] },
     });
     const states = statesFrom(p300Nodes, answer('p300_poll_response.json'));
     expect(states.get(P300_ID)).toEqual({ rssi: -61, led: 'ON' });
-    expect(states.get(OUTLET_IDS[0]!)).toEqual({ state: 'ON', on_since: '2026-06-01T11:50:00.000Z' });
-    expect(states.get(OUTLET_IDS[1]!)).toEqual({ state: 'OFF', on_since: null });
+    expect(states.get(OUTLET_IDS[0]!)).toEqual({ state: 'ON', on_since: '2026-06-01T11:50:00.000Z', overheated: false });
+    expect(states.get(OUTLET_IDS[1]!)).toEqual({ state: 'OFF', on_since: null, overheated: false });
   });
 
   it('sets an outlet through control_child, the outlet\'s own request inside', () => {
@@ -301,16 +372,38 @@ describe('P300 outlets as HA sees HS300 outlets', () => {
       method: 'control_child',
       params: {
         device_id: OUTLET_IDS[1],
-        requestData: { method: 'multipleRequest', params: { requests: [{ method: 'set_device_info', params: { device_on: true } }, { method: 'get_device_info' }] } },
+        requestData: {
+          method: 'multipleRequest',
+          params: {
+            requests: [
+              { method: 'set_device_info', params: { device_on: true } },
+              { method: 'get_device_info' },
+              { method: 'get_auto_off_config', params: { start_index: 0 } },
+            ],
+          },
+        },
       },
     });
+  });
+
+  it('reads each outlet\'s auto-off with a control_child request of its own, every energy poll', () => {
+    const requests = cadenceRequests(p300, p300Outlets, 'energy', now);
+    expect(requests.map((r) => r.node.id)).toEqual(OUTLET_IDS);
+    expect(requests[0]!.requestData).toEqual({
+      method: 'control_child',
+      params: { device_id: OUTLET_IDS[0], requestData: { method: 'multipleRequest', params: { requests: [{ method: 'get_auto_off_config', params: { start_index: 0 } }] } } },
+    });
+    const raw = { error_code: 0, result: { responseData: { error_code: 0, result: { responses: [{ method: 'get_auto_off_config', error_code: 0, result: { enable: false, delay_min: 120 } }] } } } };
+    const states = statesFrom(p300Nodes, raw, p300Outlets[0]);
+    expect(states.get(OUTLET_IDS[0]!)).toEqual({ auto_off: { enabled: false, minutes: 120 } });
+    expect([...states.keys()]).toEqual([OUTLET_IDS[0]]);
   });
 
   it('reads the control_child answer as the outlet\'s own, and only for that outlet', () => {
     const raw = answer('p300_control_child_response.json');
     expect(spec.unwrap(raw)).toMatchObject({ set_device_info: {}, get_device_info: { device_on: true } });
     const states = statesFrom(p300Nodes, raw, p300Outlets[1]);
-    expect(states.get(OUTLET_IDS[1]!)).toEqual({ state: 'ON', on_since: '2026-06-01T12:00:00.000Z' });
+    expect(states.get(OUTLET_IDS[1]!)).toEqual({ state: 'ON', on_since: '2026-06-01T12:00:00.000Z', overheated: false });
     expect(states.has(P300_ID)).toBe(false);
     expect(states.has(OUTLET_IDS[0]!)).toBe(false);
     expect(appliedData(p300Outlets[1]!, { state: 'ON' }, states.get(OUTLET_IDS[1]!))).toEqual({ state: 'ON' });
@@ -324,7 +417,7 @@ describe('P300 outlets as HA sees HS300 outlets', () => {
   });
 
   it('gives an outlet the HS300 outlet\'s switch and sensors', () => {
-    expectSameEntities(p300Outlets[0]!, { ...hs300Outlet!, id: OUTLET_IDS[0]!, key: p300Outlets[0]!.key });
+    expectSameEntities(p300Outlets[0]!, { ...hs300Outlet!, id: OUTLET_IDS[0]!, key: p300Outlets[0]!.key }, ['auto_off', 'auto_off_minutes', 'overheated']);
     expect(discovery(p300Outlets[0]!)['switch']).toMatchObject({ platform: 'switch', device_class: 'outlet' });
   });
 });

@@ -6,7 +6,9 @@
 import type { DeviceModule } from '../module.js';
 import type { ProtocolSpec } from '../protocols.js';
 import type { RefusedMethod } from '../reply.js';
+import { smartAutoOff } from './autoOff.js';
 import { smartBrightness } from './brightness.js';
+import { smartChildLock } from './childLock.js';
 import { smartChildren } from './children.js';
 import { smartColor } from './color.js';
 import { smartColorTemperature } from './colorTemperature.js';
@@ -18,6 +20,7 @@ import { smartLastSeen } from './lastSeen.js';
 import { smartLed } from './led.js';
 import { smartOnOff } from './onOff.js';
 import { smartOnSince } from './onSince.js';
+import { smartOvercurrent, smartOverheat, smartOverload } from './protection.js';
 import { smartRestart } from './restart.js';
 import { smartRssi } from './rssi.js';
 import { answersOf, callsOf, combineParts, controlChild, isRead, requestFailure, unwrapSmartAnswer } from './wire.js';
@@ -38,8 +41,13 @@ export const SMART_MODULES: readonly DeviceModule[] = [
   smartLed,
   smartRestart,
   smartOnSince,
+  smartAutoOff,
+  smartOverheat,
+  smartOvercurrent,
+  smartOverload,
   smartLastSeen,
   smartFirmware,
+  smartChildLock,
   smartEmeter,
 ];
 
