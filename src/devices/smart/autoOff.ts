@@ -13,7 +13,7 @@ import type { DeviceModule, ModuleRead } from '../module.js';
 import type { DeviceNode } from '../node.js';
 import { isRecord } from '../../isRecord.js';
 import { finiteNumber } from '../reply.js';
-import { hasComponent } from './components.js';
+import { hasComponent, isParent } from './components.js';
 import { smartResult } from './wire.js';
 
 /** The longest auto-off delay accepted, in minutes: a day (the app offers less; the device's limit is not published). */
@@ -25,7 +25,7 @@ const CHILD_READ: ModuleRead = { cadence: 'energy', targeted: true, request: () 
 export const smartAutoOff: DeviceModule = {
   name: 'auto_off',
   family: 'smart',
-  appliesTo: (node) => node.type !== 'strip' && hasComponent(node, 'auto_off'),
+  appliesTo: (node) => node.type !== 'strip' && !isParent(node) && hasComponent(node, 'auto_off'),
   keys: ['auto_off'],
   read: (node: DeviceNode) => (node.parentId === undefined ? DEVICE_READ : CHILD_READ),
   // Only an answer made for this node: an outlet's is handed to its strip's other nodes too.

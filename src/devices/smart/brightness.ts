@@ -2,13 +2,13 @@
 import type { NodeState } from '../../api/types.js';
 import type { DeviceModule } from '../module.js';
 import { finiteNumber } from '../reply.js';
-import { hasComponent } from './components.js';
+import { hasComponent, isParent } from './components.js';
 import { deviceInfoOf, deviceInfoRead } from './deviceInfo.js';
 
 export const smartBrightness: DeviceModule = {
   name: 'brightness',
   family: 'smart',
-  appliesTo: (node) => hasComponent(node, 'brightness'),
+  appliesTo: (node) => !isParent(node) && hasComponent(node, 'brightness'),
   keys: ['brightness'],
   read: deviceInfoRead,
   parse: (node, reply) => {

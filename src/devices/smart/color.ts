@@ -8,13 +8,13 @@
 import type { NodeState } from '../../api/types.js';
 import type { DeviceModule } from '../module.js';
 import { finiteNumber } from '../reply.js';
-import { hasComponent } from './components.js';
+import { hasComponent, isParent } from './components.js';
 import { deviceInfoOf, deviceInfoRead } from './deviceInfo.js';
 
 export const smartColor: DeviceModule = {
   name: 'color',
   family: 'smart',
-  appliesTo: (node) => hasComponent(node, 'color'),
+  appliesTo: (node) => !isParent(node) && hasComponent(node, 'color'),
   keys: ['color', 'color_mode'],
   read: deviceInfoRead,
   parse: (node, reply): NodeState | undefined => {

@@ -5,13 +5,13 @@
 import type { NodeState } from '../../api/types.js';
 import type { DeviceModule } from '../module.js';
 import { finiteNumber } from '../reply.js';
-import { hasComponent } from './components.js';
+import { hasComponent, isParent } from './components.js';
 import { deviceInfoOf, deviceInfoRead } from './deviceInfo.js';
 
 export const smartColorTemperature: DeviceModule = {
   name: 'color_temperature',
   family: 'smart',
-  appliesTo: (node) => hasComponent(node, 'color_temperature'),
+  appliesTo: (node) => !isParent(node) && hasComponent(node, 'color_temperature'),
   keys: ['color_temp'],
   read: deviceInfoRead,
   parse: (node, reply) => {

@@ -45,3 +45,12 @@ export function hasComponent(node: DeviceNode, id: string, minVersion = 1): bool
   const version = componentVersion(node, id);
   return version !== undefined && version >= minVersion;
 }
+
+/**
+ * A parent of children (`control_child`: a P300, a KS240): it declares its children's components
+ * too (a KS240 lists `brightness` and `fan_control`), but its own device info has no `device_on`,
+ * brightness or meter (python-kasa checks the device info for them): those modules are its children's.
+ */
+export function isParent(node: DeviceNode): boolean {
+  return node.parentId === undefined && hasComponent(node, 'control_child');
+}

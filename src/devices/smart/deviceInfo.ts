@@ -7,6 +7,7 @@
 import type { ModuleRead, ModuleReply } from '../module.js';
 import type { DeviceNode } from '../node.js';
 import { isRecord } from '../../isRecord.js';
+import { decodeBase64Alias } from '../nodes.js';
 import { smartResult } from './wire.js';
 
 export const DEVICE_INFO_READ = { get_device_info: null } as const;
@@ -40,14 +41,12 @@ export function deviceInfoOf(node: DeviceNode, reply: Pick<ModuleReply, 'respons
 }
 
 /**
- * A SMART `nickname` (and `ssid`) as text: the device sends it base64-encoded UTF-8. Undefined
- * when it is not valid base64 of valid UTF-8.
+ * A SMART `nickname` (and `ssid`) as text for display: the device sends it base64-encoded UTF-8,
+ * as the cloud's device list does for Tapo entries (the same decoder). Undefined when it is not
+ * canonical base64 of printable UTF-8 text.
  */
 export function decodeNickname(value: unknown): string | undefined {
-  if (typeof value !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(value) || value.length % 4 !== 0) return undefined;
-  try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(value, 'base64'));
-  } catch {
-    return undefined;
-  }
+  if (typeof value !== 'string' || value === '') return undefined;
+  const text = decodeBase64Alias(value);
+  return text === value ? undefined : text;
 }

@@ -7,14 +7,14 @@
 import type { NodeState } from '../../api/types.js';
 import type { DeviceModule } from '../module.js';
 import { finiteNumber } from '../reply.js';
-import { hasComponent } from './components.js';
+import { hasComponent, isParent } from './components.js';
 import { meterEntities, meterRead } from './energy.js';
 import { smartResult } from './wire.js';
 
 export const smartEmeter: DeviceModule = {
   name: 'voltage_current',
   family: 'smart',
-  appliesTo: (node) => hasComponent(node, 'energy_monitoring', 2),
+  appliesTo: (node) => !isParent(node) && hasComponent(node, 'energy_monitoring', 2),
   keys: ['voltage_v', 'current_a'],
   partial: true,
   optional: true,

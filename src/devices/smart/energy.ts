@@ -11,7 +11,7 @@ import type { DeviceModule, ModuleEntity, ModuleRead } from '../module.js';
 import type { DeviceNode } from '../node.js';
 import { energy as iotEnergy } from '../iot/energy.js';
 import { finiteNumber } from '../reply.js';
-import { hasComponent } from './components.js';
+import { hasComponent, isParent } from './components.js';
 import { smartResult } from './wire.js';
 
 /** A read of `method`: every poll for a device; for a child, every energy poll in a request made for it. */
@@ -28,7 +28,7 @@ export function meterEntities(node: DeviceNode, ids: readonly string[]): ModuleE
 export const smartEnergy: DeviceModule = {
   name: 'energy',
   family: 'smart',
-  appliesTo: (node) => hasComponent(node, 'energy_monitoring'),
+  appliesTo: (node) => !isParent(node) && hasComponent(node, 'energy_monitoring'),
   keys: ['power_w', 'energy_today_kwh', 'energy_month_kwh'],
   partial: true,
   read: meterRead('get_energy_usage'),

@@ -6,6 +6,7 @@
  */
 import type { DeviceModule } from '../module.js';
 import { relaySwitchConfig } from '../iot/values.js';
+import { isParent } from './components.js';
 import { deviceInfoOf, deviceInfoRead } from './deviceInfo.js';
 import { isLight, lightEntity } from './light.js';
 
@@ -13,7 +14,7 @@ export const smartOnOff: DeviceModule = {
   name: 'on_off',
   family: 'smart',
   // A strip (P300) is its outlets: it reports no `device_on` of its own.
-  appliesTo: (node) => node.type !== 'strip' && node.capabilities.includes('onoff'),
+  appliesTo: (node) => node.type !== 'strip' && !isParent(node) && node.capabilities.includes('onoff'),
   keys: ['state'],
   read: deviceInfoRead,
   parse: (node, reply) => {

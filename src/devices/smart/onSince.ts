@@ -5,6 +5,7 @@
 import type { DeviceModule } from '../module.js';
 import { onSince as iotOnSince } from '../iot/onSince.js';
 import { finiteNumber } from '../reply.js';
+import { isParent } from './components.js';
 import { deviceInfoOf, deviceInfoRead } from './deviceInfo.js';
 
 // As iot: relays and dimmers (bulbs report no `on_time`).
@@ -13,7 +14,7 @@ const ON_SINCE_NODES = new Set(['plug', 'switch', 'dimmer', 'outlet']);
 export const smartOnSince: DeviceModule = {
   name: 'on_since',
   family: 'smart',
-  appliesTo: (node) => ON_SINCE_NODES.has(node.type) && node.components !== undefined,
+  appliesTo: (node) => ON_SINCE_NODES.has(node.type) && node.components !== undefined && !isParent(node),
   keys: ['on_since'],
   read: deviceInfoRead,
   parse: (node, reply) => {

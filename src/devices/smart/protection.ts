@@ -12,7 +12,7 @@
 import type { NodeState } from '../../api/types.js';
 import type { DeviceModule, ModuleEntity, ModuleReply } from '../module.js';
 import type { DeviceNode } from '../node.js';
-import { hasComponent } from './components.js';
+import { hasComponent, isParent } from './components.js';
 import { deviceInfoOf, deviceInfoRead } from './deviceInfo.js';
 
 type Flag = 'overheated' | 'overcurrent' | 'overloaded';
@@ -52,7 +52,7 @@ export const smartOverheat: DeviceModule = {
   name: 'overheat',
   family: 'smart',
   // Bulbs report `overheated` without the component: any node whose components are known, but a strip (its outlets report it).
-  appliesTo: (node) => node.type !== 'strip' && node.components !== undefined,
+  appliesTo: (node) => node.type !== 'strip' && node.components !== undefined && !isParent(node),
   keys: ['overheated'],
   read: deviceInfoRead,
   parse: flagReader('overheated', (info) => status(info, 'overheat_status', (v) => v !== 'normal') ?? (typeof info['overheated'] === 'boolean' ? info['overheated'] : undefined)),
@@ -62,7 +62,7 @@ export const smartOverheat: DeviceModule = {
 export const smartOvercurrent: DeviceModule = {
   name: 'overcurrent',
   family: 'smart',
-  appliesTo: (node) => hasComponent(node, 'current_protection'),
+  appliesTo: (node) => !isParent(node) && hasComponent(node, 'current_protection'),
   keys: ['overcurrent'],
   read: deviceInfoRead,
   parse: flagReader('overcurrent', (info) => status(info, 'overcurrent_status', (v) => v !== 'normal')),
@@ -72,7 +72,7 @@ export const smartOvercurrent: DeviceModule = {
 export const smartOverload: DeviceModule = {
   name: 'power_protection',
   family: 'smart',
-  appliesTo: (node) => hasComponent(node, 'power_protection'),
+  appliesTo: (node) => !isParent(node) && hasComponent(node, 'power_protection'),
   keys: ['overloaded'],
   read: deviceInfoRead,
   parse: flagReader('overloaded', (info) => status(info, 'power_protection_status', (v) => v === 'overloaded')),
