@@ -422,6 +422,56 @@ describe('P300 outlets as HA sees HS300 outlets', () => {
   });
 });
 
+// --- KS240 (fan + dimmer children): its dimmer against an HS220 -----------------------------
+
+const KS240_ID = '80224B5A69788796A5B4C3D2E1F00F1E2D3C4B00';
+const KS240_DIMMER_ID = '80224B5A69788796A5B4C3D2E1F00F1E2D3C4B02';
+// Component lists as KS240 answers publish them: the parent lists its children's (brightness, fan_control) as well.
+const ks240 = smartNode(hs220, 'KS240(US)', {
+  id: KS240_ID,
+  deviceId: KS240_ID,
+  key: 'kitchen_switch',
+  type: 'switch',
+  capabilities: ['onoff'],
+  components: { device: 2, firmware: 2, led: 2, control_child: 2, child_device: 2, brightness: 1, fan_control: 1, overheat_protection: 1 },
+});
+const ks240Dimmer = smartNode(hs220, 'KS240(US)', {
+  id: KS240_DIMMER_ID,
+  deviceId: KS240_ID,
+  parentId: KS240_ID,
+  key: hs220.key,
+  type: 'dimmer',
+  capabilities: ['onoff', 'brightness'],
+  components: { device: 2, firmware: 2, countdown: 2, brightness: 1, on_off_gradually: 2, overheat_protection: 1 },
+});
+
+describe('KS240 dimmer (a child) as HA sees an HS220', () => {
+  it('leaves the light to the dimmer child: the parent has no on/off or brightness of its own', () => {
+    expect(ks240.modules).toEqual(['children', 'rssi', 'led', 'restart', 'last_seen', 'firmware']);
+    expect(ks240Dimmer.modules).toEqual(['on_off', 'brightness', 'on_since', 'overheat', 'last_seen']);
+  });
+
+  it('reads the dimmer from its parent\'s poll', () => {
+    const states = statesFrom([ks240, ks240Dimmer], answer('ks240_poll_response.json'));
+    expect(states.get(KS240_ID)).toEqual({ rssi: -47, led: 'ON' });
+    expect(states.get(KS240_DIMMER_ID)).toEqual({ state: 'ON', brightness: 70, on_since: '2026-06-01T11:59:30.000Z', overheated: false });
+  });
+
+  it('dims through control_child', () => {
+    expect(setRequest(ks240Dimmer, { state: 'ON', brightness: 40 }, undefined, { now })).toEqual({
+      method: 'control_child',
+      params: {
+        device_id: KS240_DIMMER_ID,
+        requestData: { method: 'multipleRequest', params: { requests: [{ method: 'set_device_info', params: { device_on: true, brightness: 40 } }, { method: 'get_device_info' }] } },
+      },
+    });
+  });
+
+  it('has the HS220\'s light', () => {
+    expect(discovery(ks240Dimmer)['light']).toEqual(discovery({ ...hs220, id: KS240_DIMMER_ID })['light']);
+  });
+});
+
 describe('nicknames', () => {
   it('decodes base64 UTF-8 nicknames for display, and refuses anything else', () => {
     const info = spec.unwrap(answer('p110_poll_response.json'))['get_device_info'] as Record<string, unknown>;
