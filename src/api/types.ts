@@ -211,7 +211,29 @@ export interface NodeState {
   update?: FirmwareUpdateState;
   /** The device's own view of its cloud connection (physical devices). */
   cloud?: CloudConnectionState;
+  /** SMART: the auto-off setting (switch off this many minutes after switching on). */
+  auto_off?: AutoOffState;
+  /** SMART: the device's buttons locked (`ON`) or not. */
+  child_lock?: OnOff;
+  /** SMART: the device reports overheating (or cooling down after it). */
+  overheated?: boolean;
+  /** SMART: the device reports an overcurrent. */
+  overcurrent?: boolean;
+  /** SMART: the power protection switched the device off (until it is switched on again). */
+  overloaded?: boolean;
   last_seen?: string;
+}
+
+/** `auto_off` in the state: whether the device switches itself off, and after how many minutes on. */
+export interface AutoOffState {
+  enabled: boolean;
+  minutes: number;
+}
+
+/** `auto_off` in a set: either or both fields; the other keeps its value. */
+export interface AutoOffSet {
+  enabled?: boolean;
+  minutes?: number;
 }
 
 /** `update` in the state, shaped like zigbee2mqtt's: `available` when the cloud offers a newer version. */
@@ -265,6 +287,11 @@ export const NODE_STATE_KEYS = {
     values: '`{"connected","bound","server"}` (the fields the device answers): its own view of its Kasa cloud connection, read daily',
     nodes: 'physical devices (not outlets)',
   },
+  auto_off: { values: '`{"enabled","minutes"}`: the device switches itself off `minutes` after it was switched on, when `enabled`', nodes: 'SMART plugs, switches and outlets with auto-off' },
+  child_lock: { values: "`\"ON\"` / `\"OFF\"`: the device's buttons locked", nodes: 'SMART devices that publish a child lock' },
+  overheated: { values: '`true` while the device reports overheating or cooling down after it', nodes: 'SMART devices and outlets that report it' },
+  overcurrent: { values: '`true` while the device reports an overcurrent', nodes: 'SMART plugs with overcurrent protection' },
+  overloaded: { values: '`true` after the power protection switched the device off, until it is switched on again', nodes: 'SMART plugs with power protection' },
   last_seen: { values: 'ISO 8601, the last successful read' },
 } as const satisfies Record<keyof NodeState, { values: string; nodes?: string }>;
 
@@ -300,6 +327,10 @@ export interface SetPayload {
   countdown?: CountdownSet | 0;
   /** A built-in light-strip effect by name, or `off`. */
   effect?: string;
+  /** SMART: the auto-off setting. */
+  auto_off?: AutoOffSet;
+  /** SMART: lock or unlock the device's buttons. */
+  child_lock?: OnOff;
   transaction?: unknown;
 }
 
@@ -317,6 +348,8 @@ export const SET_KEYS = {
     needs: 'feature',
   },
   effect: { value: 'a built-in effect name (`Aurora`, `Rainbow`, …), or `off`', needs: 'feature' },
+  auto_off: { value: '`{"enabled"?: true|false, "minutes"?: 1–1440}`, at least one; the other keeps its value (SMART devices with auto-off)', needs: 'feature' },
+  child_lock: { value: "`ON` / `OFF`: lock the device's buttons (SMART devices that publish a child lock)", needs: 'feature' },
   transaction: { value: 'any JSON value (bounded depth); echoed in the answer', needs: 'none' },
 } as const satisfies Record<keyof SetPayload, { value: string; needs: Capability | 'feature' | 'none' }>;
 

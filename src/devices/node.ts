@@ -44,6 +44,11 @@ export interface DeviceNode {
   hw?: string;
   /** MAC as `aa:bb:cc:dd:ee:ff` (physical devices only). */
   mac?: string;
+  /**
+   * SMART family: the components the device (or child) declared in `component_nego`, id → version
+   * (`energy_monitoring` → 2). Its modules apply by these; unknown: only on/off applies.
+   */
+  components?: Readonly<Record<string, number>>;
   /** Energy meter, when the node has one (see `MeterKind`). */
   meter?: MeterKind;
 }

@@ -44,9 +44,9 @@ function readOf(module: DeviceModule): ModuleRead {
   return (typeof read === 'function' ? (read as (n: DeviceNode) => ModuleRead)(node) : read) as ModuleRead;
 }
 
-/** The node's state from a raw device answer, as a poll or a set's read-back reads it. */
+/** The node's state from a raw device answer, as a poll or a set's read-back reads it (made for the node: targeted). */
 function stateFrom(raw: Record<string, unknown>, unwrap = (r: Record<string, unknown>) => spec.unwrap(r)): NodeState | undefined {
-  const reply = spec.reply(node, unwrap(raw), { targeted: false, now });
+  const reply = spec.reply(node, unwrap(raw), { targeted: true, now });
   return smartOnOff.parse!(node, reply);
 }
 
@@ -75,8 +75,10 @@ describe('smart family: the table', () => {
     ]);
   });
 
-  it('leaves bulbs and nodes without on/off to other modules', () => {
-    expect(applicableModules('smart', { ...node, type: 'bulb' })).toEqual([]);
+  it('gives a bulb with no known components on/off alone, its entity a light; nodes that cannot switch get none', () => {
+    const bulb: DeviceNode = { ...node, type: 'bulb' };
+    expect(applicableModules('smart', bulb)).toEqual(['on_off']);
+    expect(smartOnOff.entities!(bulb)).toMatchObject([{ platform: 'light', id: 'light', main: true, config: { supported_color_modes: ['onoff'] } }]);
     expect(applicableModules('smart', { ...node, capabilities: [] })).toEqual([]);
   });
 });

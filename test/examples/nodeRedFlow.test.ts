@@ -67,7 +67,7 @@ const REQUESTS = [
 const allRequests: [Exclude<BridgeRequestName, (typeof REQUESTS)[number]>] extends [never] ? true : false = true;
 
 /** Every `/set/<attr>` attribute: the SetPayload keys except the echoed `transaction`. */
-const SET_ATTRS = ['state', 'brightness', 'color_temp', 'color', 'transition', 'led', 'restart', 'countdown', 'effect'] as const satisfies ReadonlyArray<
+const SET_ATTRS = ['state', 'brightness', 'color_temp', 'color', 'transition', 'led', 'restart', 'countdown', 'effect', 'auto_off', 'child_lock'] as const satisfies ReadonlyArray<
   keyof SetPayload
 >;
 const allAttrs: [Exclude<keyof SetPayload, (typeof SET_ATTRS)[number] | 'transaction'>] extends [never] ? true : false =

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { SET_KEYS } from '../../src/api/types.js';
 import type { DeviceNode } from '../../src/devices/node.js';
 import { IOT_MODULES } from '../../src/devices/iot/index.js';
+import { applicableModules } from '../../src/devices/protocols.js';
 import { parseSetPayload } from '../../src/devices/setPayload.js';
 import { GENERATED_DOCS, regenerate } from '../../src/docs/generatedDocs.js';
 import { everyModelNodes } from '../../src/docs/haEntityTables.js';
@@ -60,6 +61,8 @@ describe('the documented set keys are the ones a set takes', () => {
     restart: true,
     countdown: 60,
     effect: 'off',
+    auto_off: { enabled: true, minutes: 30 },
+    child_lock: 'ON',
     transaction: 't-1',
   };
   const everything: DeviceNode = {
@@ -76,9 +79,14 @@ describe('the documented set keys are the ones a set takes', () => {
     modules: IOT_MODULES.map((m) => m.name),
   };
 
+  // The keys only SMART modules take: a SMART plug with the components that name them.
+  const smartOnly = new Set(['auto_off', 'child_lock']);
+  const smartPlug: DeviceNode = { ...everything, type: 'plug', capabilities: ['onoff'], protocol: 'smart', components: { auto_off: 2, button_and_led: 1 }, modules: [] };
+  smartPlug.modules = applicableModules('smart', smartPlug);
+
   it('a node that has every capability and feature accepts each documented key', () => {
     for (const [key, value] of Object.entries(SAMPLE)) {
-      const result = parseSetPayload(everything, JSON.stringify({ state: 'ON', [key]: value }));
+      const result = parseSetPayload(smartOnly.has(key) ? smartPlug : everything, JSON.stringify({ state: 'ON', [key]: value }));
       expect(result, key).toHaveProperty('ok');
     }
   });

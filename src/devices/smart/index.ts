@@ -6,11 +6,50 @@
 import type { DeviceModule } from '../module.js';
 import type { ProtocolSpec } from '../protocols.js';
 import type { RefusedMethod } from '../reply.js';
+import { smartAutoOff } from './autoOff.js';
+import { smartBrightness } from './brightness.js';
+import { smartChildLock } from './childLock.js';
+import { smartChildren } from './children.js';
+import { smartColor } from './color.js';
+import { smartColorTemperature } from './colorTemperature.js';
+import { childEntryOf } from './deviceInfo.js';
+import { smartEmeter } from './emeter.js';
+import { smartEnergy } from './energy.js';
+import { smartFirmware } from './firmware.js';
+import { smartLastSeen } from './lastSeen.js';
+import { smartLed } from './led.js';
 import { smartOnOff } from './onOff.js';
-import { answersOf, callsOf, combineParts, isRead, requestFailure, unwrapSmartAnswer } from './wire.js';
+import { smartOnSince } from './onSince.js';
+import { smartOvercurrent, smartOverheat, smartOverload } from './protection.js';
+import { smartRestart } from './restart.js';
+import { smartRssi } from './rssi.js';
+import { answersOf, callsOf, combineParts, controlChild, isRead, requestFailure, unwrapSmartAnswer } from './wire.js';
 
-/** The smart module table: one line per capability. Order: state keys and entities appear in it. */
-export const SMART_MODULES: readonly DeviceModule[] = [smartOnOff];
+/**
+ * The smart module table: one line per capability. Order: state keys and entities appear in it,
+ * and reads are asked in it. Colour follows colour temperature (a set giving both shows the
+ * colour); reads some models lack come last, as a device skips the methods after a failed one.
+ */
+export const SMART_MODULES: readonly DeviceModule[] = [
+  smartOnOff,
+  smartBrightness,
+  smartColorTemperature,
+  smartColor,
+  smartChildren,
+  smartEnergy,
+  smartRssi,
+  smartLed,
+  smartRestart,
+  smartOnSince,
+  smartAutoOff,
+  smartOverheat,
+  smartOvercurrent,
+  smartOverload,
+  smartLastSeen,
+  smartFirmware,
+  smartChildLock,
+  smartEmeter,
+];
 
 /**
  * Codes meaning "this model has no such method" (python-kasa `SmartErrorCode`): -1002
@@ -23,10 +62,13 @@ export const SMART_PROTOCOL: ProtocolSpec = {
   family: 'smart',
   modules: SMART_MODULES,
   combine: combineParts,
-  // Children (`control_child`) come with the SMART devices themselves (issue 19).
-  address: (_node, request) => request,
+  // A child's request goes to its parent inside `control_child` (wire.ts).
+  address: (node, request) => (node.parentId === undefined ? request : controlChild(node.id, request)),
   unwrap: (raw) => unwrapSmartAnswer(raw),
-  reply: (_node, response, base) => ({ response, ...base }),
+  reply(node, response, base) {
+    const child = node.parentId === undefined ? undefined : childEntryOf(response, node.id);
+    return { response, ...base, ...(child ? { child } : {}) };
+  },
   refusedSetters(request, response) {
     const answers = answersOf(response, request);
     const whole = requestFailure(response);

@@ -1,18 +1,24 @@
-/** On/off of a SMART plug, switch or outlet: `device_on` of `get_device_info`, set with `set_device_info`. */
+/**
+ * On/off of a SMART node: `device_on` of its device info, set with `set_device_info`. It takes
+ * `state` on every node that can be switched, so exactly one module does: its entity is the
+ * node's main switch, or the light of a dimmer, bulb or light strip (whose brightness and colour
+ * modules join the same `set_device_info`).
+ */
 import type { DeviceModule } from '../module.js';
-import { smartResult } from './wire.js';
-
-// Bulbs also report `device_on`, but their main entity is a light, made by a light module.
-const ON_OFF_NODES = new Set(['plug', 'switch', 'outlet']);
+import { relaySwitchConfig } from '../iot/values.js';
+import { isParent } from './components.js';
+import { deviceInfoOf, deviceInfoRead } from './deviceInfo.js';
+import { isLight, lightEntity } from './light.js';
 
 export const smartOnOff: DeviceModule = {
   name: 'on_off',
   family: 'smart',
-  appliesTo: (node) => ON_OFF_NODES.has(node.type) && node.capabilities.includes('onoff'),
+  // A strip (P300) is its outlets: it reports no `device_on` of its own.
+  appliesTo: (node) => node.type !== 'strip' && !isParent(node) && node.capabilities.includes('onoff'),
   keys: ['state'],
-  read: { cadence: 'poll', request: () => ({ get_device_info: null }) },
-  parse: (_node, { response }) => {
-    const on = smartResult(response, 'get_device_info')?.['device_on'];
+  read: deviceInfoRead,
+  parse: (node, reply) => {
+    const on = deviceInfoOf(node, reply)?.['device_on'];
     // A device info without a boolean `device_on` is a malformed answer, not a device that stopped having a state.
     return typeof on === 'boolean' ? { state: on ? 'ON' : 'OFF' } : undefined;
   },
@@ -25,19 +31,8 @@ export const smartOnOff: DeviceModule = {
       return set.state === 'ON' || set.state === 'OFF' ? { state: set.state } : {};
     },
   },
-  entities: (node) => [
-    {
-      platform: 'switch',
-      id: 'switch',
-      main: true,
-      command: true,
-      config: {
-        name: null,
-        device_class: node.type === 'switch' ? 'switch' : 'outlet',
-        value_template: '{{ value_json.state }}',
-        payload_on: 'ON',
-        payload_off: 'OFF',
-      },
-    },
-  ],
+  entities: (node) =>
+    isLight(node)
+      ? [lightEntity(node)]
+      : [{ platform: 'switch', id: 'switch', main: true, command: true, config: relaySwitchConfig(node.type === 'switch' ? 'switch' : 'outlet') }],
 };
