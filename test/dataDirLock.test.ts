@@ -97,15 +97,15 @@ describe('DataDirLock: stale locks', () => {
 });
 
 describe('DataDirLock: released on every way out of the process', () => {
-  /** Runs a process that takes the lock, says so, then ends as `ending` says. */
+  /** Runs a process that takes the lock, says so, then ends as `ending` says once told to (after the lock was seen). */
   async function holdAndEnd(ending: string, signal?: NodeJS.Signals): Promise<{ dir: string; code: number | null; signal: NodeJS.Signals | null }> {
     const dir = dataDir();
     const script = `import { DataDirLock } from ${JSON.stringify(lockModule)};
 DataDirLock.acquire(${JSON.stringify(dir)}, 'daemon');
 process.stdout.write('locked\\n');
-setTimeout(() => { ${ending} }, 20);
+process.stdin.once('data', () => { ${ending} });
 setTimeout(() => {}, 60_000);`;
-    const child = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', tsx, '--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'pipe'] });
     onTestFinished(() => void child.kill('SIGKILL'));
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
       child.once('exit', (code, sig) => resolve({ code, signal: sig })),
@@ -113,6 +113,7 @@ setTimeout(() => {}, 60_000);`;
     await new Promise<void>((resolve) => child.stdout.on('data', (d: Buffer) => d.toString().includes('locked') && resolve()));
     expect(existsSync(join(dir, LOCK_FILE))).toBe(true);
     if (signal) child.kill(signal);
+    else child.stdin.write('end\n');
     return { dir, ...(await exited) };
   }
 

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeState, SetResponse } from '../../src/api/types.js';
 import { demoAccount } from '../../src/simulator/catalog.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { bridgeRequest, startHarness, type Harness } from '../helpers/bridgeHarness.js';
+import { bridgeRequest, startHarness, untilIdle, type Harness } from '../helpers/bridgeHarness.js';
 import type { ObservedMessage } from '../helpers/mqttObserver.js';
 
 const account = demoAccount({ username: 'commands@example.com', mfa: false });
@@ -40,6 +40,7 @@ describe('set, get and state through a real broker', () => {
     for (const key of ['bedroom_desk_light', 'dining_room_dimmer', 'desk_strip', 'living_room_lamp', 'tv_light_strip', 'washing_machine']) {
       await h.obs.next(`kasa/${key}`, nonEmpty, 15_000);
     }
+    await untilIdle(h);
   });
   afterAll(async () => {
     await h?.stop();

@@ -9,7 +9,7 @@ import type { BridgeEvent, NodeState, SetResponse } from '../../src/api/types.js
 import type { SimAccountSpec } from '../../src/simulator/types.js';
 import type { LightDevice, RelayDevice, StripDevice } from '../../src/simulator/devices/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { startHarness, type Harness } from '../helpers/bridgeHarness.js';
+import { startHarness, untilIdle, type Harness } from '../helpers/bridgeHarness.js';
 import { nodeWatch, type Component } from '../helpers/nodeWatch.js';
 import { nonEmpty, since, waitFor } from '../helpers/mqttObserver.js';
 
@@ -51,6 +51,7 @@ describe('device features through MQTT', () => {
       env: { KASA_RATE_LIMIT: '6000', KASA_RATE_BURST: '500' },
     });
     for (const key of ['desk', 'heater', 'bench', 'tv', 'lamp', 'kettle', 'bench_plug_1']) await h.obs.next(`kasa/${key}`, nonEmpty, 15_000);
+    await untilIdle(h);
   });
   afterAll(async () => {
     await h?.stop();

@@ -10,7 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { startSimulator } from '../../src/simulator/index.js';
 import type { SimAccountSpec, Simulator, SimulatorOptions } from '../../src/simulator/types.js';
 import type { TestBroker } from './broker.js';
-import { observe, type Observer } from './mqttObserver.js';
+import { observe, waitFor, type Observer } from './mqttObserver.js';
 
 /** Everything the bridge logged, as text, for assertions and the secrets scan. */
 export class LogCapture extends Writable {
@@ -116,4 +116,14 @@ export async function bridgeRequest(h: Harness, cmd: string, body: Record<string
   const answer = h.obs.next(`${h.base}/bridge/response/${cmd}`, (m) => m.json<BridgeResponse>().transaction === transaction, 10_000);
   await h.obs.publish(`${h.base}/bridge/request/${cmd}`, JSON.stringify({ ...body, transaction }), { qos: 1 });
   return (await answer).json<BridgeResponse>();
+}
+
+/**
+ * Waits until the bridge has no cloud request queued or in flight: after start-up, each device's
+ * first answer is followed by its daily reads (lowest priority), which a test counting requests
+ * must not catch in its window.
+ */
+export async function untilIdle(h: Harness, timeoutMs = 15_000): Promise<void> {
+  const { scheduler } = h.bridge.diagnostics();
+  await waitFor(() => scheduler.queueDepth === 0 && scheduler.inFlight === 0, timeoutMs, 'no cloud request queued or in flight');
 }
