@@ -63,7 +63,7 @@ export interface SessionStoreOptions {
    */
   storage?: StorageStatus;
   /** The file in DATA_DIR; default `session.json` (the Kasa identity's). */
-  fileName?: string;
+  fileName?: string | undefined;
 }
 
 export class SessionStore {
