@@ -31,6 +31,7 @@ import {
   KasaTokenExpiredError,
   KasaUserActionError,
   KasaWrongRegionError,
+  parseCode,
   type MfaDialect,
 } from './errors.js';
 import {
@@ -282,7 +283,7 @@ export class KasaCloudClient {
       if (page === undefined) throw new KasaProtocolError(`${op} answered a deviceList that is not an array`, { op });
       for (const device of page) byId.set(device.deviceId, device);
       index += page.length;
-      const total = typeof result['totalNum'] === 'number' ? result['totalNum'] : undefined;
+      const total = parseCode(result['totalNum']);
       // Without totalNum a short page is the last one; an empty page always is.
       if (page.length === 0 || (total !== undefined ? index >= total : page.length < limit)) return [...byId.values()];
     }
@@ -304,16 +305,15 @@ export class KasaCloudClient {
     const op = 'smartPassthrough';
     this.requireCommonEndpoints(op);
     const path = commonPath('passthrough');
-    // The host is read once, so the form learnt belongs to the host that taught it.
     const host = this.regionalUrl();
     const form = this.requestDataForms.get(host) ?? 'object';
     let result: Record<string, unknown>;
     try {
-      result = await this.authed(op, path, () => host, smartPassthroughBody(device.deviceId, request, form), signal, device.deviceId);
+      result = await this.authed(op, path, () => this.regionalUrl(), smartPassthroughBody(device.deviceId, request, form), signal, device.deviceId);
     } catch (err) {
       if (form !== 'object' || !(err instanceof KasaProtocolError) || err.code === undefined || !OBJECT_FORM_REFUSALS.has(err.code)) throw err;
       this.log.info({ host: urlForDisplay(host), errorCode: err.code }, 'the V2 passthrough refused requestData as an object; sending it as JSON text');
-      result = await this.authed(op, path, () => host, smartPassthroughBody(device.deviceId, request, 'string'), signal, device.deviceId);
+      result = await this.authed(op, path, () => this.regionalUrl(), smartPassthroughBody(device.deviceId, request, 'string'), signal, device.deviceId);
       this.requestDataForms.set(host, 'string');
       return readResponseData(result, device.deviceId, op);
     }

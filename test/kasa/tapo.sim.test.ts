@@ -132,7 +132,7 @@ describe('Tapo login and session', () => {
     expect(env.sim.count({ op: 'getEmailVC4TerminalMFA' })).toBe(0);
   });
 
-  it.each(['tapo', 'nested', 'wiki'] as const)('an MFA account asks the Tapo login for a code in the %s dialect', async (dialect) => {
+  it.each(['tapo', 'kasa', 'nested', 'wiki'] as const)('an MFA account asks the Tapo login for a code in the %s dialect', async (dialect) => {
     env = await startEnv({ accounts: accounts(), mfaDialect: dialect });
     const client = tapo(env, { account: MFA_USER });
     await expect(client.login()).resolves.toMatchObject({ status: 'mfa_required' });
