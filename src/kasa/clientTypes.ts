@@ -2,6 +2,7 @@
 import type { Dispatcher } from 'undici';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import type { AppIdentity } from './appIdentity.js';
 import type { KasaError } from './errors.js';
 import type { SessionStore } from './sessionStore.js';
 import type { TransportRequestEvent } from './transport.js';
@@ -31,6 +32,8 @@ export interface KasaCloudClientOptions {
   cloudUrl: string;
   username: string;
   password: string;
+  /** The app to log in as; default the Kasa app. The store's file must be the identity's `sessionFile`. */
+  identity?: AppIdentity | undefined;
   store: SessionStore;
   /** KASA_REQUEST_TIMEOUT in ms: each account and device-list request. */
   requestTimeoutMs: number;
@@ -55,6 +58,13 @@ export interface PendingMfa {
   mfaType: 'email' | 'push';
   mfaTypes: number[];
   startedAt: number;
+}
+
+export interface DeviceListByPageOptions {
+  /** `deviceTypeList`; default every SMART type (protocol.ts `SMART_DEVICE_TYPES`). */
+  deviceTypes?: readonly string[] | undefined;
+  /** `limit` of each page; default DEVICE_PAGE_SIZE. */
+  pageSize?: number | undefined;
 }
 
 export interface PassthroughTarget {

@@ -2,12 +2,17 @@
  * The Kasa cloud client: region lookup, login with two-step verification in every published
  * dialect, token refresh with one single-flight refresh for any number of concurrent requests,
  * recovery from revoked tokens, device list and passthrough (docs/protocol.md).
+ * The same class logs in as the Kasa app or as the Tapo app (`identity`, appIdentity.ts): the
+ * identity only changes the app names, the signing keys and the session file, and the Tapo
+ * identity alone may use the Tapo-only endpoints (paged device list, SMART passthrough).
  * The password, tokens and MFA codes are never logged and never appear in error messages.
  */
 import { isRecord } from '../isRecord.js';
 import { urlForDisplay } from '../urlForDisplay.js';
 import type { Logger } from '../logger.js';
+import { KASA_IDENTITY, type AppIdentity } from './appIdentity.js';
 import type {
+  DeviceListByPageOptions,
   KasaCloudClientOptions,
   LoginResult,
   PassthroughTarget,
@@ -26,15 +31,20 @@ import {
   KasaTokenExpiredError,
   KasaUserActionError,
   KasaWrongRegionError,
+  parseCode,
   type MfaDialect,
 } from './errors.js';
 import {
   MFA_TYPE_PUSH,
   METHOD_PATH,
+  DEVICE_PAGE_SIZE,
+  SMART_DEVICE_TYPES,
   accountPath,
   accountStatusBody,
   checkMfaBody,
+  commonPath,
   deviceListBody,
+  deviceListByPageBody,
   loginBody,
   mfaDispatchBody,
   nonEmpty,
@@ -42,13 +52,23 @@ import {
   parseDeviceList,
   passthroughBody,
   refreshTokenBody,
+  smartPassthroughBody,
   type CloudDevice,
+  type RequestDataForm,
 } from './protocol.js';
 import type { SessionStore, StoredSession } from './sessionStore.js';
 import { linkSignals, raceSignal, type LinkedSignal } from './signals.js';
 import { KasaTransport } from './transport.js';
 
-export type { KasaCloudClientOptions, LoginResult, PassthroughTarget, PendingMfa, SessionChangeDetail, SessionState } from './clientTypes.js';
+export type {
+  DeviceListByPageOptions,
+  KasaCloudClientOptions,
+  LoginResult,
+  PassthroughTarget,
+  PendingMfa,
+  SessionChangeDetail,
+  SessionState,
+} from './clientTypes.js';
 export { clientOptionsFromConfig } from './clientTypes.js';
 
 interface MfaRound extends PendingMfa {
@@ -59,6 +79,15 @@ interface MfaRound extends PendingMfa {
 /** At most one password login per this interval that nobody asked for (docs/protocol.md, "Refresh"). */
 export const AUTOMATIC_LOGIN_INTERVAL_MS = 10 * 60_000;
 
+/**
+ * What a cloud that takes only the JSON-text `requestData` may answer to the object form: the
+ * published codes for a bad and for a missing `requestData` (docs/protocol.md, "Tapo identity").
+ */
+const OBJECT_FORM_REFUSALS: ReadonlySet<number> = new Set([-20104, -20573]);
+
+/** Pages of the paged device list read at most, so a cloud whose `totalNum` keeps growing cannot loop the client. */
+const MAX_DEVICE_PAGES = 50;
+
 /** Actions of a failed refresh that mean "try again later", not "this refresh token is no good". */
 const TRANSIENT_ACTIONS: ReadonlySet<KasaError['action']> = new Set(['retry', 'pause', 'back_off', 'stop']);
 
@@ -68,6 +97,8 @@ export interface LoginOptions {
 }
 
 export class KasaCloudClient {
+  /** The app this client logs in as. */
+  readonly identity: AppIdentity;
   readonly #password: string;
   private readonly username: string;
   private readonly cloudUrl: string;
@@ -86,8 +117,15 @@ export class KasaCloudClient {
   private mfaRound: MfaRound | undefined;
   private refreshFlight: Promise<void> | undefined;
   private state: SessionState | undefined;
+  /** Per host: the `requestData` form its V2 passthrough takes, once it showed it wants the JSON text. */
+  private readonly requestDataForms = new Map<string, RequestDataForm>();
 
   constructor(options: KasaCloudClientOptions) {
+    this.identity = options.identity ?? KASA_IDENTITY;
+    if (options.store.fileName !== this.identity.sessionFile) {
+      // One file per identity: a Tapo token in the Kasa file (or the reverse) would be sent to the wrong app's endpoints.
+      throw new Error(`the ${this.identity.name} identity keeps its session in ${this.identity.sessionFile}, not ${options.store.fileName}`);
+    }
     this.#password = options.password;
     this.username = options.username;
     const cloudUrl = parseBaseUrl(options.cloudUrl);
@@ -97,9 +135,10 @@ export class KasaCloudClient {
     this.timeoutMs = options.requestTimeoutMs;
     this.passthroughTimeoutMs = options.passthroughTimeoutMs ?? options.requestTimeoutMs;
     this.now = options.now ?? Date.now;
-    this.log = options.logger.child({ module: 'cloud' });
+    this.log = options.logger.child({ module: 'cloud', app: this.identity.name });
     this.onSessionChange = options.onSessionChange;
     this.transport = new KasaTransport({
+      app: this.identity,
       logger: this.log,
       caFile: options.caFile,
       extraCa: options.extraCa,
@@ -188,7 +227,7 @@ export class KasaCloudClient {
     }
     const clean = code.trim();
     if (clean === '') throw new KasaMfaCodeError('the verification code is empty', { op });
-    const body = checkMfaBody(this.username, this.#password, clean, this.terminalUUID, round.dialect, round.mfaType);
+    const body = checkMfaBody(this.username, this.#password, clean, this.terminalUUID, round.dialect, round.mfaType, this.identity);
     const linked = this.withClosing(signal);
     this.codeInFlight = clean;
     try {
@@ -205,7 +244,7 @@ export class KasaCloudClient {
 
   /** The account's devices (regional host). */
   async getDeviceList(signal?: AbortSignal): Promise<CloudDevice[]> {
-    const result = await this.authed('getDeviceList', () => this.regionalUrl(), deviceListBody(), signal);
+    const result = await this.authed('getDeviceList', METHOD_PATH, () => this.regionalUrl(), deviceListBody(), signal);
     const list = parseDeviceList(result['deviceList'] ?? []);
     if (list === undefined) throw new KasaProtocolError('getDeviceList answered a deviceList that is not an array', { op: 'getDeviceList' });
     return list;
@@ -222,19 +261,67 @@ export class KasaCloudClient {
   ): Promise<Record<string, unknown>> {
     const base = this.deviceBase(device);
     const body = passthroughBody(device.deviceId, requestData);
-    const result = await this.authed('passthrough', () => base ?? this.regionalUrl(), body, signal, device.deviceId);
-    const data = result['responseData'];
-    if (isRecord(data)) return data;
-    if (typeof data === 'string') {
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch (err) {
-        throw new KasaProtocolError(`device ${device.deviceId} answered responseData that is not JSON`, { op: 'passthrough', cause: err });
-      }
-      if (isRecord(parsed)) return parsed;
+    const result = await this.authed('passthrough', METHOD_PATH, () => base ?? this.regionalUrl(), body, signal, device.deviceId);
+    return readResponseData(result, device.deviceId, 'passthrough');
+  }
+
+  /**
+   * The account's SMART devices as the Tapo cloud lists them (`getDeviceListByPage`, every page,
+   * regional host), entries untouched (aliases stay base64). Tapo identity only.
+   */
+  async getDeviceListByPage(options: DeviceListByPageOptions = {}, signal?: AbortSignal): Promise<CloudDevice[]> {
+    const op = 'getDeviceListByPage';
+    this.requireCommonEndpoints(op);
+    const types = options.deviceTypes ?? SMART_DEVICE_TYPES;
+    const limit = options.pageSize ?? DEVICE_PAGE_SIZE;
+    const byId = new Map<string, CloudDevice>();
+    let index = 0;
+    for (let pages = 0; pages < MAX_DEVICE_PAGES; pages++) {
+      const body = deviceListByPageBody(index, limit, types);
+      const result = await this.authed(op, commonPath(op), () => this.regionalUrl(), body, signal);
+      const page = parseDeviceList(result['deviceList'] ?? []);
+      if (page === undefined) throw new KasaProtocolError(`${op} answered a deviceList that is not an array`, { op });
+      for (const device of page) byId.set(device.deviceId, device);
+      index += page.length;
+      const total = parseCode(result['totalNum']);
+      // Without totalNum a short page is the last one; an empty page always is.
+      if (page.length === 0 || (total !== undefined ? index >= total : page.length < limit)) return [...byId.values()];
     }
-    throw new KasaProtocolError(`passthrough for device ${device.deviceId} answered without a responseData object`, { op: 'passthrough' });
+    this.log.warn({ op, pages: MAX_DEVICE_PAGES }, 'the paged device list did not end; using the pages read');
+    return [...byId.values()];
+  }
+
+  /**
+   * Sends a SMART request (`{method, params?}` or `multipleRequest`) to the device through the V2
+   * passthrough on the regional host and returns the device's answer (`{error_code, result?}`).
+   * `requestData` goes as an object first; a host that answers with the JSON text, or refuses the
+   * object with the published code, gets the JSON text from then on. Tapo identity only.
+   */
+  async smartPassthrough(
+    device: PassthroughTarget,
+    request: Record<string, unknown>,
+    signal?: AbortSignal,
+  ): Promise<Record<string, unknown>> {
+    const op = 'smartPassthrough';
+    this.requireCommonEndpoints(op);
+    const path = commonPath('passthrough');
+    const host = this.regionalUrl();
+    const form = this.requestDataForms.get(host) ?? 'object';
+    let result: Record<string, unknown>;
+    try {
+      result = await this.authed(op, path, () => this.regionalUrl(), smartPassthroughBody(device.deviceId, request, form), signal, device.deviceId);
+    } catch (err) {
+      if (form !== 'object' || !(err instanceof KasaProtocolError) || err.code === undefined || !OBJECT_FORM_REFUSALS.has(err.code)) throw err;
+      this.log.info({ host: urlForDisplay(host), errorCode: err.code }, 'the V2 passthrough refused requestData as an object; sending it as JSON text');
+      result = await this.authed(op, path, () => this.regionalUrl(), smartPassthroughBody(device.deviceId, request, 'string'), signal, device.deviceId);
+      this.requestDataForms.set(host, 'string');
+      return readResponseData(result, device.deviceId, op);
+    }
+    if (form === 'object' && typeof result['responseData'] === 'string') {
+      this.log.info({ host: urlForDisplay(host) }, 'the V2 passthrough answers responseData as JSON text; sending requestData the same way');
+      this.requestDataForms.set(host, 'string');
+    }
+    return readResponseData(result, device.deviceId, op);
   }
 
   /** Aborts everything in flight and closes the connection pool. */
@@ -248,7 +335,7 @@ export class KasaCloudClient {
   private async discoverRegion(signal: AbortSignal): Promise<string> {
     const op = 'getAccountStatusAndUrl';
     try {
-      const result = await this.post(this.cloudUrl, accountPath(op), accountStatusBody(this.username), op, signal);
+      const result = await this.post(this.cloudUrl, accountPath(op), accountStatusBody(this.username, this.identity), op, signal);
       const url = this.safeBaseUrl(result['appServerUrl']);
       if (url !== undefined) return url;
       this.log.debug({ op }, 'no usable appServerUrl in the answer; using the global host');
@@ -267,7 +354,7 @@ export class KasaCloudClient {
   }
 
   private async loginAt(regionalUrl: string, signal: AbortSignal, mayFollow: boolean, automatic: boolean): Promise<LoginResult> {
-    const body = loginBody(this.username, this.#password, this.terminalUUID);
+    const body = loginBody(this.username, this.#password, this.terminalUUID, this.identity);
     try {
       const result = await this.post(regionalUrl, accountPath('login'), body, 'login', signal);
       this.acceptLogin(result, regionalUrl, 'login', automatic);
@@ -296,7 +383,7 @@ export class KasaCloudClient {
     const pushOnly = types.length > 0 && types.every((t) => t === MFA_TYPE_PUSH);
     const mfaType = pushOnly ? 'push' : 'email';
     const op = pushOnly ? 'getPushVC4TerminalMFA' : 'getEmailVC4TerminalMFA';
-    const body = mfaDispatchBody(this.username, this.#password, this.terminalUUID, required.dialect);
+    const body = mfaDispatchBody(this.username, this.#password, this.terminalUUID, required.dialect, this.identity);
     await this.post(regionalUrl, accountPath(op), body, op, signal);
     this.mfaRound = { dialect: required.dialect, mfaType, mfaTypes: types, regionalUrl, startedAt: Date.now() };
     this.log.info(
@@ -320,6 +407,7 @@ export class KasaCloudClient {
 
   private async authed(
     op: string,
+    path: string,
     target: () => string,
     body: Record<string, unknown>,
     signal: AbortSignal | undefined,
@@ -331,14 +419,14 @@ export class KasaCloudClient {
       if (this.refreshFlight) await raceSignal(this.refreshFlight, sig);
       const token = this.currentToken();
       try {
-        return await this.post(target(), METHOD_PATH, body, op, sig, token, deviceId);
+        return await this.post(target(), path, body, op, sig, token, deviceId);
       } catch (err) {
         if (!(err instanceof KasaTokenExpiredError)) throw err;
         if (err.revoked) this.log.info({ op, errorCode: err.code }, 'the cloud rejected the access token; refreshing');
         else this.log.debug({ op }, 'access token expired; refreshing');
       }
       await this.refresh(token, sig);
-      return await this.post(target(), METHOD_PATH, body, op, sig, this.currentToken(), deviceId);
+      return await this.post(target(), path, body, op, sig, this.currentToken(), deviceId);
     } finally {
       linked.release();
     }
@@ -370,7 +458,7 @@ export class KasaCloudClient {
     if (s.refreshToken !== undefined) {
       const op = 'refreshToken';
       try {
-        const result = await this.post(this.regionalUrl(), accountPath(op), refreshTokenBody(s.refreshToken, s.terminalUUID), op, signal);
+        const result = await this.post(this.regionalUrl(), accountPath(op), refreshTokenBody(s.refreshToken, s.terminalUUID, this.identity), op, signal);
         const token = nonEmpty(result['token']);
         if (token === undefined) throw new KasaProtocolError('refreshToken answered success without a token', { op });
         this.store.save({ token, refreshToken: nonEmpty(result['refreshToken']) ?? s.refreshToken });
@@ -431,8 +519,14 @@ export class KasaCloudClient {
       token,
       deviceId,
       signal,
-      timeoutMs: op === 'passthrough' ? this.passthroughTimeoutMs : this.timeoutMs,
+      timeoutMs: op === 'passthrough' || op === 'smartPassthrough' ? this.passthroughTimeoutMs : this.timeoutMs,
     });
+  }
+
+  /** The Tapo-only endpoints check the signature with the Tapo secret alone: another identity never sends them a request. */
+  private requireCommonEndpoints(op: string): void {
+    if (this.identity.commonEndpoints) return;
+    throw new KasaProtocolError(`${op} is a Tapo-app endpoint; the ${this.identity.name} identity cannot call it (client bug)`, { op });
   }
 
   private session(): StoredSession {
@@ -477,4 +571,20 @@ export class KasaCloudClient {
       this.log.warn({ err }, 'onSessionChange handler threw');
     }
   }
+}
+
+/** The device's answer in `result.responseData`: an object, or its JSON text. */
+function readResponseData(result: Record<string, unknown>, deviceId: string, op: string): Record<string, unknown> {
+  const data = result['responseData'];
+  if (isRecord(data)) return data;
+  if (typeof data === 'string') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch (err) {
+      throw new KasaProtocolError(`device ${deviceId} answered responseData that is not JSON`, { op, cause: err });
+    }
+    if (isRecord(parsed)) return parsed;
+  }
+  throw new KasaProtocolError(`${op} for device ${deviceId} answered without a responseData object`, { op });
 }

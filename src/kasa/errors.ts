@@ -194,6 +194,9 @@ export interface CloudErrorContext {
   authed?: boolean | undefined;
 }
 
+/** "Signature dose not match": the Tapo-only endpoints' answer to a bad signature or a Kasa-keyed request. */
+export const SIGNATURE_MISMATCH_CODE = -10301;
+
 /** The code that asks for two-step verification, at the top level or nested in `result.errorCode`. */
 export const MFA_REQUIRED_CODE = -20677;
 
@@ -212,6 +215,11 @@ export const CLOUD_ERROR_TABLE: ReadonlyMap<number, Builder> = new Map<number, B
   [-20103, (t, o) => new KasaProtocolError(`${t}: the cloud does not know this method (client bug)`, o)],
   [-20104, (t, o) => new KasaProtocolError(`${t}: the cloud rejected a missing or invalid parameter (client bug)`, o)],
   [-20573, (t, o) => new KasaProtocolError(`${t}: passthrough without requestData (client bug)`, o)],
+  [
+    SIGNATURE_MISMATCH_CODE,
+    (t, o) => new KasaProtocolError(`${t}: the cloud did not accept the request signature (client bug: wrong app keys for this endpoint)`, o),
+  ],
+  [-20107, (t, o) => new KasaProtocolError(`${t}: the cloud rejected the request envelope for this endpoint (client bug)`, o)],
   [
     -20212,
     (t, o, x) =>

@@ -1,5 +1,6 @@
 /**
- * The cloud session on disk: `DATA_DIR/session.json` (0600, directory 0700), written atomically.
+ * A cloud session on disk: `DATA_DIR/session.json` for the Kasa identity, another file for each
+ * other app identity (appIdentity.ts); 0600, directory 0700, written atomically.
  * The terminal UUID is made once and kept forever, so a terminal trusted by one MFA round skips MFA
  * on later logins; tokens are dropped when the user name changes.
  *
@@ -8,7 +9,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { writeFileDurably } from '../durableWrite.js';
 import type { Logger } from '../logger.js';
 import { storageErrorCode as errCode, type StorageStatus } from '../storageStatus.js';
@@ -61,10 +62,13 @@ export interface SessionStoreOptions {
    * full disk must not turn every request into a token refresh); without it `save()` throws.
    */
   storage?: StorageStatus;
+  /** The file in DATA_DIR; default `session.json` (the Kasa identity's). */
+  fileName?: string | undefined;
 }
 
 export class SessionStore {
   readonly dataDir: string;
+  readonly fileName: string;
   readonly path: string;
   private readonly log: Logger;
   private readonly storage: StorageStatus | undefined;
@@ -72,7 +76,9 @@ export class SessionStore {
 
   constructor(options: SessionStoreOptions) {
     this.dataDir = resolve(options.dataDir);
-    this.path = join(this.dataDir, SESSION_FILE);
+    this.fileName = options.fileName ?? SESSION_FILE;
+    if (this.fileName === '' || basename(this.fileName) !== this.fileName) throw new Error(`session file name must be a plain file name: ${this.fileName}`);
+    this.path = join(this.dataDir, this.fileName);
     this.log = options.logger.child({ module: 'session' });
     this.storage = options.storage;
   }
@@ -125,11 +131,11 @@ export class SessionStore {
     this.session = next;
     try {
       this.write(next);
-      this.storage?.saved(SESSION_FILE);
+      this.storage?.saved(this.fileName);
     } catch (err) {
       if (this.storage === undefined || !(err instanceof SessionStoreError)) throw err;
       this.log.warn({ path: this.path, error: errCode(err.cause) }, 'cannot save the session; the new tokens are kept in memory until a save succeeds');
-      this.storage.failed(SESSION_FILE, `not saved (${errCode(err.cause)})`);
+      this.storage.failed(this.fileName, `not saved (${errCode(err.cause)})`);
     }
     return { ...next };
   }

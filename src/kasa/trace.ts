@@ -16,6 +16,8 @@ export interface TraceOptions {
 }
 
 export interface TraceExchange {
+  /** The app identity that sent it (`kasa`, `tapo`). */
+  app?: string | undefined;
   op: string;
   method: string;
   host: string;
@@ -139,6 +141,7 @@ export function traceLine(exchange: TraceExchange, secrets: readonly string[]): 
   const line = JSON.stringify({
     trace: 'kasa-cloud',
     at: new Date().toISOString(),
+    ...(exchange.app !== undefined ? { app: exchange.app } : {}),
     op: exchange.op,
     method: exchange.method,
     host: exchange.host,

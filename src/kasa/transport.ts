@@ -1,6 +1,7 @@
 /**
- * One signed POST to the Kasa cloud: serialise once, sign the exact bytes, send with the app's
- * headers and query, enforce a timeout, parse and check the envelope (both error levels).
+ * One signed POST to the Kasa cloud: serialise once, sign the exact bytes with the app
+ * identity's keys, send with the app's headers and query, enforce a timeout, parse and check the
+ * envelope (both error levels).
  */
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -17,7 +18,8 @@ import {
   sanitizeCloudMessage,
 } from './errors.js';
 import { isRecord } from '../isRecord.js';
-import { APP_QUERY, CONTENT_TYPE, USER_AGENT } from './protocol.js';
+import { KASA_IDENTITY, type AppIdentity } from './appIdentity.js';
+import { appQuery, CONTENT_TYPE, USER_AGENT } from './protocol.js';
 import { linkSignals } from './signals.js';
 import { signRequest } from './signing.js';
 import { traceLine, type TraceOptions } from './trace.js';
@@ -51,6 +53,8 @@ export interface KasaTransportOptions {
   dispatcher?: Dispatcher | undefined;
   /** The redacted protocol trace (KASA_TRACE, `login --trace`). */
   trace?: TraceOptions | undefined;
+  /** Whose query, `appName` and signing keys every request carries; default the Kasa app. */
+  app?: AppIdentity | undefined;
 }
 
 export interface PostOptions {
@@ -103,12 +107,16 @@ const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT'
 export class KasaTransport {
   private readonly log: Logger;
   private readonly options: KasaTransportOptions;
+  private readonly app: AppIdentity;
+  private readonly query: Readonly<Record<string, string>>;
   private agentInstance: Agent | undefined;
   private closed = false;
 
   constructor(options: KasaTransportOptions) {
     this.options = options;
     this.log = options.logger;
+    this.app = options.app ?? KASA_IDENTITY;
+    this.query = appQuery(this.app);
   }
 
   /** Built on first use, so constructing a client does no I/O. Verification is never disabled. */
@@ -129,13 +137,13 @@ export class KasaTransport {
   async post(baseUrl: string | URL, path: string, body: Record<string, unknown>, options: PostOptions): Promise<Record<string, unknown>> {
     options.signal?.throwIfAborted();
     const url = new URL(path, baseUrl);
-    const query = new URLSearchParams({ ...APP_QUERY, termID: options.terminalUUID });
+    const query = new URLSearchParams({ ...this.query, termID: options.terminalUUID });
     if (options.token !== undefined) query.set('token', options.token);
     url.search = query.toString();
     const host = url.origin;
 
     const payload = JSON.stringify(body);
-    const signed = signRequest(payload, url.pathname);
+    const signed = signRequest(payload, url.pathname, undefined, this.app.keys);
     const headers = {
       'Content-Type': CONTENT_TYPE,
       'Content-MD5': signed.contentMd5,
@@ -170,6 +178,7 @@ export class KasaTransport {
         this.log.warn({ err: hookErr }, 'onRequest hook threw');
       }
       this.writeTrace(() => ({
+        app: this.app.name,
         op: options.op,
         method: 'POST',
         host,

@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SessionStore, SessionStoreError } from '../../src/kasa/sessionStore.js';
 import { createLogger } from '../../src/logger.js';
+import { StorageStatus } from '../../src/storageStatus.js';
 
 let root: string;
 let logLines: string[];
@@ -127,5 +128,39 @@ describe('SessionStore', () => {
 
   it('refuses get()/save() before load()', () => {
     expect(() => makeStore(root).get()).toThrow(/load\(\)/);
+  });
+});
+
+describe('SessionStore for another app identity', () => {
+  it('keeps its own file beside session.json, with its own terminal UUID', () => {
+    const kasa = makeStore(root);
+    const tapo = new SessionStore({ dataDir: root, logger: createLogger({ level: 'silent' }), fileName: 'tapo-session.json' });
+    const k = kasa.load('u');
+    const t = tapo.load('u');
+    tapo.save({ token: 'tapo-token' });
+    expect(tapo.path).toBe(join(root, 'tapo-session.json'));
+    expect(readdirSync(root).sort()).toEqual(['session.json', 'tapo-session.json']);
+    expect(mode(tapo.path)).toBe(0o600);
+    expect(t.terminalUUID).not.toBe(k.terminalUUID);
+    expect(kasa.get().token).toBeUndefined();
+    expect(JSON.parse(readFileSync(tapo.path, 'utf8'))).toMatchObject({ token: 'tapo-token', terminalUUID: t.terminalUUID });
+  });
+
+  it('reports a failed save under its own file name and keeps the tokens in memory', () => {
+    const storage = new StorageStatus();
+    const tapo = new SessionStore({ dataDir: root, logger: createLogger({ level: 'silent' }), fileName: 'tapo-session.json', storage });
+    tapo.load('u');
+    // A directory where the file should be: the atomic replace fails.
+    rmSync(tapo.path);
+    mkdirSync(tapo.path);
+    writeFileSync(join(tapo.path, 'keep'), '');
+    tapo.save({ token: 'kept-in-memory' });
+    expect(tapo.get().token).toBe('kept-in-memory');
+    expect(storage.error).toMatch(/^tapo-session\.json: not saved \(E[A-Z]+\)$/);
+    expect(storage.error).not.toContain('kept-in-memory');
+  });
+
+  it('refuses a file name that is a path', () => {
+    expect(() => new SessionStore({ dataDir: root, logger: createLogger({ level: 'silent' }), fileName: '../elsewhere.json' })).toThrow(/plain file name/);
   });
 });

@@ -73,12 +73,13 @@ export async function startEnv(simOptions: SimulatorOptions = {}, logs: LogCaptu
     details,
     events,
     client(overrides = {}) {
-      const { account = PLAIN, ...rest } = overrides;
+      const { account = PLAIN, identity, ...rest } = overrides;
       const c = new KasaCloudClient({
         cloudUrl: sim.url,
         username: account.username,
         password: account.password,
-        store: new SessionStore({ dataDir, logger: logs.logger }),
+        identity,
+        store: new SessionStore({ dataDir, logger: logs.logger, fileName: identity?.sessionFile }),
         requestTimeoutMs: 5000,
         logger: logs.logger,
         onSessionChange: (s, d) => {
