@@ -324,6 +324,29 @@ export class KasaCloudClient {
     return readResponseData(result, device.deviceId, op);
   }
 
+  /**
+   * The access token, for a SMART transport that sends it itself (the shadows' `ut|` header).
+   * Throws KasaNotAuthenticatedError, or KasaMfaRequiredError while a code is pending.
+   */
+  accessToken(): string {
+    return this.currentToken();
+  }
+
+  /**
+   * A fresh access token after another service refused `stale`: the same single-flight refresh
+   * as a `-20651` (a password login on the trusted terminal when the refresh token is gone,
+   * within the automatic-login cap). Answers at once when the token changed since `stale`.
+   */
+  async refreshAccessToken(stale: string, signal?: AbortSignal): Promise<string> {
+    const linked = this.withClosing(signal);
+    try {
+      await this.refresh(stale, linked.signal);
+      return this.currentToken();
+    } finally {
+      linked.release();
+    }
+  }
+
   /** Aborts everything in flight and closes the connection pool. */
   async close(): Promise<void> {
     this.closing.abort(new KasaNetworkError('the cloud client is closing'));

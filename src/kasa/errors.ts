@@ -17,6 +17,7 @@ export type KasaErrorAction =
   | 'mfa' // two-step verification needed / code problem
   | 'ask_user' // credentials, lock, unknown account, app refused, automatic-login cap: a human must act
   | 'device_offline' // the device is not connected to the cloud
+  | 'unsupported' // this way to the device does not carry it (a SMART transport): use another one, try this one again later
   | 'report'; // an answer the client does not understand, or a client bug: report it, never loop
 
 export interface KasaErrorOptions {
@@ -168,6 +169,31 @@ export class KasaWrongRegionError extends KasaError {
   constructor(message: string, options: KasaErrorOptions & { appServerUrl?: string | undefined } = {}) {
     super(message, 'retry', options);
     if (options.appServerUrl !== undefined) this.appServerUrl = options.appServerUrl;
+  }
+}
+
+/**
+ * A SMART transport does not carry this device (docs/protocol.md, "SMART transports"): the app
+ * server has no shadow for it, refuses it, or refuses every token we have. The transport choice
+ * skips that transport for the device for a while.
+ */
+export class KasaTransportUnsupportedError extends KasaError {
+  readonly deviceId?: string;
+
+  constructor(message: string, options: KasaErrorOptions & { deviceId?: string | undefined } = {}) {
+    super(message, 'unsupported', options);
+    if (options.deviceId !== undefined) this.deviceId = options.deviceId;
+  }
+}
+
+/** The app server's `11000`: the shadow changed again between our re-read and our write; try later. */
+export class KasaShadowVersionError extends KasaError {
+  /** The version the app server holds now, when it said. */
+  readonly currentVersion?: number;
+
+  constructor(message: string, options: KasaErrorOptions & { currentVersion?: number | undefined } = {}) {
+    super(message, 'retry', options);
+    if (options.currentVersion !== undefined) this.currentVersion = options.currentVersion;
   }
 }
 
@@ -421,6 +447,7 @@ const COMMAND_CODE: Readonly<Record<KasaErrorAction, CommandFailureCode>> = {
   mfa: 'auth_required',
   ask_user: 'auth_required',
   device_offline: 'device_offline',
+  unsupported: 'cloud_error',
   report: 'cloud_error',
 };
 

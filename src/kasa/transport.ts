@@ -70,6 +70,36 @@ export interface PostOptions {
   timeoutMs: number;
 }
 
+export interface RestOptions<T> {
+  /** Operation name for logs, metrics and messages (`shadows`, `shadows/update`). */
+  op: string;
+  method: 'GET' | 'PATCH';
+  url: URL;
+  /** Sent as they are (the caller's authorisation headers); never traced. */
+  headers: Record<string, string>;
+  body?: Record<string, unknown> | undefined;
+  deviceId?: string | undefined;
+  signal?: AbortSignal | undefined;
+  timeoutMs: number;
+  /** Reads the answer: the value, or a thrown classified KasaError. */
+  read: (status: number, text: string) => T;
+}
+
+interface Exchange<T> {
+  op: string;
+  method: 'GET' | 'PATCH' | 'POST';
+  url: URL;
+  headers: Record<string, string>;
+  /** The exact bytes sent (what `post` signed). */
+  payload: string | undefined;
+  /** The body as the trace shows it. */
+  body: unknown;
+  deviceId?: string | undefined;
+  signal?: AbortSignal | undefined;
+  timeoutMs: number;
+  read: (status: number, text: string) => T;
+}
+
 /**
  * The trust list: system roots + the bundled TP-Link CA certificates (CA certificates only; the
  * bundled leaf is skipped, it must never be pinned) + extra PEMs.
@@ -140,8 +170,6 @@ export class KasaTransport {
     const query = new URLSearchParams({ ...this.query, termID: options.terminalUUID });
     if (options.token !== undefined) query.set('token', options.token);
     url.search = query.toString();
-    const host = url.origin;
-
     const payload = JSON.stringify(body);
     const signed = signRequest(payload, url.pathname, undefined, this.app.keys);
     const headers = {
@@ -150,25 +178,59 @@ export class KasaTransport {
       'X-Authorization': signed.xAuthorization,
       'User-Agent': USER_AGENT,
     };
+    const ctx = { op: options.op, host: url.origin, deviceId: options.deviceId, authed: options.token !== undefined };
+    return await this.send({
+      op: options.op,
+      method: 'POST',
+      url,
+      headers,
+      payload,
+      body,
+      deviceId: options.deviceId,
+      signal: options.signal,
+      timeoutMs: options.timeoutMs,
+      read: (status, text) => parseEnvelope(status, text, ctx),
+    });
+  }
 
+  /**
+   * One unsigned REST exchange (the app server's thing shadows): `body`, when given, is sent as
+   * JSON. `read` turns the HTTP status and body into the value, or throws a classified KasaError.
+   * Same timeout, request event, debug log and trace as `post`.
+   */
+  async rest<T>(options: RestOptions<T>): Promise<T> {
+    options.signal?.throwIfAborted();
+    const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const headers = {
+      'User-Agent': USER_AGENT,
+      ...(payload !== undefined ? { 'Content-Type': 'application/json;charset=UTF-8' } : {}),
+      ...options.headers,
+    };
+    return await this.send({ ...options, headers, payload, body: options.body });
+  }
+
+  private async send<T>(req: Exchange<T>): Promise<T> {
+    const { op, url } = req;
+    const host = url.origin;
     const timeout = new AbortController();
-    const timer = setTimeout(() => timeout.abort(new Error('request timeout')), options.timeoutMs);
-    const linked = linkSignals(options.signal, timeout.signal);
+    const timer = setTimeout(() => timeout.abort(new Error('request timeout')), req.timeoutMs);
+    const linked = linkSignals(req.signal, timeout.signal);
     const signal = linked.signal;
     const started = performance.now();
     let status: number | undefined;
     let text: string | undefined;
     const finish = (outcome: RequestOutcome, err?: unknown): void => {
-      const event: TransportRequestEvent = { op: options.op, host, durationMs: Math.round(performance.now() - started), outcome };
+      const event: TransportRequestEvent = { op, host, durationMs: Math.round(performance.now() - started), outcome };
       if (err instanceof KasaError) {
         event.errorName = err.name;
         if (err.code !== undefined) event.errorCode = err.code;
         else if (err instanceof KasaNetworkError && err.status !== undefined) event.errorCode = -err.status;
+        else if (status !== undefined && status !== 200) event.errorCode = -status;
       }
       // Built only when wanted: this runs for every poll.
       if (this.log.isLevelEnabled('debug')) {
         this.log.debug(
-          { op: event.op, host, deviceId: options.deviceId, durationMs: event.durationMs, outcome, errorCode: event.errorCode, error: event.errorName },
+          { op, host, deviceId: req.deviceId, durationMs: event.durationMs, outcome, errorCode: event.errorCode, error: event.errorName },
           outcome === 'ok' ? 'cloud request done' : 'cloud request failed',
         );
       }
@@ -179,12 +241,12 @@ export class KasaTransport {
       }
       this.writeTrace(() => ({
         app: this.app.name,
-        op: options.op,
-        method: 'POST',
+        op,
+        method: req.method,
         host,
         path: url.pathname,
-        query,
-        body,
+        query: url.searchParams,
+        body: req.body,
         durationMs: event.durationMs,
         outcome,
         status,
@@ -197,29 +259,27 @@ export class KasaTransport {
     try {
       try {
         const res = await request(url, {
-          method: 'POST',
-          headers,
-          body: payload,
+          method: req.method,
+          headers: req.headers,
+          ...(req.payload !== undefined ? { body: req.payload } : {}),
           dispatcher: this.agent(),
           signal,
-          headersTimeout: options.timeoutMs,
-          bodyTimeout: options.timeoutMs,
+          headersTimeout: req.timeoutMs,
+          bodyTimeout: req.timeoutMs,
         });
         status = res.statusCode;
         text = await res.body.text();
       } catch (err) {
         if (err instanceof KasaError) throw err;
-        if (options.signal?.aborted) throw abortReason(options.signal);
+        if (req.signal?.aborted) throw abortReason(req.signal);
         const code = (err as { code?: unknown }).code;
         const isTimeout = timeout.signal.aborted || (typeof code === 'string' && TIMEOUT_CODES.has(code));
         throw new KasaNetworkError(
-          isTimeout
-            ? `${options.op} to ${host} timed out after ${options.timeoutMs} ms`
-            : `${options.op} to ${host} failed: ${describeNetworkError(err)}`,
-          { op: options.op, timeout: isTimeout, cause: err },
+          isTimeout ? `${op} to ${host} timed out after ${req.timeoutMs} ms` : `${op} to ${host} failed: ${describeNetworkError(err)}`,
+          { op, timeout: isTimeout, cause: err },
         );
       }
-      const result = parseEnvelope(status, text, { op: options.op, host, deviceId: options.deviceId, authed: options.token !== undefined });
+      const result = req.read(status, text);
       finish('ok');
       return result;
     } catch (err) {
