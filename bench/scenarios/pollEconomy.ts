@@ -65,17 +65,24 @@ export async function pollEconomy(o: PollEconomyOptions): Promise<PollEconomyRes
     // Start-up extras (energy reads of strip outlets, discovery orphan scan after 2 s) and the
     // first periodic polls (interval + spread offset after the device list) must be behind us.
     await sleep(Math.max(1.5 * o.intervalS * 1000, 4000));
-    // The daily reads' tail is start-up too: each device's first daily answer brings new state
-    // keys (firmware, cloud), so its state and its discovery config (which then announces those
-    // entities) are published once. On the lowest lane behind 1,000 devices' polls it can run
-    // past the settling above; the window starts once every device has had it. A build without
-    // daily reads has sent none by now and is not waited for.
-    const physical = rig.sim.devices('bench@kasa2mqtt.local').length;
-    const dailyDevices = () => new Set(rig.timeline.requests.filter((r) => requestKind(r.entry) === 'daily').map((r) => r.entry.deviceId)).size;
+    // The start-up's tail, on the lanes below the polls: each HS300 outlet's first meter read
+    // (energy lane) and each device's daily read (lowest lane). Their first answers bring new state
+    // keys, so the node's state and its discovery config (which then announces those entities) are
+    // published once. Behind 1,000 devices' polls on a busy machine they can run well past the
+    // settling above; the window starts once they are over. Energy lane first: once the outlets'
+    // reads are done, a build with daily reads sends them next (a build without sends none).
+    const simDevices = rig.sim.devices('bench@kasa2mqtt.local');
+    const physical = simDevices.length;
+    const meteredOutlets = simDevices.filter((d) => d.model.startsWith('HS300')).reduce((n, d) => n + childCount(d.sysinfo()), 0);
+    const seen = (kind: string) => rig.timeline.requests.filter((r) => requestKind(r.entry) === kind);
+    const dailyDevices = () => new Set(seen('daily').map((r) => r.entry.deviceId)).size;
+    const settleMs = Math.max(o.intervalS * 1000, 2000);
     const tailFrom = performance.now();
+    await rig.waitFor(() => seen('energy').length >= meteredOutlets, 180_000, 'the first meter read of every HS300 outlet');
+    await sleep(settleMs);
     if (dailyDevices() > 0) {
       await rig.waitFor(() => dailyDevices() >= physical, 180_000, 'a daily read of every device');
-      await sleep(Math.max(o.intervalS * 1000, 2000));
+      await sleep(settleMs);
     }
     const tailWaitMs = performance.now() - tailFrom;
 
@@ -214,6 +221,10 @@ export async function pollEconomy(o: PollEconomyOptions): Promise<PollEconomyRes
     await rig.stop(!ok);
     if (!ok) process.stderr.write(`bridge log kept in ${rig.bridge.logPath}\n`);
   }
+}
+
+function childCount(sysinfo: Record<string, unknown>): number {
+  return Array.isArray(sysinfo['children']) ? sysinfo['children'].length : 0;
 }
 
 /** Published topics counted by what they are: node state, availability, discovery config, bridge topics. */
