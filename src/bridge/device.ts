@@ -27,17 +27,17 @@ export class NodeStateCache {
 
   /**
    * Records a successful read (module readings in `order`, the node's module order). Returns the
-   * full state to publish when it changed, else undefined. `last_seen` alone changing is no change.
+   * state after it, and the full state to publish when it changed (`last_seen` alone is no change).
    */
-  apply(readings: ReadonlyMap<string, NodeState>, order: readonly string[], at: Date = new Date()): NodeState | undefined {
+  apply(readings: ReadonlyMap<string, NodeState>, order: readonly string[], at: Date = new Date()): { state: NodeState; changed: NodeState | undefined } {
     for (const [module, reading] of readings) this.#slices.set(module, withoutUndefined(reading));
     this.#read = true;
     this.#lastSeen = at.toISOString();
     const state = this.#compose(order);
     const json = JSON.stringify(state);
-    if (json === this.#publishedJson) return undefined;
+    if (json === this.#publishedJson) return { state, changed: undefined };
     this.#publishedJson = json;
-    return { ...state, last_seen: this.#lastSeen };
+    return { state, changed: { ...state, last_seen: this.#lastSeen } };
   }
 
   /** The full current state with last_seen, for republishing (reconnect, HA birth, /get); marks it published. */
@@ -119,6 +119,8 @@ export class Device {
   /** The device itself first, then its outlets in sysinfo order. */
   readonly nodes = new Map<string, NodeRecord>();
   sysinfo: Record<string, unknown> | undefined;
+  /** `sysinfoShape` of the sysinfo its nodes were last built from. */
+  builtShape: string | undefined;
   /** Offset from UTC in minutes, from its `get_time` answers: energy by its own calendar. */
   utcOffsetMinutes: number | undefined;
   /** After a restart command: until when its absence is expected (ms since the epoch). */

@@ -1,5 +1,5 @@
 import type { BridgeDeviceEntry } from '../api/types.js';
-import { bridgeDeviceEntry, buildNodes, classify, unsupportedBridgeEntry, unsupportedDevice } from '../devices/families.js';
+import { bridgeDeviceEntry, buildNodes, classify, sysinfoShape, unsupportedBridgeEntry, unsupportedDevice } from '../devices/families.js';
 import type { DeviceNode, UnsupportedDevice } from '../devices/node.js';
 import type { TopicKeyStore } from '../devices/topicKeys.js';
 import type { CloudDevice } from '../kasa/protocol.js';
@@ -114,6 +114,10 @@ export class DeviceRegistry {
     const device = this.#devices.get(deviceId);
     if (!device) return change;
     device.sysinfo = sysinfo;
+    // Most polls change only values (relay, power): the nodes stay as they are.
+    const shape = sysinfoShape(sysinfo);
+    if (shape === device.builtShape) return change;
+    device.builtShape = shape;
     this.#rebuild(deviceId, change);
     return change;
   }

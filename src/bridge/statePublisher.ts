@@ -1,5 +1,5 @@
 import type { NodeState } from '../api/types.js';
-import { modulesOf, steadyReading } from '../devices/families.js';
+import { modulesOf } from '../devices/families.js';
 import type { DeviceNode } from '../devices/node.js';
 import type { BridgeContext } from './context.js';
 
@@ -21,20 +21,20 @@ export class StatePublisher {
     const record = this.ctx.registry.record(node.id);
     if (!record) return undefined;
     record.stale = false;
-    const previous = record.peek();
-    const partial = new Set(modulesOf(node).filter((m) => m.partial).map((m) => m.name));
-    const steady = new Map(
-      [...readings].map(([module, reading]) => {
-        const whole = partial.has(module) ? { ...record.state.slice(module), ...reading } : reading;
-        return [module, steadyReading(node, previous, whole)];
-      }),
-    );
-    const changed = record.state.apply(steady, record.moduleOrder);
+    let previous: NodeState | undefined | null = null;
+    const steady = new Map<string, NodeState>();
+    for (const module of modulesOf(node)) {
+      const reading = readings.get(module.name);
+      if (reading === undefined) continue;
+      const whole = module.partial ? { ...record.state.slice(module.name), ...reading } : reading;
+      if (module.steady && previous === null) previous = record.peek();
+      steady.set(module.name, module.steady ? module.steady(previous ?? undefined, whole) : whole);
+    }
+    const { state, changed } = record.state.apply(steady, record.moduleOrder);
     if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
     this.refreshAvailability(node);
-    const state = record.peek();
     // last_seen is part of what the state carries (its entity is announced once the node answered).
-    if (state) this.ctx.events.emit('nodeRead', node, { ...state, last_seen: '' });
+    this.ctx.events.emit('nodeRead', node, { ...state, last_seen: '' });
     return state;
   }
 

@@ -17,6 +17,7 @@ export {
 export { classify, refineFromSysinfo, profileCapabilities, outletCapabilities, type DeviceProfile } from './profile.js';
 export {
   buildNodes,
+  sysinfoShape,
   bridgeDeviceEntry,
   capabilities,
   formatMac,

@@ -109,6 +109,33 @@ export function buildNodes(
   return [device, ...outlets];
 }
 
+/**
+ * What of a sysinfo `buildNodes` (and `refineFromSysinfo`) depends on, as one string: two sysinfos
+ * with the same shape build the same nodes, so a poll whose shape did not change rebuilds nothing.
+ * Keep in step with what those two read.
+ */
+export function sysinfoShape(sysinfo: Record<string, unknown>): string {
+  const children = Array.isArray(sysinfo['children'])
+    ? sysinfo['children'].map((c: unknown) => (isRecord(c) ? [c['id'], c['alias']] : null))
+    : null;
+  return JSON.stringify([
+    sysinfo['alias'],
+    sysinfo['model'],
+    sysinfo['sw_ver'],
+    sysinfo['hw_ver'],
+    sysinfo['mac'],
+    sysinfo['mic_mac'],
+    children,
+    typeof sysinfo['brightness'] === 'number',
+    sysinfo['feature'],
+    typeof sysinfo['length'] === 'number',
+    isRecord(sysinfo['lighting_effect_state']),
+    sysinfo['is_dimmable'],
+    sysinfo['is_color'],
+    sysinfo['is_variable_color_temp'],
+  ]);
+}
+
 /** `AABBCCDDEEFF`, `AA-BB-…`, `aa:bb:…` → `aa:bb:cc:dd:ee:ff`; undefined when not a MAC. */
 export function formatMac(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;

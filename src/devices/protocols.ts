@@ -32,10 +32,18 @@ export const PROTOCOLS: Readonly<Record<ProtocolFamily, ProtocolSpec>> = {
   smart: SMART_PROTOCOL,
 };
 
+/** Resolved module lists by the `modules` array they came from: every poll asks, and node lists rarely change. */
+const resolved = new WeakMap<readonly string[], readonly DeviceModule[]>();
+
 /** The modules of `node`, from its `modules` (set when the node was built). */
-export function modulesOf(node: DeviceNode): DeviceModule[] {
-  const all = PROTOCOLS[node.protocol].modules;
-  return node.modules.flatMap((name) => all.filter((m) => m.name === name));
+export function modulesOf(node: DeviceNode): readonly DeviceModule[] {
+  let modules = resolved.get(node.modules);
+  if (modules === undefined) {
+    const all = PROTOCOLS[node.protocol].modules;
+    modules = node.modules.flatMap((name) => all.filter((m) => m.name === name));
+    resolved.set(node.modules, modules);
+  }
+  return modules;
 }
 
 /** The names of the modules of `family` that apply to `node`, in table order. */
