@@ -89,8 +89,8 @@ export class NodeRecord {
   stale = false;
   /** Sets queued or in flight (commands.ts). */
   commands: SetQueue | undefined;
-  /** JSON of the discovery config last published. */
-  discoveryJson: string | undefined;
+  /** Digest of the discovery config last published (the config itself is kilobytes, a node's worth of memory). */
+  discoveryDigest: string | undefined;
   /** A targeted read (an outlet's meter) is queued or in flight: a slow device must not collect a pile of them. */
   targetedReadPending = false;
 

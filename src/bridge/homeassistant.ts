@@ -1,10 +1,11 @@
-import { randomInt } from 'node:crypto';
+import { createHash, randomInt } from 'node:crypto';
 import { discoveryTopics } from '../api/types.js';
 import type { DeviceNode } from '../devices/node.js';
 import {
   bridgeDiscovery,
   bridgeDiscoveryTopic,
   discoveryNodeId,
+  stateKeysOfComponents,
   discoveryTopic,
   isOurDiscoveryTopic,
   nodeDiscovery,
@@ -32,7 +33,7 @@ export class HomeAssistantExtension extends PartBase {
   /** The bridge's own config as last published (each node's is kept on its record). */
   #bridgeJson: string | undefined;
   /** Retained `kasa_…` configs seen at start: topic → node id (undefined for bridge configs). */
-  readonly #retainedAtStart = new Map<string, string | undefined>();
+  readonly #retainedAtStart = new Map<string, RetainedConfig>();
   #birthTimer: NodeJS.Timeout | undefined;
   #orphanScanDone = false;
   /** Each full republish is every config again: a flood of requests must not multiply it. */
@@ -83,7 +84,7 @@ export class HomeAssistantExtension extends PartBase {
     const current = new Set(this.ctx.registry.nodes().map((n) => discoveryTopic(this.#discovery, n)));
     current.add(bridgeDiscoveryTopic(this.#discovery));
     let cleared = 0;
-    for (const [topic, id] of this.#retainedAtStart) {
+    for (const [topic, { id }] of this.#retainedAtStart) {
       if (current.has(topic) || this.#mayBeUnreadOutlet(id)) continue;
       this.#log.info({ topic }, 'clearing discovery of a device that is no longer in the account');
       void this.ctx.mqtt.publish(topic, '', { retain: true });
@@ -123,8 +124,9 @@ export class HomeAssistantExtension extends PartBase {
     const record = this.ctx.registry.record(node.id);
     if (!record) return;
     const json = JSON.stringify(nodeDiscovery(node, this.#discovery, record.seenKeys.keys(), record.lacking));
-    if (!force && record.discoveryJson === json) return;
-    record.discoveryJson = json;
+    const digest = createHash('sha1').update(json).digest('base64');
+    if (!force && record.discoveryDigest === digest) return;
+    record.discoveryDigest = digest;
     void this.ctx.mqtt.publish(discoveryTopic(this.#discovery, node), json, { retain: true });
   }
 
@@ -133,7 +135,23 @@ export class HomeAssistantExtension extends PartBase {
     // Node configs and bridge configs (an earlier run under another client id) alike.
     if (!isOurDiscoveryTopic(this.ctx.config.HA_DISCOVERY_PREFIX, message.topic)) return;
     if (!isOurs(message.payload, this.ctx.config.MQTT_BASE_TOPIC)) return;
-    this.#retainedAtStart.set(message.topic, discoveryNodeId(this.ctx.config.HA_DISCOVERY_PREFIX, message.topic));
+    const id = discoveryNodeId(this.ctx.config.HA_DISCOVERY_PREFIX, message.topic);
+    const retained: RetainedConfig = { id, components: componentIds(message.payload) };
+    this.#retainedAtStart.set(message.topic, retained);
+    const node = id === undefined ? undefined : this.ctx.registry.node(id);
+    if (node && this.#takeOver(node)) this.#publishNode(node);
+  }
+
+  /**
+   * The entities the previous run announced for `node` stay announced until its readings say
+   * otherwise: a restart does not withdraw and re-add them (a key read once a day comes back late).
+   * Returns true when that added keys.
+   */
+  #takeOver(node: DeviceNode): boolean {
+    const retained = this.#retainedAtStart.get(discoveryTopic(this.#discovery, node));
+    const record = this.ctx.registry.record(node.id);
+    if (!retained || !record) return false;
+    return record.seenKeys.seed(stateKeysOfComponents(node, retained.components));
   }
 
   #onStatus(message: MqttMessage): void {
@@ -151,6 +169,7 @@ export class HomeAssistantExtension extends PartBase {
 
   readonly #onNodesChanged = ({ added, removed, changed }: NodesChangedEvent) => {
     for (const node of removed) void this.ctx.mqtt.publish(discoveryTopic(this.#discovery, node), '', { retain: true });
+    for (const node of added) this.#takeOver(node);
     for (const node of [...added, ...changed]) this.#publishNode(node);
     // A strip's outlets name it in via_device and their names: refresh them with it.
     for (const node of changed) for (const child of this.ctx.registry.children(node)) this.#publishNode(child);
@@ -164,6 +183,21 @@ export class HomeAssistantExtension extends PartBase {
   readonly #onNodeRenamed = (node: DeviceNode) => {
     this.#publishNode(node);
   };
+}
+
+/** A node's discovery config retained by an earlier run: its node id and the ids of its components. */
+interface RetainedConfig {
+  id: string | undefined;
+  components: ReadonlySet<string>;
+}
+
+function componentIds(payload: Buffer): ReadonlySet<string> {
+  try {
+    const config = JSON.parse(payload.toString('utf8')) as { components?: unknown };
+    return new Set(typeof config.components === 'object' && config.components !== null ? Object.keys(config.components) : []);
+  } catch {
+    return new Set();
+  }
 }
 
 /** A retained config is ours when its topics point below our base topic. */

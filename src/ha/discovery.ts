@@ -40,6 +40,17 @@ export function discoveryNodeId(prefix: string, topic: string): string | undefin
   return id;
 }
 
+/** The state keys shown by those of the node's entities whose component id is in `componentIds` (a retained config's). */
+export function stateKeysOfComponents(node: DeviceNode, componentIds: ReadonlySet<string>): string[] {
+  const keys = new Set<string>();
+  for (const module of modulesOf(node)) {
+    for (const entity of module.entities?.(node) ?? []) {
+      if (entity.stateKey !== undefined && componentIds.has(entity.id)) keys.add(entity.stateKey);
+    }
+  }
+  return [...keys];
+}
+
 /** The topics a node's entities point to. */
 interface NodeTopics {
   state: string;

@@ -9,7 +9,7 @@ import type { NodeState, SetResponse } from '../../src/api/types.js';
 import type { SimAccountSpec, SimRequestLogEntry } from '../../src/simulator/types.js';
 import type { SimDevice } from '../../src/simulator/devices/index.js';
 import { startTestBroker, type TestBroker } from '../helpers/broker.js';
-import { startHarness, type Harness } from '../helpers/bridgeHarness.js';
+import { startHarness, untilIdle, type Harness } from '../helpers/bridgeHarness.js';
 import { nodeWatch, type Component } from '../helpers/nodeWatch.js';
 import { nonEmpty, since, waitFor } from '../helpers/mqttObserver.js';
 
@@ -101,6 +101,24 @@ describe('firmware and cloud connection through MQTT', () => {
     // A poll that did not read them keeps them: no flapping key, no withdrawn entity.
     expect(later).toMatchObject({ update: { state: 'idle' }, cloud: { connected: true } });
     expect(Object.keys(await components(DEVICES.lamp.deviceId))).toEqual(expect.arrayContaining(['firmware', 'cloud_connection']));
+  });
+
+  it('a bridge restart keeps the entities the previous run announced: no config goes out without them', async () => {
+    const lamp = DEVICES.lamp.deviceId;
+    const topic = `homeassistant/device/kasa_${lamp}/config`;
+    await components(lamp, (c) => 'firmware' in c && 'power' in c);
+    const from = h.obs.messages.length;
+    const afterRestart = since(h.obs);
+    await h.restartBridge();
+    // The lamp is read again and its daily reads are answered (a state carrying `update` after the restart).
+    await h.obs.next('kasa/lamp', (m) => afterRestart(m) && nonEmpty(m) && m.json<NodeState>().update !== undefined, 15_000);
+    await untilIdle(h);
+    const configs = h.obs.messages.slice(from).filter((m) => m.topic === topic && nonEmpty(m));
+    for (const config of configs) {
+      expect(Object.keys(config.json<{ components: Record<string, unknown> }>().components)).toEqual(
+        expect.arrayContaining(['firmware', 'cloud_connection', 'power', 'rssi', 'light']),
+      );
+    }
   });
 
   it('after the update is installed and the device restarts, the state shows the new version, idle', async () => {
