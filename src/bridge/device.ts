@@ -30,7 +30,7 @@ export class NodeStateCache {
    * state after it, and the full state to publish when it changed (`last_seen` alone is no change).
    */
   apply(readings: ReadonlyMap<string, NodeState>, order: readonly string[], at: Date = new Date()): { state: NodeState; changed: NodeState | undefined } {
-    for (const [module, reading] of readings) this.#slices.set(module, withoutUndefined(reading));
+    for (const [module, reading] of readings) this.#slices.set(module, hasUndefined(reading) ? withoutUndefined(reading) : reading);
     this.#read = true;
     this.#lastSeen = at.toISOString();
     const state = this.#compose(order);
@@ -167,6 +167,11 @@ export class Device {
     clearInterval(this.pollTimers.every);
     this.pollTimers = undefined;
   }
+}
+
+function hasUndefined(state: NodeState): boolean {
+  for (const key in state) if (state[key as keyof NodeState] === undefined) return true;
+  return false;
 }
 
 function withoutUndefined(state: NodeState): NodeState {

@@ -21,16 +21,19 @@ export class StatePublisher {
     const record = this.ctx.registry.record(node.id);
     if (!record) return undefined;
     record.stale = false;
+    // Most readings go in as they are; only partial and smoothed modules' readings are rewritten.
     let previous: NodeState | undefined | null = null;
-    const steady = new Map<string, NodeState>();
+    let adjusted: Map<string, NodeState> | undefined;
     for (const module of modulesOf(node)) {
+      if (!module.partial && !module.steady) continue;
       const reading = readings.get(module.name);
       if (reading === undefined) continue;
       const whole = module.partial ? { ...record.state.slice(module.name), ...reading } : reading;
       if (module.steady && previous === null) previous = record.peek();
-      steady.set(module.name, module.steady ? module.steady(previous ?? undefined, whole) : whole);
+      adjusted ??= new Map(readings);
+      adjusted.set(module.name, module.steady ? module.steady(previous ?? undefined, whole) : whole);
     }
-    const { state, changed } = record.state.apply(steady, record.moduleOrder);
+    const { state, changed } = record.state.apply(adjusted ?? readings, record.moduleOrder);
     if (changed) void this.ctx.mqtt.publish(this.ctx.topics.nodeState(node.key), changed, { retain: true });
     this.refreshAvailability(node);
     // last_seen is part of what the state carries (its entity is announced once the node answered).
