@@ -130,10 +130,10 @@ export class DeviceReadings {
   /** After a poll answer: the energy reads (first answer, then every KASA_ENERGY_POLL_INTERVAL) and daily reads that are due. */
   #readDue(device: Device): void {
     const now = Date.now();
-    const energyDue = (device.lastRead.get('energy') ?? -Infinity) + this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000 <= now;
+    const energyDue = (device.lastRead.energy ?? -Infinity) + this.ctx.config.KASA_ENERGY_POLL_INTERVAL * 1000 <= now;
     if (energyDue) this.readCadence(device, 'energy');
     // A device that answers a poll after a restart is back: its firmware may have changed.
-    const dailyDue = device.restarted || (device.lastRead.get('daily') ?? -Infinity) + DAILY_READ_INTERVAL_MS <= now;
+    const dailyDue = device.restarted || (device.lastRead.daily ?? -Infinity) + DAILY_READ_INTERVAL_MS <= now;
     if (dailyDue) {
       device.restarted = false;
       this.readCadence(device, 'daily');
@@ -146,7 +146,7 @@ export class DeviceReadings {
     const lane = CADENCE_LANE[cadence];
     const self = device.self;
     if (!self || scheduler.isPaused(lane) || !auth.usable) return;
-    device.lastRead.set(cadence, Date.now());
+    device.lastRead[cadence] = Date.now();
     const children = device.children();
     const requests = cadenceRequests(self.info, children.map((c) => c.info), cadence, new Date(), device.requestOptions(), (id) =>
       device.nodes.get(id)?.lacking,
@@ -164,7 +164,7 @@ export class DeviceReadings {
       .catch((err: unknown) => {
         this.failed(node, err);
         this.#log.debug({ id: node.id, lane, err: describeError(err) }, 'read failed');
-        if (cadence === 'daily') device.lastRead.set('daily', Date.now() - DAILY_READ_INTERVAL_MS + DAILY_RETRY_MS);
+        if (cadence === 'daily') device.lastRead.daily = Date.now() - DAILY_READ_INTERVAL_MS + DAILY_RETRY_MS;
       })
       .finally(() => {
         record.targetedReadPending = false;

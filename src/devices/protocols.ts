@@ -46,7 +46,14 @@ export function modulesOf(node: DeviceNode): readonly DeviceModule[] {
   return modules;
 }
 
-/** The names of the modules of `family` that apply to `node`, in table order. */
+/** One array per distinct module list: a thousand plugs share one, and with it one resolved list (`modulesOf`). */
+const internedLists = new Map<string, string[]>();
+
+/** The names of the modules of `family` that apply to `node`, in table order (shared, not to be changed). */
 export function applicableModules(family: ProtocolFamily, node: DeviceNode): string[] {
-  return PROTOCOLS[family].modules.filter((m) => m.appliesTo(node)).map((m) => m.name);
+  const names = PROTOCOLS[family].modules.filter((m) => m.appliesTo(node)).map((m) => m.name);
+  const key = `${family}:${names.join(',')}`;
+  let shared = internedLists.get(key);
+  if (shared === undefined) internedLists.set(key, (shared = names));
+  return shared;
 }
