@@ -183,35 +183,24 @@ export class ShadowsTransport implements SmartTransport {
     const refused: string[] = [];
     for (const index of order) {
       const source = sources[index]!;
-      let token: string;
-      try {
-        token = await source.token(signal);
-      } catch (err) {
-        if (!(err instanceof KasaError)) throw err;
-        sessionError ??= err;
-        continue;
-      }
-      try {
-        const answer = await this.send(method, url, body, deviceId, source, token, signal);
-        this.workingSource.set(host, index);
-        return answer;
-      } catch (err) {
-        if (!(err instanceof KasaTokenExpiredError)) throw err;
-      }
-      try {
-        token = await source.refreshToken(token, signal);
-      } catch (err) {
-        if (!(err instanceof KasaError)) throw err;
-        sessionError ??= err;
-        continue;
-      }
-      try {
-        const answer = await this.send(method, url, body, deviceId, source, token, signal);
-        this.workingSource.set(host, index);
-        return answer;
-      } catch (err) {
-        if (!(err instanceof KasaTokenExpiredError)) throw err;
-        refused.push(source.appType);
+      let token: string | undefined;
+      // The source's token, then (after a 401) a fresh one: two tries per source.
+      for (const fresh of [false, true]) {
+        try {
+          token = fresh && token !== undefined ? await source.refreshToken(token, signal) : await source.token(signal);
+        } catch (err) {
+          if (!(err instanceof KasaError)) throw err;
+          sessionError ??= err;
+          break;
+        }
+        try {
+          const answer = await this.send(method, url, body, deviceId, source, token, signal);
+          this.workingSource.set(host, index);
+          return answer;
+        } catch (err) {
+          if (!(err instanceof KasaTokenExpiredError)) throw err;
+          if (fresh) refused.push(source.appType);
+        }
       }
     }
     // A session problem (MFA pending, no login) is for the user to fix; a token the app server
