@@ -3,6 +3,7 @@ import type { Priority } from '../scheduler/scheduler.js';
 import { SchedulerStoppedError } from '../scheduler/scheduler.js';
 import { cadenceRequests, deviceUtcOffsetMinutes, moduleReadings, pollRequest, PROTOCOLS, sysinfoOf, type NodeRequest } from '../devices/families.js';
 import { modulesOf } from '../devices/protocols.js';
+import { readOf } from '../devices/requests.js';
 import type { ReadCadence, RequestData } from '../devices/module.js';
 import type { DeviceNode } from '../devices/node.js';
 import { KasaDeviceOfflineError } from '../kasa/errors.js';
@@ -117,8 +118,7 @@ export class DeviceReadings {
     const spec = PROTOCOLS[node.protocol];
     for (const module of modulesOf(node)) {
       if (!module.optional || record.lacking.has(module.name)) continue;
-      const read = typeof module.read === 'function' ? module.read(node) : module.read;
-      const part = read?.request(node, { now: new Date() });
+      const part = readOf(module, node)?.request(node, { now: new Date() });
       if (!part || !asked(part, response)) continue;
       if (!spec.lacks(part, response)) continue;
       record.lacking.add(module.name);

@@ -47,7 +47,20 @@ export interface RefusedMethod {
 const NOT_SUPPORTED_CODES = new Set([-1, -2, -2001]);
 
 export function isNotSupported(refused: RefusedMethod): boolean {
-  return NOT_SUPPORTED_CODES.has(refused.errCode);
+  return isNotSupportedCode(refused.errCode);
+}
+
+export function isNotSupportedCode(code: number): boolean {
+  return NOT_SUPPORTED_CODES.has(code);
+}
+
+/** The part of `response` answering `module.method` with a non-zero `err_code` (module or method level), if any. */
+export function methodFailure(response: Record<string, unknown>, module: string, method: string): Record<string, unknown> | undefined {
+  const answer = response[module];
+  if (!isRecord(answer)) return undefined;
+  if (hasError(answer)) return answer;
+  const result = answer[method];
+  return isRecord(result) && hasError(result) ? result : undefined;
 }
 
 /**
@@ -62,8 +75,7 @@ export function refusedSetters(request: Record<string, unknown>, response: unkno
     if (module === 'context' || !isRecord(body)) continue;
     for (const method of Object.keys(body)) {
       if (method.startsWith('get_')) continue;
-      const answer = response[module];
-      const failure = !isRecord(answer) ? undefined : hasError(answer) ? answer : isRecord(answer[method]) && hasError(answer[method]) ? answer[method] : undefined;
+      const failure = methodFailure(response, module, method);
       if (!failure) continue;
       const errCode = Number(failure['err_code']);
       const errMsg = typeof failure['err_msg'] === 'string' ? failure['err_msg'] : undefined;

@@ -7,7 +7,7 @@
 import type { NodeState, SetPayload } from '../api/types.js';
 import type { DeviceModule, ModuleRead, ReadCadence, RequestContext, RequestData, SetKey } from './module.js';
 import type { DeviceNode } from './node.js';
-import { applicableModules, modulesOf, PROTOCOLS } from './protocols.js';
+import { modulesOf, PROTOCOLS } from './protocols.js';
 import { resolveToggle } from './setPayload.js';
 
 export type { RequestData } from './module.js';
@@ -104,24 +104,10 @@ export interface OutletEnergyRequest {
  * context, asking realtime plus the device's today's and this month's totals (and the outlet's
  * countdown, which rides along). [] for strips without meters.
  */
-export function energyRequests(strip: DeviceNode, now: Date = new Date(), options: RequestOptions = {}, children: readonly DeviceNode[] = outletsOf(strip)): OutletEnergyRequest[] {
+export function energyRequests(strip: DeviceNode, children: readonly DeviceNode[], now: Date = new Date(), options: RequestOptions = {}): OutletEnergyRequest[] {
   return cadenceRequests(strip, children, 'energy', now, options)
     .filter((r) => r.node.id !== strip.id)
     .map((r) => ({ childId: r.node.id, requestData: r.requestData }));
-}
-
-/** A strip's outlet nodes as its modules see them, from its `childIds` (tests and docs call without the registry's). */
-function outletsOf(strip: DeviceNode): DeviceNode[] {
-  return (strip.childIds ?? []).map((id) => {
-    const { childIds: _children, meter: _meter, mac: _mac, ...common } = strip;
-    const outlet: DeviceNode = { ...common, id, type: 'outlet', parentId: strip.id, capabilities: ['onoff'], modules: [] };
-    if (strip.meter === 'outlets') {
-      outlet.meter = 'emeter';
-      outlet.capabilities = ['onoff', 'energy'];
-    }
-    outlet.modules = applicableModules(outlet.protocol, outlet);
-    return outlet;
-  });
 }
 
 /** The module of `node` that takes set key `key` (the first in table order), if any. */

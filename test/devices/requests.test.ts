@@ -58,7 +58,7 @@ describe('pollRequest', () => {
 
 describe('energyRequests', () => {
   it('reads each HS300 outlet meter with its child id as context', () => {
-    const requests = energyRequests(hs300[0]!, NOW);
+    const requests = energyRequests(hs300[0]!, hs300.slice(1), NOW);
     expect(requests).toHaveLength(6);
     expect(requests[2]).toEqual({
       childId: '5BFA53B31294DDA5AB4DEBA1B62582E8EC2F789E02',
@@ -72,8 +72,8 @@ describe('energyRequests', () => {
   });
 
   it('costs nothing for strips without outlet meters', () => {
-    expect(energyRequests(kp303[0]!)).toEqual([]);
-    expect(energyRequests(plug)).toEqual([]);
+    expect(energyRequests(kp303[0]!, kp303.slice(1))).toEqual([]);
+    expect(energyRequests(plug, [])).toEqual([]);
   });
 });
 

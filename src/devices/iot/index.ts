@@ -5,7 +5,7 @@
 import type { DeviceModule } from '../module.js';
 import type { ProtocolSpec } from '../protocols.js';
 import { isRecord } from '../../isRecord.js';
-import { methodResult, refusedSetters, sysinfoOf } from '../reply.js';
+import { isNotSupportedCode, methodFailure, refusedSetters, sysinfoOf } from '../reply.js';
 import { mergeRequests } from './merge.js';
 import { normaliseChildId } from '../childId.js';
 import { allOutlets } from './allOutlets.js';
@@ -46,9 +46,6 @@ export const IOT_MODULES: readonly DeviceModule[] = [
   cloudConnection,
 ];
 
-/** Device codes meaning "this model has no such module or method". */
-const NOT_SUPPORTED_CODES = new Set([-1, -2, -2001]);
-
 export const IOT_PROTOCOL: ProtocolSpec = {
   family: 'iot',
   modules: IOT_MODULES,
@@ -74,11 +71,8 @@ export const IOT_PROTOCOL: ProtocolSpec = {
     for (const [module, body] of Object.entries(read)) {
       if (module === 'context' || !isRecord(body)) continue;
       for (const method of Object.keys(body)) {
-        if (methodResult(response, module, method)) return false;
-        const answer = response[module];
-        const failure = isRecord(answer) ? (isRecord(answer[method]) ? answer[method] : answer) : undefined;
-        const code = isRecord(failure) ? Number(failure['err_code']) : NaN;
-        if (!NOT_SUPPORTED_CODES.has(code)) return false;
+        const failure = methodFailure(response, module, method);
+        if (!failure || !isNotSupportedCode(Number(failure['err_code']))) return false;
       }
     }
     return true;
