@@ -106,8 +106,8 @@ export class DeviceReadings {
       if (!targeted && target.parentId !== undefined && !sysinfo) continue;
       const readings = moduleReadings(node, response, targeted, options);
       this.#noteLacking(record, node, response, targeted);
-      const state = readings.size > 0 ? publisher.reading(node, readings) : record.peek();
-      if (targeted) targetState = state;
+      const state = readings.size > 0 ? publisher.reading(node, readings) : undefined;
+      if (targeted) targetState = state ?? record.peek();
     }
     return targetState;
   }

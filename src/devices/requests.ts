@@ -142,8 +142,9 @@ export function setRequest(
   const resolved = resolveToggle(set, current, node);
   const spec = PROTOCOLS[node.protocol];
   const ctx = context(options.now ?? new Date(), options);
-  const setters = settingModules(node, resolved).map((m) => m.set!.request(node, resolved, current));
-  const took = new Set(settingModules(node, resolved).map((m) => m.name));
+  const setting = settingModules(node, resolved);
+  const setters = setting.map((m) => m.set!.request(node, resolved, current));
+  const took = new Set(setting.map((m) => m.name));
   const readBack = (read: ModuleRead, module: DeviceModule) =>
     read.cadence === 'poll' || (read.cadence === 'after_set' && took.has(module.name)) || (node.parentId !== undefined && read.cadence === 'energy');
   const parts = [node, ...children].flatMap((n) => reads(n, ctx, n === node ? readBack : (read) => read.cadence === 'poll' && !read.targeted).parts);

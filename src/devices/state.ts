@@ -42,8 +42,7 @@ export function parseResponse(nodes: readonly DeviceNode[], response: unknown, o
   const device = nodes.find((n) => n.parentId === undefined);
   const targetId = options.target?.id ?? device?.id;
   for (const node of nodes) {
-    const state: NodeState = {};
-    for (const reading of moduleReadings(node, response as Record<string, unknown>, node.id === targetId, options).values()) Object.assign(state, reading);
+    const state = mergedReadings(node, response as Record<string, unknown>, node.id === targetId, options);
     if (Object.keys(state).length > 0) states.set(node.id, state);
   }
   return states;
@@ -53,8 +52,13 @@ export function parseResponse(nodes: readonly DeviceNode[], response: unknown, o
 export function parseEnergyResponse(node: DeviceNode, response: unknown, now: Date = new Date(), utcOffsetMinutes?: number): NodeState {
   const options = { now, ...(utcOffsetMinutes !== undefined ? { utcOffsetMinutes } : {}) };
   if (typeof response !== 'object' || response === null) return {};
+  return mergedReadings(node, response as Record<string, unknown>, true, options);
+}
+
+/** What all of `node`'s modules read from `response`, as one state. */
+function mergedReadings(node: DeviceNode, response: Record<string, unknown>, targeted: boolean, options: ParseOptions): NodeState {
   const state: NodeState = {};
-  for (const reading of moduleReadings(node, response as Record<string, unknown>, true, options).values()) Object.assign(state, reading);
+  for (const reading of moduleReadings(node, response, targeted, options).values()) Object.assign(state, reading);
   return state;
 }
 
